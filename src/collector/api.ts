@@ -1,0 +1,45 @@
+/**
+ * Public surface of the collector — the only code that talks to a target database.
+ * (Contract file: implementations live in connect.ts, server-info.ts, collect.ts, window.ts and sources/.)
+ */
+import type { Snapshot } from '../snapshot/types.js';
+import type { Window } from '../snapshot/window-types.js';
+
+export interface TargetOptions {
+  /** libpq-style connection URL (postgres://…). */
+  readonly url: string;
+  /** statement_timeout for every advisor statement (ms, default 5000). */
+  readonly statementTimeoutMs?: number;
+  /** lock_timeout (ms, default 1000). */
+  readonly lockTimeoutMs?: number;
+  /** Connect timeout (ms, default 5000): an unreachable host fails fast. */
+  readonly connectTimeoutMs?: number;
+  /** Connections the advisor may open to this target (default 2, hard cap 5). */
+  readonly maxConnections?: number;
+}
+
+export interface CollectOptions {
+  /** Longest query text fetched from pg_stat_statements (characters, default 20000). */
+  readonly maxQueryTextLength?: number;
+  /** Largest relation measured with pgstattuple_approx/pgstatindex (bytes, default 10 GiB). */
+  readonly bloatMeasureBudgetBytes?: number;
+}
+
+export interface WindowOptions extends CollectOptions {
+  /** Total sampling time (ms). */
+  readonly durationMs: number;
+  /** Interval between light samples (ms, default 1000). */
+  readonly intervalMs?: number;
+  /** Called after each light sample (for progress output). */
+  readonly onSample?: (index: number, total: number) => void;
+}
+
+export interface Target {
+  /** Runs one read-only advisor statement (the marker comment is the caller's job). */
+  query<R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  close(): Promise<void>;
+}
+
+export type ConnectTarget = (options: TargetOptions) => Promise<Target>;
+export type CollectSnapshot = (target: Target, options?: CollectOptions) => Promise<Snapshot>;
+export type CollectWindow = (target: Target, options: WindowOptions) => Promise<{ snapshot: Snapshot; window: Window }>;

@@ -1,0 +1,110 @@
+import type { Snapshot } from '../snapshot/types.js';
+import type { Window } from '../snapshot/window-types.js';
+import { fingerprintOf } from './fingerprint.js';
+import {
+  SEVERITIES,
+  severityRank,
+  type AnyRule,
+  type Diagnostic,
+  type Finding,
+  type Severity,
+} from './types.js';
+
+export interface RuleSettings {
+  /** Threshold overrides by key; unknown keys are rejected by config validation, not here. */
+  readonly thresholds?: Readonly<Record<string, number>>;
+}
+
+export interface EvaluateOptions {
+  readonly rules: readonly AnyRule[];
+  readonly snapshot: Snapshot;
+  readonly window: Window | null;
+  /** Per-rule settings keyed by rule id. */
+  readonly settings?: Readonly<Record<string, RuleSettings>>;
+}
+
+export interface EvaluateResult {
+  readonly findings: readonly Finding[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** Ids of the rules that ran to completion. */
+  readonly evaluated: readonly string[];
+}
+
+/** Resolves a rule's thresholds: defaults overlaid by settings. */
+export function resolveThresholds(rule: AnyRule, settings?: RuleSettings): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, spec] of Object.entries(rule.thresholds)) {
+    out[key] = settings?.thresholds?.[key] ?? spec.default;
+  }
+  return out;
+}
+
+/**
+ * Runs every rule over the snapshot. A rule whose required source is unavailable is skipped with a
+ * diagnostic; a rule that throws becomes an `error` diagnostic and never takes the others down.
+ * Never throws.
+ */
+export function evaluateRules(options: EvaluateOptions): EvaluateResult {
+  const findings: Finding[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const evaluated: string[] = [];
+  const sources = options.snapshot.meta.sources;
+
+  for (const rule of options.rules) {
+    const missing = rule.requires.filter((r) => sources[r]?.status !== 'ok');
+    if (missing.length > 0) {
+      const first = sources[missing[0]!];
+      diagnostics.push({
+        rule: rule.id,
+        status: 'skipped',
+        message: `rule ${rule.id} skipped: source ${missing.join(', ')} unavailable${first && first.status === 'unavailable' ? ` (${first.reason})` : ''}`,
+        hint: first && first.status === 'unavailable' ? first.hint : undefined,
+      });
+      continue;
+    }
+    try {
+      const thresholds = resolveThresholds(rule, options.settings?.[rule.id]);
+      const drafts = rule.evaluate({ snapshot: options.snapshot, window: options.window, thresholds });
+      const seen = new Set<string>();
+      for (const draft of drafts) {
+        const severity: Severity = draft.severity ?? rule.defaultSeverity;
+        if (!SEVERITIES.includes(severity)) throw new Error(`invalid severity ${String(severity)}`);
+        const fingerprint = fingerprintOf(rule.id, draft.object, draft.identity);
+        if (seen.has(fingerprint)) continue; // one finding per object; the first (strongest) wins
+        seen.add(fingerprint);
+        findings.push({
+          rule: rule.id,
+          severity,
+          title: draft.title ?? rule.title,
+          summary: draft.summary,
+          object: draft.object,
+          evidence: draft.evidence,
+          recommendation: draft.recommendation,
+          impact: draft.impact ?? {},
+          fingerprint,
+        });
+      }
+      evaluated.push(rule.id);
+    } catch (error) {
+      diagnostics.push({
+        rule: rule.id,
+        status: 'error',
+        message: `rule ${rule.id} crashed: ${error instanceof Error ? error.message : String(error)}`,
+        hint: 'This is a bug in pg-advisor; please report it with the JSON report (--format json).',
+      });
+    }
+  }
+  return { findings: sortFindings(findings), diagnostics, evaluated };
+}
+
+/** Severity first (critical first), then the largest impact number, then rule and object for stability. */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  const impactOf = (f: Finding): number => Math.max(0, ...Object.values(f.impact));
+  return [...findings].sort(
+    (a, b) =>
+      severityRank(b.severity) - severityRank(a.severity) ||
+      impactOf(b) - impactOf(a) ||
+      a.rule.localeCompare(b.rule) ||
+      a.fingerprint.localeCompare(b.fingerprint),
+  );
+}

@@ -1,0 +1,118 @@
+import type { Snapshot } from '../snapshot/types.js';
+import type { Window } from '../snapshot/window-types.js';
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** critical > warning > info. */
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+export type ObjectType = 'table' | 'index' | 'query' | 'database' | 'role' | 'application' | 'setting';
+
+export interface FindingObject {
+  readonly type: ObjectType;
+  readonly schema?: string;
+  readonly name?: string;
+  /** pg_stat_statements queryid (string) for `query` objects. */
+  readonly queryId?: string;
+  readonly columns?: readonly string[];
+  /** Owning table for index objects. */
+  readonly table?: string;
+}
+
+export type EvidenceValue = string | number | boolean | null | readonly (string | number)[] | { readonly [key: string]: EvidenceValue };
+
+export interface FindingDraft {
+  readonly severity?: Severity;
+  readonly title?: string;
+  readonly summary: string;
+  readonly object: FindingObject;
+  /** Numbers with their unit in the key (`deadTuples`, `wasteBytes`, `xactAgeSeconds`). */
+  readonly evidence: Readonly<Record<string, EvidenceValue>>;
+  readonly recommendation: { readonly text: string; readonly sql?: string };
+  readonly impact?: Readonly<Record<string, number>>;
+  /** Extra identity for the fingerprint when the object alone is not unique (e.g. a sub-kind). */
+  readonly identity?: string;
+}
+
+export interface Finding {
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly title: string;
+  readonly summary: string;
+  readonly object: FindingObject;
+  readonly evidence: Readonly<Record<string, EvidenceValue>>;
+  readonly recommendation: { readonly text: string; readonly sql?: string };
+  readonly impact: Readonly<Record<string, number>>;
+  readonly fingerprint: string;
+}
+
+export interface ThresholdSpec {
+  readonly default: number;
+  readonly description: string;
+}
+
+export type ThresholdSpecs = Readonly<Record<string, ThresholdSpec>>;
+export type Thresholds<T extends ThresholdSpecs> = { readonly [K in keyof T]: number };
+
+export interface RuleDocs {
+  /** One sentence: what the rule detects. */
+  readonly summary: string;
+  /** Why it matters at scale. */
+  readonly why: string;
+  /** How to fix it. */
+  readonly fix: string;
+  /** When a finding is a false positive and what the rule does to avoid them. */
+  readonly falsePositives: string;
+}
+
+export type Category = 'queries' | 'indexes' | 'storage' | 'vacuum' | 'connections';
+
+/** A source a rule needs; when one is unavailable the rule is reported as skipped, not clean. */
+export type Requirement =
+  | 'settings'
+  | 'statements'
+  | 'activity'
+  | 'databases'
+  | 'roles'
+  | 'tables'
+  | 'indexes'
+  | 'constraints'
+  | 'columns'
+  | 'vacuum'
+  | 'bloat';
+
+export interface RuleInput<T extends ThresholdSpecs = ThresholdSpecs> {
+  /** The latest full snapshot. Deep-frozen: rules must not mutate it. */
+  readonly snapshot: Snapshot;
+  /** Samples over `--window`, or null for a single snapshot. */
+  readonly window: Window | null;
+  readonly thresholds: Thresholds<T>;
+}
+
+export interface RuleDefinition<T extends ThresholdSpecs = ThresholdSpecs> {
+  /** kebab-case, frozen once shipped; equals the file name under rules/. */
+  readonly id: string;
+  readonly title: string;
+  readonly category: Category;
+  readonly defaultSeverity: Severity;
+  readonly requires: readonly Requirement[];
+  readonly thresholds: T;
+  readonly docs: RuleDocs;
+  /** Pure and synchronous: no I/O, no clock, no randomness. */
+  readonly evaluate: (input: RuleInput<T>) => readonly FindingDraft[];
+}
+
+/** A rule with its threshold type erased, as held by the registry. */
+export type AnyRule = RuleDefinition<ThresholdSpecs>;
+
+export interface Diagnostic {
+  /** The source (collector) or rule the diagnostic is about. */
+  readonly source?: string;
+  readonly rule?: string;
+  readonly status: 'unavailable' | 'skipped' | 'error' | 'degraded' | 'info';
+  readonly message: string;
+  readonly hint?: string;
+}

@@ -1,0 +1,416 @@
+/**
+ * Snapshot: one collection from one target database at one instant.
+ *
+ * Contract: plain, JSON-serialisable data, deep-frozen once built. Every numeric field states its unit
+ * and the catalog column it comes from. Ages are computed by the server (`now() - x`, `age(xid)`) so
+ * client clock skew never enters a finding. Object ids (oid) are numbers (< 2^32); pg_stat_statements
+ * queryids are strings (int8, may be negative and beyond 2^53).
+ */
+
+export const SNAPSHOT_FORMAT_VERSION = 1;
+
+/** Names of the collector's sources; each has a status in `meta.sources`. */
+export type SourceName =
+  | 'settings'
+  | 'statements'
+  | 'activity'
+  | 'databases'
+  | 'roles'
+  | 'tables'
+  | 'indexes'
+  | 'constraints'
+  | 'columns'
+  | 'vacuum'
+  | 'bloat';
+
+export type SourceStatus =
+  | { readonly status: 'ok'; readonly note?: string }
+  | { readonly status: 'unavailable'; readonly reason: string; readonly hint: string };
+
+export interface Capabilities {
+  /** current_user is a superuser (rolsuper). */
+  readonly superuser: boolean;
+  /** current_user is a member of pg_monitor (or a superuser). */
+  readonly pgMonitor: boolean;
+  /** current_user may read other sessions' query text and xmin (pg_read_all_stats or superuser). */
+  readonly readAllStats: boolean;
+  /** pg_stat_statements is in shared_preload_libraries (its view answers). */
+  readonly pgssLoaded: boolean;
+  /** Version of the pg_stat_statements extension installed in this database, e.g. "1.10"; null if absent. */
+  readonly pgssVersion: string | null;
+  /** pgstattuple is installed and current_user may execute pgstattuple_approx/pgstatindex. */
+  readonly pgstattuple: boolean;
+  /** hypopg is installed in this database. */
+  readonly hypopg: boolean;
+}
+
+export interface SnapshotMeta {
+  readonly formatVersion: typeof SNAPSHOT_FORMAT_VERSION;
+  /** ISO-8601 timestamp of the server's now() when collection started. */
+  readonly collectedAt: string;
+  /** server_version_num, e.g. 170010. */
+  readonly serverVersionNum: number;
+  /** server_version, e.g. "17.10". */
+  readonly serverVersion: string;
+  /** current_database(). */
+  readonly database: string;
+  readonly currentUser: string;
+  /** The connection's search_path, as schema names (current_schemas(false)). */
+  readonly searchPath: readonly string[];
+  readonly capabilities: Capabilities;
+  /** pg_stat_statements_info.stats_reset (ISO) when visible. */
+  readonly pgssStatsReset: string | null;
+  /** pg_stat_statements_info.dealloc: entries evicted since the last reset (count). */
+  readonly pgssDealloc: number | null;
+  /** Per-source status; a source that failed is `unavailable` with a hint, never silently empty. */
+  readonly sources: Readonly<Partial<Record<SourceName, SourceStatus>>>;
+  /** Wall time the collection took (milliseconds, client-side). */
+  readonly collectDurationMs: number;
+}
+
+export interface Settings {
+  /** max_connections (connections). */
+  readonly maxConnections: number;
+  /** superuser_reserved_connections (connections). */
+  readonly superuserReservedConnections: number;
+  /** reserved_connections (connections, PG16+; 0 before). */
+  readonly reservedConnections: number;
+  /** autovacuum (GUC) and track_counts both on. */
+  readonly autovacuum: boolean;
+  readonly trackCounts: boolean;
+  /** autovacuum_naptime (seconds). */
+  readonly autovacuumNaptimeSeconds: number;
+  /** autovacuum_max_workers (workers). */
+  readonly autovacuumMaxWorkers: number;
+  /** autovacuum_vacuum_threshold (tuples). */
+  readonly autovacuumVacuumThreshold: number;
+  /** autovacuum_vacuum_scale_factor (fraction of reltuples). */
+  readonly autovacuumVacuumScaleFactor: number;
+  /** autovacuum_vacuum_max_threshold (tuples, PG18+; null before or when -1). */
+  readonly autovacuumVacuumMaxThreshold: number | null;
+  /** autovacuum_vacuum_insert_threshold (tuples; -1 disables). */
+  readonly autovacuumVacuumInsertThreshold: number;
+  /** autovacuum_vacuum_insert_scale_factor (fraction). */
+  readonly autovacuumVacuumInsertScaleFactor: number;
+  /** autovacuum_freeze_max_age (transactions). */
+  readonly autovacuumFreezeMaxAge: number;
+  /** autovacuum_multixact_freeze_max_age (multixacts). */
+  readonly autovacuumMultixactFreezeMaxAge: number;
+  /** vacuum_failsafe_age (transactions). */
+  readonly vacuumFailsafeAge: number;
+  /** vacuum_multixact_failsafe_age (multixacts). */
+  readonly vacuumMultixactFailsafeAge: number;
+  /** idle_in_transaction_session_timeout (milliseconds; 0 = off). */
+  readonly idleInTransactionSessionTimeoutMs: number;
+  /** block_size (bytes). */
+  readonly blockSizeBytes: number;
+  /** track_activity_query_size (bytes). */
+  readonly trackActivityQuerySize: number;
+}
+
+/** One pg_stat_statements entry; counters are cumulative since the entry's creation. */
+export interface StatementStat {
+  /** userid (role oid). */
+  readonly userId: number;
+  /** Role name of userid, when resolvable. */
+  readonly userName: string | null;
+  /** dbid (database oid). */
+  readonly dbId: number;
+  /** queryid as a decimal string (int8). */
+  readonly queryId: string;
+  /** toplevel (PG14+ / pgss 1.9+); true when absent. */
+  readonly toplevel: boolean;
+  /** Normalised text from the text cache; null when not (yet) fetched or not visible. */
+  readonly query: string | null;
+  /** calls (count). */
+  readonly calls: number;
+  /** rows (count, total over all calls). */
+  readonly rows: number;
+  /** total_exec_time (milliseconds). */
+  readonly totalExecTimeMs: number;
+  /** mean_exec_time (milliseconds). */
+  readonly meanExecTimeMs: number;
+  /** total_plan_time (milliseconds; 0 when planning is not tracked). */
+  readonly totalPlanTimeMs: number;
+  /** shared_blks_hit (8 kB blocks). */
+  readonly sharedBlksHit: number;
+  /** shared_blks_read (8 kB blocks). */
+  readonly sharedBlksRead: number;
+  /** shared_blks_dirtied (blocks). */
+  readonly sharedBlksDirtied: number;
+  /** temp_blks_written (blocks). */
+  readonly tempBlksWritten: number;
+  /** stats_since (ISO, pgss 1.11+/PG17+); null before. A change means the entry was reset. */
+  readonly statsSince: string | null;
+}
+
+/** A client backend from pg_stat_activity (backend_type = 'client backend'). */
+export interface Backend {
+  readonly pid: number;
+  readonly database: string | null;
+  readonly userName: string | null;
+  readonly applicationName: string;
+  /** client_addr as text; null for unix sockets. */
+  readonly clientAddr: string | null;
+  /** state: active, idle, idle in transaction, idle in transaction (aborted), fastpath function call, disabled; null when not visible. */
+  readonly state: string | null;
+  readonly waitEventType: string | null;
+  readonly waitEvent: string | null;
+  /** now() - backend_start (seconds). */
+  readonly backendAgeSeconds: number | null;
+  /** now() - xact_start (seconds); null when no transaction. */
+  readonly xactAgeSeconds: number | null;
+  /** now() - state_change (seconds). */
+  readonly stateAgeSeconds: number | null;
+  /** now() - query_start (seconds). */
+  readonly queryAgeSeconds: number | null;
+  /** query_id (PG14+), string; null when unknown. */
+  readonly queryId: string | null;
+  /** age(backend_xmin) (transactions); null when the backend holds no snapshot. */
+  readonly xminAge: number | null;
+  /** age(backend_xid) (transactions); null when no xid assigned. */
+  readonly xidAge: number | null;
+  /** The advisor's own connection. */
+  readonly isSelf: boolean;
+}
+
+export interface DatabaseStat {
+  readonly oid: number;
+  readonly name: string;
+  /** datconnlimit (connections; -1 = unlimited). */
+  readonly connLimit: number;
+  readonly allowConn: boolean;
+  readonly isTemplate: boolean;
+  /** age(datfrozenxid) (transactions). */
+  readonly xidAge: number;
+  /** mxid_age(datminmxid) (multixacts). */
+  readonly mxidAge: number;
+  /** Client backends connected to it now (count). */
+  readonly backends: number;
+  /** pg_stat_database.sessions (count, PG14+; null before). */
+  readonly sessions: number | null;
+  /** pg_database_size (bytes); null when not permitted. */
+  readonly sizeBytes: number | null;
+}
+
+export interface RoleStat {
+  readonly oid: number;
+  readonly name: string;
+  /** rolconnlimit (connections; -1 = unlimited). */
+  readonly connLimit: number;
+  readonly superuser: boolean;
+  readonly canLogin: boolean;
+  /** Client backends of this role now (count). */
+  readonly backends: number;
+}
+
+export interface TableStat {
+  readonly oid: number;
+  readonly schema: string;
+  readonly name: string;
+  /** relkind: r (table), p (partitioned), m (matview). */
+  readonly kind: 'r' | 'p' | 'm';
+  /** pg_class.relpages (pages, as of the last VACUUM/ANALYZE). */
+  readonly relpages: number;
+  /** pg_class.reltuples (rows, estimate; -1 = never analysed). */
+  readonly reltuples: number;
+  /** pg_class.relallvisible (pages). */
+  readonly relallvisible: number;
+  /** pg_relation_size(main fork) (bytes); null when skipped (locked) or not permitted. */
+  readonly heapBytes: number | null;
+  /** pg_total_relation_size (bytes, heap + toast + indexes); null when skipped. */
+  readonly totalBytes: number | null;
+  /** Storage parameters, parsed from pg_class.reloptions (key → value text). */
+  readonly reloptions: Readonly<Record<string, string>>;
+  /** n_live_tup (rows, estimate). */
+  readonly nLiveTup: number;
+  /** n_dead_tup (rows, estimate). */
+  readonly nDeadTup: number;
+  /** n_mod_since_analyze (rows). */
+  readonly nModSinceAnalyze: number;
+  /** n_ins_since_vacuum (rows). */
+  readonly nInsSinceVacuum: number;
+  /** seq_scan (count). */
+  readonly seqScan: number;
+  /** seq_tup_read (rows). */
+  readonly seqTupRead: number;
+  /** idx_scan (count; 0 when null). */
+  readonly idxScan: number;
+  /** n_tup_ins / n_tup_upd / n_tup_del / n_tup_hot_upd (rows). */
+  readonly nTupIns: number;
+  readonly nTupUpd: number;
+  readonly nTupDel: number;
+  readonly nTupHotUpd: number;
+  /** now() - last_vacuum / last_autovacuum / last_analyze / last_autoanalyze (seconds); null = never. */
+  readonly lastVacuumAgeSeconds: number | null;
+  readonly lastAutovacuumAgeSeconds: number | null;
+  readonly lastAnalyzeAgeSeconds: number | null;
+  readonly lastAutoanalyzeAgeSeconds: number | null;
+  /** vacuum_count / autovacuum_count / analyze_count / autoanalyze_count (count). */
+  readonly vacuumCount: number;
+  readonly autovacuumCount: number;
+  readonly analyzeCount: number;
+  readonly autoanalyzeCount: number;
+  /** greatest(age(relfrozenxid), age(toast.relfrozenxid)) (transactions). */
+  readonly xidAge: number;
+  /** mxid_age(relminmxid) (multixacts). */
+  readonly mxidAge: number;
+  /** An AccessExclusiveLock was held at collection time; sizes were skipped. */
+  readonly locked: boolean;
+}
+
+export interface IndexStat {
+  readonly oid: number;
+  readonly schema: string;
+  readonly name: string;
+  readonly tableOid: number;
+  readonly table: string;
+  /** pg_get_indexdef. */
+  readonly definition: string;
+  /** Access method: btree, hash, gin, gist, brin, spgist… */
+  readonly method: string;
+  /** Key columns in order; null entries are expressions. */
+  readonly columns: readonly (string | null)[];
+  /** INCLUDE columns (not part of the key). */
+  readonly includeColumns: readonly string[];
+  readonly isUnique: boolean;
+  readonly isPrimary: boolean;
+  /** indisvalid and indisready. */
+  readonly isValid: boolean;
+  readonly isPartial: boolean;
+  /** pg_class.relpages (pages). */
+  readonly relpages: number;
+  /** pg_class.reltuples (index entries, estimate). */
+  readonly reltuples: number;
+  /** pg_relation_size (bytes); null when skipped (locked). */
+  readonly sizeBytes: number | null;
+  /** idx_scan (count). */
+  readonly idxScan: number;
+  /** fillfactor reloption (percent), or the access method's default (btree 90). */
+  readonly fillfactor: number;
+}
+
+export interface ConstraintStat {
+  readonly schema: string;
+  readonly table: string;
+  readonly tableOid: number;
+  readonly name: string;
+  /** p = primary key, u = unique, f = foreign key. */
+  readonly type: 'p' | 'u' | 'f';
+  readonly columns: readonly string[];
+  /** Referenced table (foreign keys only). */
+  readonly refSchema: string | null;
+  readonly refTable: string | null;
+  readonly refTableOid: number | null;
+  readonly refColumns: readonly string[];
+}
+
+/** pg_stats summary of one column (visible only where the role may SELECT the column). */
+export interface ColumnStat {
+  readonly schema: string;
+  readonly table: string;
+  readonly column: string;
+  /** format_type of the column, e.g. "integer", "text". */
+  readonly dataType: string;
+  /** null_frac (fraction 0–1). */
+  readonly nullFrac: number;
+  /** avg_width (bytes). */
+  readonly avgWidth: number;
+  /** n_distinct (>0: distinct values; <0: negated fraction of rows). */
+  readonly nDistinct: number;
+  /** most_common_freqs[1] (fraction); null when no MCV list. */
+  readonly topFrequency: number | null;
+  /** correlation (-1..1); null when unknown. */
+  readonly correlation: number | null;
+}
+
+export interface VacuumProgress {
+  readonly pid: number;
+  readonly schema: string | null;
+  readonly table: string | null;
+  readonly phase: string;
+  /** heap_blks_total / heap_blks_scanned (pages). */
+  readonly heapBlksTotal: number;
+  readonly heapBlksScanned: number;
+  /** now() - the worker's xact_start (seconds). */
+  readonly runningSeconds: number | null;
+  readonly isAutovacuum: boolean;
+  readonly isWraparound: boolean;
+}
+
+/** Something that holds back the xmin horizon, so vacuum cannot remove dead rows. */
+export interface HorizonHolder {
+  readonly kind: 'backend' | 'prepared-transaction' | 'replication-slot' | 'standby';
+  /** pid, gid, slot name or standby application_name. */
+  readonly name: string;
+  /** age of the held xmin (transactions). */
+  readonly xminAge: number;
+  /** How long it has been held (seconds); null when unknown (slots). */
+  readonly ageSeconds: number | null;
+  /** Human detail: state, application, database, slot type… */
+  readonly detail: string;
+}
+
+export interface VacuumState {
+  readonly progress: readonly VacuumProgress[];
+  readonly horizonHolders: readonly HorizonHolder[];
+  /** autovacuum worker backends running now (count). */
+  readonly autovacuumWorkers: number;
+  /** pg_snapshot_xmax(pg_current_snapshot()) as a number (transactions, epoch-extended); null if unknown. */
+  readonly nextXid: number | null;
+}
+
+export interface TableBloat {
+  readonly oid: number;
+  readonly schema: string;
+  readonly name: string;
+  /** 'pgstattuple_approx' (measured) or 'estimate' (pg_stats model). */
+  readonly method: 'pgstattuple_approx' | 'estimate';
+  /** Size the measure refers to (bytes). */
+  readonly tableBytes: number;
+  /** Reclaimable space beyond the fillfactor reserve (bytes, ≥ 0). */
+  readonly wasteBytes: number;
+  /** Dead tuples' space (bytes, ≥ 0) — pgstattuple only, else 0. */
+  readonly deadBytes: number;
+  /** Free space (bytes, ≥ 0). */
+  readonly freeBytes: number;
+  /** Fillfactor used for the reserve (percent). */
+  readonly fillfactor: number;
+}
+
+export interface IndexBloat {
+  readonly oid: number;
+  readonly schema: string;
+  readonly name: string;
+  readonly table: string;
+  readonly method: 'pgstatindex' | 'estimate';
+  /** Index size (bytes). */
+  readonly indexBytes: number;
+  /** Reclaimable space (bytes, ≥ 0). */
+  readonly wasteBytes: number;
+  /** avg_leaf_density (percent) when measured. */
+  readonly avgLeafDensity: number | null;
+  readonly fillfactor: number;
+}
+
+export interface BloatState {
+  readonly tables: readonly TableBloat[];
+  readonly indexes: readonly IndexBloat[];
+  /** Relations over the size budget that were not measured (count). */
+  readonly skippedOverBudget: number;
+}
+
+export interface Snapshot {
+  readonly meta: SnapshotMeta;
+  readonly settings: Settings | null;
+  readonly statements: readonly StatementStat[];
+  readonly activity: readonly Backend[];
+  readonly databases: readonly DatabaseStat[];
+  readonly roles: readonly RoleStat[];
+  readonly tables: readonly TableStat[];
+  readonly indexes: readonly IndexStat[];
+  readonly constraints: readonly ConstraintStat[];
+  readonly columns: readonly ColumnStat[];
+  readonly vacuum: VacuumState | null;
+  readonly bloat: BloatState | null;
+}
