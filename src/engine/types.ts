@@ -102,7 +102,7 @@ export interface RuleDefinition<T extends ThresholdSpecs = ThresholdSpecs> {
   readonly thresholds: T;
   readonly docs: RuleDocs;
   /** Pure and synchronous: no I/O, no clock, no randomness. */
-  readonly evaluate: (input: RuleInput<T>) => readonly FindingDraft[];
+  evaluate(input: RuleInput<T>): readonly FindingDraft[];
 }
 
 /** A rule with its threshold type erased, as held by the registry. */
