@@ -400,7 +400,36 @@ export interface BloatState {
   readonly skippedOverBudget: number;
 }
 
+/**
+ * Result of checking one suggested index against one statement with a hypothetical index (hypopg), on
+ * generic plans in a throwaway read-only session. Produced by the collector's enrichment step.
+ */
+export interface IndexVerification {
+  readonly schema: string;
+  readonly table: string;
+  /** Suggested key columns, in index order. */
+  readonly columns: readonly string[];
+  /** pg_stat_statements queryid of the statement that was planned. */
+  readonly queryId: string;
+  readonly status: 'verified' | 'failed';
+  /** Generic-plan total cost without the hypothetical index (planner cost units); null when failed. */
+  readonly costBefore: number | null;
+  /** Generic-plan total cost with it (planner cost units); null when failed. */
+  readonly costAfter: number | null;
+  /** The plan with the hypothetical index uses it. */
+  readonly usesIndex: boolean;
+  /** Why verification failed (status `failed`), e.g. permission denied or hypopg missing; null otherwise. */
+  readonly reason: string | null;
+}
+
+/** Facts that only a live query could tell, attached by enrichment steps after collection. */
+export interface Enrichments {
+  readonly indexVerifications?: readonly IndexVerification[];
+}
+
 export interface Snapshot {
+  /** Optional enrichment results (absent when no enrichment ran). */
+  readonly enrichments?: Enrichments;
   readonly meta: SnapshotMeta;
   readonly settings: Settings | null;
   readonly statements: readonly StatementStat[];

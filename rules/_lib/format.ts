@@ -1,0 +1,38 @@
+/** Human formatting for finding summaries; evidence keeps the raw numbers. */
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/** 1536 → "1.5 KiB". */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${BYTE_UNITS[unit]}`;
+}
+
+/** 3725 → "1 h 2 min"; 42 → "42 s". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.floor(s / 60)} min`;
+  if (s < 172_800) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86_400)} d`;
+}
+
+/** 1234567 → "1,234,567". */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** 0.4234 → "42 %". */
+export function formatPercent(fraction: number): string {
+  return `${Math.round(fraction * 100)} %`;
+}
+
+/** Rounds a ratio for evidence (4 decimals) so reports stay readable while remaining checkable. */
+export function roundRatio(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}

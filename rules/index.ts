@@ -1,0 +1,20 @@
+/**
+ * The rule registry: every rule, in report order for equal severity and impact. Adding a rule is one
+ * import and one line in `allRules` (the parity test checks both, plus tests and docs).
+ */
+import type { AnyRule } from '../src/engine/types.js';
+import idleInTransaction from './idle-in-transaction.js';
+import indexBloat from './index-bloat.js';
+import poolExhaustion from './pool-exhaustion.js';
+import tableBloat from './table-bloat.js';
+import vacuumLag from './vacuum-lag.js';
+import xidWraparound from './xid-wraparound.js';
+
+export const allRules: readonly AnyRule[] = [
+  tableBloat,
+  indexBloat,
+  vacuumLag,
+  xidWraparound,
+  poolExhaustion,
+  idleInTransaction,
+];

@@ -1,0 +1,75 @@
+/**
+ * Parity: every rule module is registered, named after its id, tested and documented, and its docs page
+ * is exactly what scripts/gen-rule-docs.ts produces (run `npx tsx scripts/gen-rule-docs.ts` to update).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AnyRule } from '../../src/engine/types.js';
+import { allRules } from '../../rules/index.js';
+import { DOCS_DIR, renderRuleDoc, renderRuleIndex } from '../../scripts/gen-rule-docs.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const RULE_FILES = readdirSync(join(ROOT, 'rules'))
+  .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
+  .map((f) => basename(f, '.ts'))
+  .sort();
+/** A threshold key names its unit: bytes, seconds, a ratio or fraction, or a count of something. */
+const UNIT_SUFFIX = /(Bytes|Seconds|Ms|Ratio|Fraction|Share|Percent|Tuples|Xids|Age|Connections|Samples|Count|Calls|Rows|Blocks)$/;
+
+async function loadModule(id: string): Promise<AnyRule> {
+  const mod = (await import(join(ROOT, 'rules', `${id}.ts`))) as { default?: AnyRule };
+  if (!mod.default) throw new Error(`rules/${id}.ts has no default export`);
+  return mod.default;
+}
+
+describe('rule parity', () => {
+  it('registers every rule file exactly once, in rules/index.ts', () => {
+    expect(RULE_FILES.length).toBeGreaterThan(0);
+    expect(allRules.map((r) => r.id).sort()).toEqual(RULE_FILES);
+  });
+
+  it('has no two rules sharing an id', () => {
+    const ids = allRules.map((r) => r.id);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+  });
+
+  it('has a generated docs index', () => {
+    const path = join(DOCS_DIR, 'README.md');
+    expect(existsSync(path), 'docs/rules/README.md (run npx tsx scripts/gen-rule-docs.ts)').toBe(true);
+    expect(readFileSync(path, 'utf8')).toBe(renderRuleIndex(allRules));
+  });
+
+  for (const id of RULE_FILES) {
+    describe(id, () => {
+      it('default-exports the registered rule whose id equals the file name', async () => {
+        const rule = await loadModule(id);
+        expect(rule.id).toBe(id);
+        expect(allRules).toContain(rule);
+      });
+
+      it('has a rule test file', () => {
+        expect(existsSync(join(ROOT, 'test', 'rules', `${id}.test.ts`)), `test/rules/${id}.test.ts`).toBe(true);
+      });
+
+      it('has all four docs sections and a docs page equal to the generator output', async () => {
+        const rule = await loadModule(id);
+        for (const section of ['summary', 'why', 'fix', 'falsePositives'] as const) {
+          expect(rule.docs[section].trim().length, `docs.${section}`).toBeGreaterThan(20);
+        }
+        const path = join(DOCS_DIR, `${id}.md`);
+        expect(existsSync(path), `docs/rules/${id}.md (run npx tsx scripts/gen-rule-docs.ts)`).toBe(true);
+        expect(readFileSync(path, 'utf8'), 'docs page is stale: run npx tsx scripts/gen-rule-docs.ts').toBe(renderRuleDoc(rule));
+      });
+
+      it('describes every threshold and names its unit in the key', async () => {
+        const rule = await loadModule(id);
+        for (const [key, spec] of Object.entries(rule.thresholds)) {
+          expect(key, 'threshold key with a unit suffix').toMatch(UNIT_SUFFIX);
+          expect(spec.description.trim().length, `${key} description`).toBeGreaterThan(10);
+          expect(Number.isFinite(spec.default), `${key} default`).toBe(true);
+        }
+      });
+    });
+  }
+});
