@@ -37,6 +37,12 @@ export interface WindowOptions extends CollectOptions {
 export interface Target {
   /** Runs one read-only advisor statement (the marker comment is the caller's job). */
   query<R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * Runs `body` on one connection inside a READ ONLY transaction (rolled back at the end), so
+   * `SET LOCAL` (e.g. a tighter statement_timeout) applies to its statements only. Optional: a Target
+   * without it runs the statements through `query`.
+   */
+  withReadOnlyTransaction?<T>(body: (query: Target['query']) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

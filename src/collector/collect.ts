@@ -1,0 +1,158 @@
+import { deepFreeze } from '../snapshot/freeze.js';
+import {
+  type BloatState,
+  type Settings,
+  type Snapshot,
+  SNAPSHOT_FORMAT_VERSION,
+  type SourceName,
+  type SourceStatus,
+  type VacuumState,
+} from '../snapshot/types.js';
+import type { CollectOptions, CollectSnapshot, Target } from './api.js';
+import type { CollectionContext } from './context.js';
+import { collectServerInfo } from './server-info.js';
+import { describeServerInfoError, failedSourceStatus, isConnectionLost, unavailableUpFront } from './source-status.js';
+import { collectActivity } from './sources/activity.js';
+import { collectBloat } from './sources/bloat.js';
+import { collectColumns } from './sources/columns.js';
+import { collectConstraints } from './sources/constraints.js';
+import { collectDatabases } from './sources/databases.js';
+import { collectIndexes } from './sources/indexes.js';
+import { collectRoles } from './sources/roles.js';
+import { collectSettings } from './sources/settings.js';
+import { collectStatements } from './sources/statements.js';
+import { collectTables } from './sources/tables.js';
+import { collectVacuum } from './sources/vacuum.js';
+import { TextCache } from './text-cache.js';
+
+export const DEFAULT_MAX_QUERY_TEXT_LENGTH = 20_000;
+export const DEFAULT_BLOAT_BUDGET_BYTES = 10 * 1024 ** 3;
+/** Shortest text cap: the marker (right after the first keyword) must stay inside the text to be recognised. */
+const MIN_QUERY_TEXT_LENGTH = 100;
+
+export function queryTextLength(options: CollectOptions): number {
+  return Math.max(MIN_QUERY_TEXT_LENGTH, Math.floor(options.maxQueryTextLength ?? DEFAULT_MAX_QUERY_TEXT_LENGTH));
+}
+
+// One text cache per target, so repeated collections (daemon, window) fetch each text once.
+const textCaches = new WeakMap<Target, TextCache>();
+
+/** The text cache of a target (created on first use). */
+export function textCacheFor(target: Target): TextCache {
+  let cache = textCaches.get(target);
+  if (!cache) {
+    cache = new TextCache();
+    textCaches.set(target, cache);
+  }
+  return cache;
+}
+
+type Outcome<T> = { data: T; note?: string };
+
+/**
+ * One snapshot: server info (required, errors propagate), then every source in turn; a failing source is
+ * recorded `unavailable` with a hint and the rest is still collected. Bloat runs last (it reuses tables,
+ * indexes and columns). The result is deep-frozen.
+ */
+export const collectSnapshot: CollectSnapshot = async (target, options: CollectOptions = {}) => {
+  const started = performance.now();
+  const ctx = await collectServerInfo(target).catch((error: unknown) => {
+    throw describeServerInfoError(error);
+  });
+  const sources: Partial<Record<SourceName, SourceStatus>> = {};
+
+  async function run<T>(name: SourceName, fallback: T, body: () => Promise<Outcome<T>>): Promise<T> {
+    const upFront = unavailableUpFront(name, ctx);
+    if (upFront) {
+      sources[name] = upFront;
+      return fallback;
+    }
+    try {
+      const { data, note } = await body();
+      sources[name] = note === undefined ? { status: 'ok' } : { status: 'ok', note };
+      return data;
+    } catch (error) {
+      // A lost connection is not a per-source problem: end the collection so the caller backs off.
+      if (isConnectionLost(error)) throw describeServerInfoError(error);
+      sources[name] = failedSourceStatus(name, error, ctx);
+      return fallback;
+    }
+  }
+  const plain = <T>(p: (c: CollectionContext) => Promise<T>) => async (): Promise<Outcome<T>> => ({ data: await p(ctx) });
+  // Without pg_read_all_stats the views still answer, but hide other roles' rows or details.
+  const hidden = (what: string): string | undefined =>
+    ctx.capabilities.readAllStats ? undefined : `${what} of other roles are hidden from ${ctx.currentUser}: GRANT pg_monitor TO ${ctx.currentUser}`;
+  const withNote = <T>(p: (c: CollectionContext) => Promise<T>, note: string | undefined) => async (): Promise<Outcome<T>> =>
+    note === undefined ? { data: await p(ctx) } : { data: await p(ctx), note };
+
+  const settings = await run<Settings | null>('settings', null, plain(collectSettings));
+  const statements = await run('statements', [], async () => {
+    const r = await collectStatements(ctx, {
+      cache: textCacheFor(target),
+      fetchTexts: true,
+      maxQueryTextLength: queryTextLength(options),
+    });
+    const note = [r.note, hidden('statements')].filter((n) => n !== undefined).join('; ');
+    return note === '' ? { data: r.statements } : { data: r.statements, note };
+  });
+  const activity = await run('activity', [], withNote(collectActivity, hidden('query, state and xmin details of sessions')));
+  const databases = await run('databases', [], plain(collectDatabases));
+  const roles = await run('roles', [], plain(collectRoles));
+  const tables = await run('tables', [], plain((c) => collectTables(c)));
+  const indexes = await run('indexes', [], plain(collectIndexes));
+  const constraints = await run('constraints', [], plain(collectConstraints));
+  const columns = await run('columns', [], async () => {
+    const data = await collectColumns(ctx);
+    const userTables = tables.filter((t) => t.kind !== 'p').length;
+    if (data.length === 0 && userTables > 0 && !ctx.capabilities.superuser) {
+      return {
+        data,
+        note: `pg_stats shows only columns ${ctx.currentUser} may SELECT; none are visible (GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO ${ctx.currentUser})`,
+      };
+    }
+    return { data };
+  });
+  const vacuum = await run<VacuumState | null>('vacuum', null, withNote(collectVacuum, hidden('vacuum progress and standby xmins')));
+  const bloat = await run<BloatState | null>('bloat', null, async () => {
+    const r = await collectBloat(ctx, {
+      tables,
+      indexes,
+      columns,
+      settings,
+      budgetBytes: options.bloatMeasureBudgetBytes ?? DEFAULT_BLOAT_BUDGET_BYTES,
+    });
+    return r.note === undefined ? { data: r.bloat } : { data: r.bloat, note: r.note };
+  });
+  if (sources.tables?.status === 'unavailable' && sources.bloat?.status === 'ok') {
+    sources.bloat = { status: 'unavailable', reason: 'the tables source failed', hint: sources.tables.hint };
+  }
+
+  const snapshot: Snapshot = {
+    meta: {
+      formatVersion: SNAPSHOT_FORMAT_VERSION,
+      collectedAt: ctx.collectedAt,
+      serverVersionNum: ctx.serverVersionNum,
+      serverVersion: ctx.serverVersion,
+      database: ctx.database,
+      currentUser: ctx.currentUser,
+      searchPath: ctx.searchPath,
+      capabilities: ctx.capabilities,
+      pgssStatsReset: ctx.pgssStatsReset,
+      pgssDealloc: ctx.pgssDealloc,
+      sources,
+      collectDurationMs: Math.round(performance.now() - started),
+    },
+    settings,
+    statements,
+    activity,
+    databases,
+    roles,
+    tables,
+    indexes,
+    constraints,
+    columns,
+    vacuum,
+    bloat,
+  };
+  return deepFreeze(snapshot);
+};

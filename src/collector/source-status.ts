@@ -1,0 +1,103 @@
+import type { SourceName, SourceStatus } from '../snapshot/types.js';
+import { AdvisorError, ConnectionError, PermissionError, SQLSTATE, sqlState, TargetError } from '../errors/errors.js';
+import { type CollectionContext, versionAtLeast } from './context.js';
+import { BloatUnavailable } from './sources/bloat.js';
+
+export const PGSS_SETUP_HINT =
+  'add pg_stat_statements to shared_preload_libraries, restart, then CREATE EXTENSION pg_stat_statements in this database';
+
+/** Why a source cannot run at all, decided from capabilities before querying; null when it may run. */
+export function unavailableUpFront(source: SourceName, ctx: CollectionContext): SourceStatus | null {
+  if (source !== 'statements') return null;
+  const caps = ctx.capabilities;
+  if (caps.pgssVersion === null) {
+    return {
+      status: 'unavailable',
+      reason: `the pg_stat_statements extension is not installed in database ${ctx.database}`,
+      hint: caps.pgssLoaded ? `CREATE EXTENSION pg_stat_statements in database ${ctx.database}` : PGSS_SETUP_HINT,
+    };
+  }
+  if (!caps.pgssLoaded) {
+    return {
+      status: 'unavailable',
+      reason: 'pg_stat_statements is installed but its library is not loaded',
+      hint: 'add pg_stat_statements to shared_preload_libraries and restart PostgreSQL',
+    };
+  }
+  if (!versionAtLeast(caps.pgssVersion, '1.8')) {
+    return {
+      status: 'unavailable',
+      reason: `pg_stat_statements ${caps.pgssVersion} is older than 1.8`,
+      hint: 'ALTER EXTENSION pg_stat_statements UPDATE',
+    };
+  }
+  return null;
+}
+
+/** A failed source's status: what happened and the exact grant/extension/setting that would fix it. */
+export function failedSourceStatus(source: SourceName, error: unknown, ctx: CollectionContext): SourceStatus {
+  if (error instanceof BloatUnavailable) return { status: 'unavailable', reason: error.message, hint: error.hint };
+  const code = sqlState(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = code ? `${message} (SQLSTATE ${code})` : message;
+  const role = ctx.currentUser;
+  switch (code) {
+    case SQLSTATE.INSUFFICIENT_PRIVILEGE:
+      return {
+        status: 'unavailable',
+        reason,
+        hint:
+          source === 'bloat'
+            ? `GRANT pg_stat_scan_tables TO ${role} (or pg_monitor) to run pgstattuple`
+            : `GRANT pg_monitor TO ${role}`,
+      };
+    case SQLSTATE.UNDEFINED_TABLE:
+    case SQLSTATE.UNDEFINED_FUNCTION:
+      return {
+        status: 'unavailable',
+        reason,
+        hint: source === 'statements' ? PGSS_SETUP_HINT : source === 'bloat' ? 'CREATE EXTENSION pgstattuple' : 'report this as a bug: a catalog object is missing on this server version',
+      };
+    case SQLSTATE.OBJECT_NOT_IN_PREREQUISITE_STATE:
+      return { status: 'unavailable', reason, hint: source === 'statements' ? PGSS_SETUP_HINT : 'check the server log' };
+    case SQLSTATE.QUERY_CANCELED:
+      return { status: 'unavailable', reason, hint: 'the query hit statement_timeout; raise statementTimeoutMs or collect off-peak' };
+    case SQLSTATE.LOCK_NOT_AVAILABLE:
+      return { status: 'unavailable', reason, hint: 'another session held a conflicting lock beyond lock_timeout; retry later' };
+    default:
+      return { status: 'unavailable', reason, hint: 'retry; if it persists, report it with the message above' };
+  }
+}
+
+/** Server info is required: its failure ends the collection with a typed error and a hint. */
+export function describeServerInfoError(error: unknown): Error {
+  if (error instanceof AdvisorError) return error;
+  const code = sqlState(error);
+  const message = `Cannot read server information: ${error instanceof Error ? error.message : String(error)}`;
+  switch (code) {
+    case SQLSTATE.INSUFFICIENT_PRIVILEGE:
+      return new PermissionError(message, { hint: 'GRANT pg_monitor TO <role>', cause: error });
+    case SQLSTATE.QUERY_CANCELED:
+      return new TargetError(message, { hint: 'the server is too busy to answer within statement_timeout; retry or raise statementTimeoutMs', cause: error });
+    case SQLSTATE.ADMIN_SHUTDOWN:
+    case SQLSTATE.CANNOT_CONNECT_NOW:
+      return new ConnectionError(message, { hint: 'the server is shutting down or restarting; retry later', cause: error });
+    case undefined:
+    case 'ECONNRESET':
+    case 'ECONNREFUSED':
+    case 'EPIPE':
+      return new ConnectionError(message, { hint: 'the connection to the target was lost; retry later', cause: error });
+    default:
+      return new ConnectionError(message, { hint: 'check that the target is reachable and retry', cause: error });
+  }
+}
+
+/** The session died (server shutdown, network) rather than one statement failing. */
+export function isConnectionLost(error: unknown): boolean {
+  const code = sqlState(error);
+  if (code === SQLSTATE.ADMIN_SHUTDOWN || code === SQLSTATE.CANNOT_CONNECT_NOW) return true;
+  if (code !== undefined && /^[0-9A-Z]{5}$/.test(code)) return false;
+  const message = error instanceof Error ? error.message : String(error);
+  return /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|timeout exceeded when trying to connect/i.test(message) ||
+    code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'EPIPE';
+}
