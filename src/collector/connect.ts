@@ -12,6 +12,16 @@ export const SESSION_CHECK_SQL = `select /* pg-advisor */
   pg_catalog.current_setting('default_transaction_read_only') as read_only,
   pg_catalog.current_setting('application_name') as application_name`;
 
+/**
+ * Runs first on every new session: remembers the server's idle_in_transaction_session_timeout (what the
+ * application's sessions get) in a custom setting, then sets the advisor's own, shorter one. Sent as a
+ * startup option instead, the server's value would be invisible to the settings source.
+ */
+export const IDLE_TIMEOUT_SQL =
+  `select /* pg-advisor */ pg_catalog.set_config('pg_advisor.server_idle_in_transaction_session_timeout', ` +
+  `pg_catalog.current_setting('idle_in_transaction_session_timeout'), false); ` +
+  `select /* pg-advisor */ pg_catalog.set_config('idle_in_transaction_session_timeout', $IDLE$, false)`;
+
 export const BEGIN_READ_ONLY_SQL = 'begin /* pg-advisor */ transaction read only';
 export const ROLLBACK_SQL = 'rollback /* pg-advisor */';
 
@@ -34,7 +44,6 @@ export const connectTarget: ConnectTarget = async (options: TargetOptions): Prom
     `-c default_transaction_read_only=on`,
     `-c statement_timeout=${statementTimeoutMs}`,
     `-c lock_timeout=${lockTimeoutMs}`,
-    `-c idle_in_transaction_session_timeout=${DEFAULTS.idleInTransactionMs}`,
   ].join(' ');
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -43,12 +52,15 @@ export const connectTarget: ConnectTarget = async (options: TargetOptions): Prom
     options: sessionOptions,
     statement_timeout: statementTimeoutMs,
     lock_timeout: lockTimeoutMs,
-    idle_in_transaction_session_timeout: DEFAULTS.idleInTransactionMs,
     connectionTimeoutMillis: connectTimeoutMs,
     idleTimeoutMillis: 10_000,
   });
   // A session killed by the server (idle timeout, admin shutdown) must not crash the process.
   pool.on('error', () => {});
+  // Queued before any other statement of the new session (pg runs a client's queries in order).
+  pool.on('connect', (client) => {
+    client.query(IDLE_TIMEOUT_SQL.replace('$IDLE$', `'${DEFAULTS.idleInTransactionMs}'`)).catch(() => {});
+  });
 
   let closed = false;
   const close = async (): Promise<void> => {

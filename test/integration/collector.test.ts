@@ -79,6 +79,8 @@ describe('collectSnapshot as superuser', () => {
     expect(s.autovacuumNaptimeSeconds).toBe(60);
     expect(s.autovacuumFreezeMaxAge).toBe(200_000_000);
     expect(s.trackCounts).toBe(true);
+    // The server's value (off here), not the 10 s the advisor sets on its own sessions.
+    expect(s.idleInTransactionSessionTimeoutMs).toBe(0);
     if (admin.meta.serverVersionNum < 160000) expect(s.reservedConnections).toBe(0);
     if (admin.meta.serverVersionNum < 180000) expect(s.autovacuumVacuumMaxThreshold).toBeNull();
   });

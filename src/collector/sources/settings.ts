@@ -17,6 +17,14 @@ const PG_18 = ['autovacuum_vacuum_max_threshold'] as const;
 export const SETTINGS_SQL = `select /* pg-advisor */ s.name, s.setting, s.unit
   from pg_catalog.pg_settings s where s.name = any($1::text[])`;
 
+/**
+ * The server's idle_in_transaction_session_timeout as other sessions get it (ms): connect.ts stashes it
+ * before setting the advisor's own; falls back to the session value when the stash is absent.
+ */
+export const SERVER_IDLE_TIMEOUT_SQL = `select /* pg-advisor */ (extract(epoch from coalesce(
+    nullif(pg_catalog.current_setting('pg_advisor.server_idle_in_transaction_session_timeout', true), ''),
+    pg_catalog.current_setting('idle_in_transaction_session_timeout'))::interval) * 1000)::float8 as ms`;
+
 interface SettingRow extends Record<string, unknown> {
   name: string;
   setting: string;
@@ -30,6 +38,7 @@ export async function collectSettings(ctx: CollectionContext): Promise<Settings>
   if (ctx.serverVersionNum >= 180000) names.push(...PG_18);
   const rows = await ctx.target.query<SettingRow>(SETTINGS_SQL, [names]);
   const byName = new Map(rows.map((r) => [r.name, r]));
+  const [idle] = await ctx.target.query<{ ms: number }>(SERVER_IDLE_TIMEOUT_SQL);
   const n = (name: string): number => num(byName.get(name)?.setting);
   const on = (name: string): boolean => byName.get(name)?.setting === 'on';
   const maxThreshold = byName.get('autovacuum_vacuum_max_threshold');
@@ -50,7 +59,7 @@ export async function collectSettings(ctx: CollectionContext): Promise<Settings>
     autovacuumMultixactFreezeMaxAge: n('autovacuum_multixact_freeze_max_age'),
     vacuumFailsafeAge: n('vacuum_failsafe_age'),
     vacuumMultixactFailsafeAge: n('vacuum_multixact_failsafe_age'),
-    idleInTransactionSessionTimeoutMs: milliseconds(byName.get('idle_in_transaction_session_timeout')),
+    idleInTransactionSessionTimeoutMs: idle ? Number(idle.ms) : milliseconds(byName.get('idle_in_transaction_session_timeout')),
     blockSizeBytes: n('block_size'),
     trackActivityQuerySize: n('track_activity_query_size'),
   };
