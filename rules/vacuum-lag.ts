@@ -4,7 +4,7 @@ import { quoteQualified } from '../src/sql/quote.js';
 import {
   autovacuumEnabledFor, booleanReloption, heapBytesOf, lastVacuumAgeSeconds, vacuumThresholdTuples,
 } from './_lib/autovacuum.js';
-import { formatCount, formatDuration, roundRatio } from './_lib/format.js';
+import { formatCount, formatDuration, formatTimes, roundRatio } from './_lib/format.js';
 import { describeHolder, holderAdvice, holderEvidence, oldestHorizonHolder } from './_lib/horizon.js';
 
 type Cause = 'blocked' | 'disabled' | 'starved';
@@ -84,7 +84,7 @@ export default defineRule({
 
       const display = `${table.schema}.${table.name}`;
       const name = quoteQualified(table.schema, table.name);
-      const dead = `${formatCount(table.nDeadTup)} dead tuples (${roundRatio(lag)}× the autovacuum trigger of ${formatCount(threshold)})`;
+      const dead = `${formatCount(table.nDeadTup)} dead tuples (${formatTimes(lag)}× the autovacuum trigger of ${formatCount(threshold)})`;
       const summary =
         cause === 'blocked' && holder
           ? `${display} keeps ${dead} although vacuum ran ${lastVacuum === null ? 'during the window' : `${formatDuration(lastVacuum)} ago`}: the xmin horizon is held by ${describeHolder(holder)}.`

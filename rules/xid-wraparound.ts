@@ -2,7 +2,7 @@ import { defineRule } from '../src/engine/define-rule.js';
 import type { EvidenceValue, FindingDraft, FindingObject, Severity } from '../src/engine/types.js';
 import { quoteQualified } from '../src/sql/quote.js';
 import { effectiveFreezeMaxAge, effectiveMultixactFreezeMaxAge } from './_lib/autovacuum.js';
-import { formatCount, formatDuration, roundRatio } from './_lib/format.js';
+import { formatCount, formatDuration, formatTimes, roundRatio } from './_lib/format.js';
 import { describeHolder, holderEvidence, oldestHorizonHolder } from './_lib/horizon.js';
 
 /** Wrap point 2^31 and stop limit (wrap − 3M) from varsup.c `SetTransactionIdLimit` (multixacts alike). */
@@ -82,7 +82,7 @@ export default defineRule({
       findings.push({
         severity,
         summary:
-          `${label}: ${driver === 'xid' ? 'transaction ID' : 'multixact'} age ${formatCount(age)} is ${roundRatio(age / maxAge)}× its freeze max age ${formatCount(maxAge)}` +
+          `${label}: ${driver === 'xid' ? 'transaction ID' : 'multixact'} age ${formatCount(age)} is ${formatTimes(age / maxAge)}× its freeze max age ${formatCount(maxAge)}` +
           `${driver === 'xid' ? `, ${formatCount(xidsLeft)} left before writes stop` : ''}` +
           `${secondsToStopLimit !== null && driver === 'xid' ? ` (~${formatDuration(secondsToStopLimit)} at the current rate)` : ''}` +
           `${blames && holder ? `; the horizon is held by ${describeHolder(holder)}` : ''}.`,

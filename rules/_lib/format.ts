@@ -36,3 +36,8 @@ export function formatPercent(fraction: number): string {
 export function roundRatio(value: number): number {
   return Math.round(value * 10_000) / 10_000;
 }
+
+/** A multiple for prose: 44.4444 → "44", 2.0002 → "2.0", 1.53 → "1.5". */
+export function formatTimes(value: number): string {
+  return value >= 10 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
+}
