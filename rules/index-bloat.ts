@@ -13,6 +13,9 @@ export default defineRule({
   thresholds: {
     minIndexBytes: { default: 8 * MiB, description: 'Indexes smaller than this (bytes) are never reported.' },
     ...BLOAT_THRESHOLD_SPECS,
+    // B-trees filled in random key order (UUIDs, emails) settle near ln 2 ≈ 69 % leaf density, a ratio of
+    // about 0.23 at fillfactor 90 that page splits regrow after any rebuild: not worth a large-waste warning.
+    largeWasteRatio: { default: 0.3, description: 'Minimum waste fraction (0–1) for the large-waste warning.' },
     infoOnlyBelowWasteBytes: {
       default: 10 * MiB,
       description: 'Indexes wasting less than this (bytes) are reported as info at most, whatever the ratio.',
@@ -22,7 +25,7 @@ export default defineRule({
     summary: 'Finds B-tree indexes whose pages are mostly empty, so the index is much larger than its entries need.',
     why: 'A bloated index costs cache, I/O on every scan that touches it, WAL and backup volume, and slows every insert and update that has to maintain it. It happens after mass deletes or updates, random-order inserts, and whenever vacuum lagged.',
     fix: 'Rebuild it without blocking writes: REINDEX INDEX CONCURRENTLY schema.index (PostgreSQL 12+; takes longer and needs the disk space of a second copy while it runs; cannot run inside a transaction block). If the index keeps bloating, fix the cause (vacuum-lag) or consider a lower fillfactor for hot update patterns.',
-    falsePositives: 'Only pgstatindex measurements (bloat = 1 − avg_leaf_density / fillfactor) and estimates the collector deems valid are used: estimates for indexes with many duplicate keys (deduplicated posting lists) are meaningless and the collector drops them; negative numbers never reach the rule. Indexes under 8 MiB are ignored, and an index wasting less than 10 MiB is at most info. Invalid indexes are left to the invalid-index rule.',
+    falsePositives: 'Only pgstatindex measurements (bloat = 1 − avg_leaf_density / fillfactor) and estimates the collector deems valid are used: estimates for indexes with many duplicate keys (deduplicated posting lists) are meaningless and the collector drops them; negative numbers never reach the rule. Indexes under 8 MiB are ignored, and an index wasting less than 10 MiB is at most info. B-trees filled in random key order (UUID or email keys) settle near 69 % leaf density (a ratio of about 0.23 that page splits regrow after a rebuild), so the large-waste warning needs a ratio of 0.3 for indexes rather than 0.2. Invalid indexes are left to the invalid-index rule.',
   },
   evaluate({ snapshot, thresholds: t }) {
     const findings: FindingDraft[] = [];

@@ -5,6 +5,8 @@
 import type { AnyRule } from '../src/engine/types.js';
 import idleInTransaction from './idle-in-transaction.js';
 import indexBloat from './index-bloat.js';
+import missingIndex from './missing-index.js';
+import nPlusOne from './n-plus-one.js';
 import poolExhaustion from './pool-exhaustion.js';
 import tableBloat from './table-bloat.js';
 import vacuumLag from './vacuum-lag.js';
@@ -17,4 +19,6 @@ export const allRules: readonly AnyRule[] = [
   xidWraparound,
   poolExhaustion,
   idleInTransaction,
+  nPlusOne,
+  missingIndex,
 ];

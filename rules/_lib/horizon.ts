@@ -3,13 +3,34 @@ import type { EvidenceValue } from '../../src/engine/types.js';
 import type { HorizonHolder, Snapshot } from '../../src/snapshot/types.js';
 import { formatCount, formatDuration } from './format.js';
 
-/** The holder with the oldest xmin (largest age in transactions), or null. */
+/** Root holders first when ages tie: the one whose own transaction pins the horizon, not its mirrors. */
+const KIND_PRIORITY: Readonly<Record<HorizonHolder['kind'], number>> = {
+  'prepared-transaction': 3,
+  'replication-slot': 2,
+  standby: 1,
+  backend: 0,
+};
+
+/**
+ * The holder with the oldest xmin (largest age in transactions), or null. Sessions whose snapshot only
+ * mirrors another running transaction share its xmin age; on a tie the root holder wins (ownsXmin, then
+ * prepared transaction > slot > standby > backend, then the longest held).
+ */
 export function oldestHorizonHolder(snapshot: Snapshot): HorizonHolder | null {
   let oldest: HorizonHolder | null = null;
   for (const holder of snapshot.vacuum?.horizonHolders ?? []) {
-    if (!oldest || holder.xminAge > oldest.xminAge) oldest = holder;
+    if (!oldest || compareHolders(holder, oldest) > 0) oldest = holder;
   }
   return oldest;
+}
+
+function compareHolders(a: HorizonHolder, b: HorizonHolder): number {
+  return (
+    a.xminAge - b.xminAge ||
+    Number(a.ownsXmin !== false) - Number(b.ownsXmin !== false) ||
+    KIND_PRIORITY[a.kind] - KIND_PRIORITY[b.kind] ||
+    (a.ageSeconds ?? 0) - (b.ageSeconds ?? 0)
+  );
 }
 
 /** "backend 4242 (idle in transaction…), xmin age 320,009, held 43 s". */

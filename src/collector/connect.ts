@@ -57,10 +57,33 @@ export const connectTarget: ConnectTarget = async (options: TargetOptions): Prom
   });
   // A session killed by the server (idle timeout, admin shutdown) must not crash the process.
   pool.on('error', () => {});
-  // Queued before any other statement of the new session (pg runs a client's queries in order).
-  pool.on('connect', (client) => {
-    client.query(IDLE_TIMEOUT_SQL.replace('$IDLE$', `'${DEFAULTS.idleInTransactionMs}'`)).catch(() => {});
-  });
+  // Every session runs IDLE_TIMEOUT_SQL once, before its first statement (awaited, never concurrent).
+  const prepared = new WeakSet<pg.PoolClient>();
+  const acquire = async (): Promise<pg.PoolClient> => {
+    const client = await pool.connect();
+    if (!prepared.has(client)) {
+      try {
+        await client.query(IDLE_TIMEOUT_SQL.replace('$IDLE$', `'${DEFAULTS.idleInTransactionMs}'`));
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
+      prepared.add(client);
+    }
+    return client;
+  };
+  const run = async <R extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<R[]> => {
+    const client = await acquire();
+    let broken = false;
+    try {
+      return (await client.query<R>(sql, params ? [...params] : undefined)).rows;
+    } catch (error) {
+      broken = sqlState(error) === undefined; // a protocol/connection failure: drop that session
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  };
 
   let closed = false;
   const close = async (): Promise<void> => {
@@ -70,7 +93,7 @@ export const connectTarget: ConnectTarget = async (options: TargetOptions): Prom
   };
 
   try {
-    const { rows } = await pool.query<{ others: number; read_only: string; application_name: string }>(SESSION_CHECK_SQL, [
+    const rows = await run<{ others: number; read_only: string; application_name: string }>(SESSION_CHECK_SQL, [
       APPLICATION_NAME,
     ]);
     const row = rows[0];
@@ -92,14 +115,13 @@ export const connectTarget: ConnectTarget = async (options: TargetOptions): Prom
   }
 
   const query: Target['query'] = async <R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) => {
-    const result = await pool.query<R>(sql, params ? [...params] : undefined);
-    return result.rows;
+    return run<R>(sql, params);
   };
 
   return {
     query,
     async withReadOnlyTransaction<T>(body: (q: Target['query']) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      const client = await acquire();
       let broken = false;
       try {
         await client.query(BEGIN_READ_ONLY_SQL);

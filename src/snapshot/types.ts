@@ -347,6 +347,12 @@ export interface HorizonHolder {
   readonly xminAge: number;
   /** How long it has been held (seconds); null when unknown (slots). */
   readonly ageSeconds: number | null;
+  /**
+   * False when the held xmin is merely another running transaction's xid (a session whose snapshot saw
+   * that transaction running): it would move on once that transaction ends, so it is not the root holder.
+   * Absent in snapshots from before this field existed (treated as true).
+   */
+  readonly ownsXmin?: boolean;
   /** Human detail: state, application, database, slot type… */
   readonly detail: string;
 }

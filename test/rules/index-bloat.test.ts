@@ -19,6 +19,8 @@ ruleTester(rule, {
     { name: 'the 288 kB index with 43 % bloat is under the size floor', snapshot: bloatedIndex({ indexBytes: 288 * 1024, wasteBytes: 124 * 1024 }) },
     { name: 'index just under 8 MiB, mostly empty', snapshot: bloatedIndex({ indexBytes: 8 * MiB - 1, wasteBytes: 7 * MiB }) },
     { name: 'ratio just under 0.4', snapshot: bloatedIndex({ indexBytes: 100 * MiB, wasteBytes: 39.9 * MiB }) },
+    // Random-order inserts (UUID, email keys) settle near ln 2 ≈ 69 % leaf density: ratio ≈ 0.23 at ff 90.
+    { name: 'a large random-insert btree at its 69 % steady state', snapshot: bloatedIndex({ indexBytes: 10 * GiB, wasteBytes: 2.3 * GiB, avgLeafDensity: 69 }) },
     { name: 'waste just under 1 GiB at ratio 0.3', snapshot: bloatedIndex({ indexBytes: 3.3 * GiB, wasteBytes: GiB - 1 }) },
     { name: 'an invalid index is left to invalid-index', snapshot: bloatedIndex({ indexBytes: 100 * MiB, wasteBytes: 80 * MiB }, false) },
     { name: 'duplicate-heavy index whose estimate the collector dropped (no entry)', snapshot: makeSnapshot({ indexes: [makeIndex({ name: 'posts_user_id_idx' })] }) },
@@ -46,8 +48,8 @@ ruleTester(rule, {
       findings: [{ severity: 'warning', object: { name: 'bloat_t_n_idx' }, evidence: { avgLeafDensityPercent: 12.27, fillfactorPercent: 90 } }],
     },
     {
-      name: 'exactly 1 GiB of waste at ratio 0.2',
-      snapshot: bloatedIndex({ indexBytes: 5 * GiB, wasteBytes: GiB, method: 'estimate', avgLeafDensity: null }),
+      name: 'exactly 1 GiB of waste at ratio 0.3',
+      snapshot: bloatedIndex({ indexBytes: GiB / 0.3, wasteBytes: GiB, method: 'estimate', avgLeafDensity: null }),
       findings: [{ severity: 'warning', object: { name: 'orders_pkey' }, evidence: { method: 'estimate', avgLeafDensityPercent: null } }],
     },
     {

@@ -13,6 +13,8 @@ const MIN_PAGES = 10;
 export interface HeapShape {
   /** Live (non-dropped) user columns of the table. */
   readonly columnCount: number;
+  /** Dropped columns: old rows still carry their bytes until rewritten, which pg_stats cannot see. */
+  readonly droppedColumns?: number;
   readonly toastPages: number;
   readonly toastTuples: number;
 }
@@ -31,6 +33,8 @@ export function estimateHeapBloat(
 ): TableBloat | null {
   if (table.kind === 'p' || table.relpages < MIN_PAGES || !statsFresh(table)) return null;
   if (columns.length < shape.columnCount || columns.some((c) => c.dataType === 'name')) return null;
+  // Rows written before a DROP COLUMN still hold its bytes: the model would call them bloat.
+  if ((shape.droppedColumns ?? 0) > 0) return null;
   const fillfactor = Number(table.reloptions.fillfactor ?? 100) || 100;
   const anyNull = columns.some((c) => c.nullFrac > 0);
   const header = align8(23 + (anyNull ? Math.ceil(shape.columnCount / 8) : 0));

@@ -9,12 +9,13 @@ import {
 } from './bloat-estimate.js';
 import { SYSTEM_SCHEMA_FILTER } from './common.js';
 
-/** Live column counts and toast sizes of user tables (for the heap model). */
-export const HEAP_SHAPE_SQL = `select /* pg-advisor */ c.oid, count(a.attnum)::int as column_count,
+/** Live and dropped column counts and toast sizes of user tables (for the heap model). */
+export const HEAP_SHAPE_SQL = `select /* pg-advisor */ c.oid, count(a.attnum) filter (where not a.attisdropped)::int as column_count,
+  count(a.attnum) filter (where a.attisdropped)::int as dropped_count,
   coalesce(t.relpages, 0)::float8 as toast_pages, greatest(coalesce(t.reltuples, 0), 0)::float8 as toast_tuples
 from pg_catalog.pg_class c
 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0
 left join pg_catalog.pg_class t on t.oid = c.reltoastrelid
 where c.relkind in ('r', 'm') and ${SYSTEM_SCHEMA_FILTER}
 group by c.oid, t.relpages, t.reltuples`;
@@ -62,8 +63,8 @@ interface Candidate {
 export async function collectBloat(ctx: CollectionContext, inputs: BloatInputs): Promise<{ bloat: BloatState; note?: string }> {
   const blockSize = inputs.settings?.blockSizeBytes || 8192;
   const shapes = new Map<number, HeapShape>();
-  for (const r of await ctx.target.query<{ oid: number; column_count: number; toast_pages: number; toast_tuples: number }>(HEAP_SHAPE_SQL)) {
-    shapes.set(r.oid, { columnCount: r.column_count, toastPages: num(r.toast_pages), toastTuples: num(r.toast_tuples) });
+  for (const r of await ctx.target.query<{ oid: number; column_count: number; dropped_count: number; toast_pages: number; toast_tuples: number }>(HEAP_SHAPE_SQL)) {
+    shapes.set(r.oid, { columnCount: r.column_count, droppedColumns: r.dropped_count, toastPages: num(r.toast_pages), toastTuples: num(r.toast_tuples) });
   }
   const columnsByTable = new Map<string, ColumnStat[]>();
   for (const c of inputs.columns) {

@@ -25,6 +25,10 @@ export const VACUUM_SQL = `with /* pg-advisor */ progress as (
   select 'backend' as kind, a.pid::text as name,
     greatest(pg_catalog.age(a.backend_xmin), pg_catalog.age(a.backend_xid)) as "xminAge",
     extract(epoch from pg_catalog.now() - a.xact_start)::float8 as "ageSeconds",
+    -- A snapshot whose xmin is another running transaction's xid only mirrors that transaction.
+    (a.backend_xmin is null or (
+      not exists (select 1 from pg_catalog.pg_stat_activity o where o.backend_xid = a.backend_xmin and o.pid <> a.pid)
+      and not exists (select 1 from pg_catalog.pg_prepared_xacts px where px.transaction = a.backend_xmin))) as "ownsXmin",
     concat_ws(', ', 'state ' || a.state, 'application ' || nullif(a.application_name, ''),
               'database ' || a.datname, 'user ' || a.usename, 'backend ' || a.backend_type) as detail
   from pg_catalog.pg_stat_activity a
@@ -32,23 +36,23 @@ export const VACUUM_SQL = `with /* pg-advisor */ progress as (
     and a.pid <> pg_catalog.pg_backend_pid() and a.backend_type <> 'autovacuum worker'
   union all
   select 'prepared-transaction', p.gid, pg_catalog.age(p.transaction),
-    extract(epoch from pg_catalog.now() - p.prepared)::float8,
+    extract(epoch from pg_catalog.now() - p.prepared)::float8, true,
     concat_ws(', ', 'database ' || p.database, 'owner ' || p.owner)
   from pg_catalog.pg_prepared_xacts p
   union all
-  select 'replication-slot', s.slot_name::text, greatest(pg_catalog.age(s.xmin), pg_catalog.age(s.catalog_xmin)), null::float8,
+  select 'replication-slot', s.slot_name::text, greatest(pg_catalog.age(s.xmin), pg_catalog.age(s.catalog_xmin)), null::float8, true,
     concat_ws(', ', 'type ' || s.slot_type, case when s.active then 'active' else 'inactive' end, 'database ' || s.database)
   from pg_catalog.pg_replication_slots s
   where s.xmin is not null or s.catalog_xmin is not null
   union all
   select 'standby', coalesce(nullif(r.application_name, ''), r.pid::text), pg_catalog.age(r.backend_xmin),
-    extract(epoch from pg_catalog.now() - r.backend_start)::float8,
+    extract(epoch from pg_catalog.now() - r.backend_start)::float8, true,
     concat_ws(', ', 'client ' || pg_catalog.host(r.client_addr), 'state ' || r.state)
   from pg_catalog.pg_stat_replication r
   where r.backend_xmin is not null
 )
 select (select coalesce(json_agg(progress), '[]') from progress) as progress,
-  (select coalesce(json_agg(holders order by holders."xminAge" desc), '[]') from holders) as holders,
+  (select coalesce(json_agg(holders order by holders."xminAge" desc, holders."ownsXmin" desc), '[]') from holders) as holders,
   (select count(*)::int from pg_catalog.pg_stat_activity a where a.backend_type = 'autovacuum worker') as autovacuum_workers,
   ${PG_13_NEXT_XID} as next_xid`;
 
@@ -69,6 +73,7 @@ export async function collectVacuum(ctx: CollectionContext): Promise<VacuumState
       name: h.name,
       xminAge: num(h.xminAge),
       ageSeconds: nonNegative(h.ageSeconds),
+      ownsXmin: h.ownsXmin !== false,
       detail: h.detail,
     })),
     autovacuumWorkers: num(row.autovacuum_workers),

