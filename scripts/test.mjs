@@ -1,10 +1,18 @@
 #!/usr/bin/env node
-// npm test: build, run the whole suite on the default major (17), then the collector integration
-// tests on 15, 16 and 18 as well. Exits non-zero on the first failing run.
+// npm test: build, type-check, run the whole suite on the default major (17), then the integration
+// tests of the collector and the rules on 15, 16 and 18 as well. Exits non-zero on the first failing run.
 import { spawnSync } from 'node:child_process';
 
 const MATRIX_MAJORS = ['15', '16', '18'];
-const MATRIX_FILES = ['test/integration/collector'];
+// Collector, planted-problem rule tests and query rules on every other supported major as well.
+const MATRIX_FILES = [
+  'test/integration/collector',
+  'test/integration/rules-bloat',
+  'test/integration/rules-vacuum',
+  'test/integration/rules-idle-in-transaction',
+  'test/integration/rules-pool-exhaustion',
+  'test/integration/query-rules.test.ts',
+];
 
 function run(label, cmd, args, env = {}) {
   console.log(`\n=== ${label}`);
@@ -20,6 +28,6 @@ run('typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']);
 run('suite on PostgreSQL 17', 'npx', ['vitest', 'run', ...extra], { PG_MAJOR: process.env.PG_MAJOR ?? '17' });
 if (extra.length === 0 && !process.env.TEST_DATABASE_URL) {
   for (const major of MATRIX_MAJORS) {
-    run(`collector on PostgreSQL ${major}`, 'npx', ['vitest', 'run', '--passWithNoTests', ...MATRIX_FILES], { PG_MAJOR: major });
+    run(`integration on PostgreSQL ${major}`, 'npx', ['vitest', 'run', '--passWithNoTests', ...MATRIX_FILES], { PG_MAJOR: major });
   }
 }
