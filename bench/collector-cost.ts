@@ -93,6 +93,13 @@ async function main(): Promise<void> {
         results[`${label}AdvisorMs`] = cost.ms;
         results[`${label}WallMs`] = wall;
         console.log(`snapshot (${label}): advisor statements ${cost.statements}, Σ total_exec_time ${cost.ms.toFixed(1)} ms, wall ${wall.toFixed(0)} ms`);
+        if (label === 'warm') {
+          const { rows: top } = await admin.query(
+            `select total_exec_time::float8 as ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) as q from pg_stat_statements
+              where query like '%/* pg-advisor */%' order by total_exec_time desc limit 6`,
+          );
+          for (const t of top) console.log(`    ${t.ms.toFixed(1).padStart(7)} ms  ${t.q}`);
+        }
       }
     } finally {
       await target.close();
