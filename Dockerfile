@@ -26,9 +26,12 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY README.md ./
 COPY docs ./docs
-# The official image's unprivileged user (uid 1000).
+# The official image's unprivileged user (uid 1000); the PGlite store lives in /data (mount a volume).
+RUN mkdir -p /data && chown node:node /data
 USER node
+ENV ADVISOR_STORE_DIR=/data/store
+EXPOSE 8080
 ENTRYPOINT ["node", "bin/pg-advisor.js"]
-# The default becomes ["serve"] when the daemon lands (a later issue); until then the image runs a check
-# against DATABASE_URL (or the PG* variables).
-CMD ["check"]
+# The daemon: mount a config at /etc/pg-advisor/config.yaml (docs/deployment.md). Binding the API to
+# 0.0.0.0 inside the container requires a token (api.tokens). One-shot use: `docker run … check`.
+CMD ["serve", "--config", "/etc/pg-advisor/config.yaml"]

@@ -1,7 +1,7 @@
 import { defineRule } from '../src/engine/define-rule.js';
 import type { EvidenceValue, FindingDraft, Severity } from '../src/engine/types.js';
 import { isSqlParserReady, quoteIdent, quoteQualified, redact } from '../src/sql/index.js';
-import { formatPercent, roundRatio } from './_lib/format.js';
+import { formatCount, formatNumber, formatPercent, roundRatio } from './_lib/format.js';
 import { findIndexCandidates, INDEX_CANDIDATE_THRESHOLDS } from './_lib/query-index-candidates.js';
 import { judgeVerification, updatesColumnHot, writesOf } from './_lib/query-index-judgement.js';
 
@@ -90,14 +90,14 @@ export default defineRule({
       const failure = best ? undefined : verifications.find((v) => v.status === 'failed' && v.table === s.table && v.schema === s.schema && v.reason);
       if (failure) evidence.verificationFailure = failure.reason!.slice(0, 300);
       const notes = [
-        best ? `A hypothetical index cut the generic-plan cost from ${best.costBefore} to ${best.costAfter}.` : failure ? `Verification failed (${failure.reason!.slice(0, 300)}). ${VERIFY_HINT}` : VERIFY_HINT,
+        best ? `A hypothetical index cut the generic-plan cost from ${best.costBefore} to ${best.costAfter}.` : failure && !/not installed/.test(failure.reason!) ? `Not verified with a hypothetical index: ${failure.reason!.slice(0, 300)}.` : VERIFY_HINT,
         hotWarning ? `Frequent updates of ${s.columns.join(', ')} are HOT today; the index makes them non-HOT (more write I/O and bloat).` : '',
         downgraded ? 'The table is write-heavy or already has many indexes: weigh the write cost before adding it.' : '',
         limitBound ? 'Every call returned exactly its LIMIT, so how selective the filter is could not be observed: check the column has many distinct values (or grant SELECT so pg_stats shows it) before creating the index.' : '',
       ].filter(Boolean);
       findings.push({
         severity,
-        summary: `${s.statements.length === 1 ? 'A statement reads' : `${s.statements.length} statements read`} about all of ${s.schema}.${s.table} (${Math.round(top.blocksPerCall)} of ${s.tablePages} pages per call) to return ${roundRatio(top.rowsPerCall)} rows, taking ${formatPercent(share)} of execution time; an index on (${s.columns.join(', ')}) would serve ${s.statements.length === 1 ? 'it' : 'them'}.`,
+        summary: `${s.statements.length === 1 ? 'A statement reads' : `${s.statements.length} statements read`} about all of ${s.schema}.${s.table} (${formatCount(top.blocksPerCall)} blocks per call; the table has ${formatCount(s.tablePages)} pages) to return ${formatNumber(top.rowsPerCall)} rows, taking ${formatPercent(share)} of execution time; an index on (${s.columns.join(', ')}) would serve ${s.statements.length === 1 ? 'it' : 'them'}.`,
         object: { type: 'table', schema: s.schema, name: s.table, columns: s.columns },
         evidence,
         recommendation: { text: `Create the index without blocking writes: ${sql}. Statement: ${redact(top.query, { maxLength: 500 })}. ${notes.join(' ')}`, sql },

@@ -1,7 +1,7 @@
 import { defineRule } from '../src/engine/define-rule.js';
 import type { EvidenceValue, FindingDraft, Severity } from '../src/engine/types.js';
 import { analyzeStatement, isSqlParserReady, buildAnalysisContext, redact, type StatementAnalysis } from '../src/sql/index.js';
-import { formatCount, roundRatio } from './_lib/format.js';
+import { formatCount, formatNumber, roundRatio } from './_lib/format.js';
 import { backendEvidence, temporalEvidence, type TemporalEvidence } from './_lib/query-loop-evidence.js';
 import { buildKeyCatalog, childShapes, findLinks, type ChildShape, type Link } from './_lib/query-loop-shapes.js';
 import { cumulativeStatements, windowStatements, type StatementFigures, type StatementSet } from './_lib/query-statements.js';
@@ -150,7 +150,7 @@ export default defineRule({
       return {
         rank: (severity === 'critical' ? 2e12 : severity === 'warning' ? 1e12 : 0) + c.calls,
         severity,
-        summary: `${formatCount(c.calls)} lookups of ${shape.schema}.${shape.table} by ${shape.keyColumn} run about once per row of another statement (${roundRatio(best.fanOut)} per call of it, ${set.basis} counters)${nameOnly ? '; linked by column names only' : ''}.`,
+        summary: `${formatCount(c.calls)} lookups of ${shape.schema}.${shape.table} by ${shape.keyColumn} run about once per row of another statement (${formatNumber(best.fanOut)} per call of it, ${set.basis} counters)${nameOnly ? '; linked by column names only' : ''}.`,
         object: { type: 'query', queryId: c.queryId, schema: shape.schema, name: shape.table },
         evidence,
         recommendation: {

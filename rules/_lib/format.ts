@@ -27,9 +27,15 @@ export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-/** 0.4234 → "42 %". */
+/** 0.4234 → "42 %"; 0.017 → "1.7 %" (one decimal below 10 %). */
 export function formatPercent(fraction: number): string {
-  return `${Math.round(fraction * 100)} %`;
+  const percent = fraction * 100;
+  return `${percent < 10 ? Number(percent.toFixed(1)) : Math.round(percent)} %`;
+}
+
+/** A measured number for prose: 8.6833 → "8.7", 10.087 → "10", 1234.5 → "1,235". */
+export function formatNumber(value: number): string {
+  return Math.abs(value) >= 10 ? Math.round(value).toLocaleString('en-US') : String(Number(value.toFixed(1)));
 }
 
 /** Rounds a ratio for evidence (4 decimals) so reports stay readable while remaining checkable. */

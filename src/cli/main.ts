@@ -8,6 +8,7 @@ import { allRules } from './integrations.js';
 import { processIo, type CliIo } from './io.js';
 import { runRulesCommand } from './rules.js';
 import { packageVersion } from './version.js';
+import { UsageError } from '../errors/errors.js';
 
 const EXAMPLES = `
 Examples:
@@ -17,6 +18,7 @@ Examples:
   $ pg-advisor check --window 30s --rules vacuum-lag,xid-wraparound,pool-exhaustion
   $ pg-advisor check --config pg-advisor.yaml
   $ pg-advisor rules table-bloat               full documentation of one rule
+  $ pg-advisor serve --config pg-advisor.yaml  daemon with the REST API (docs/deployment.md)
 
 Exit codes:
   0  nothing at or above --fail-on          1  findings at or above --fail-on
@@ -104,6 +106,38 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     });
   configure(demo, io);
 
+  const serve = program
+    .command('serve')
+    .description('run the daemon: migrate the store, sample the configured targets on a schedule, serve the REST API')
+    .option('--config <file>', 'daemon config file (YAML or JSON): targets, store, api, retention; see docs/deployment.md')
+    .option('--host <host>', 'bind address of the API (default: the config\'s api.host, 127.0.0.1)')
+    .option('--port <port>', 'port of the API (default: the config\'s api.port)')
+    .addHelpText('after', '\nStops gracefully on SIGTERM/SIGINT (exit 0). API reference: docs/api.md.')
+    .action(async (options: OptionValues) => {
+      const { runServe } = await import('../daemon/index.js');
+      const handle = await runServe({ configFile: str(options.config), host: str(options.host), port: portOf(options.port), env: io.env });
+      io.stderr.write(`pg-advisor: API listening on ${handle.url} (docs at ${handle.url}/docs)\n`);
+      await handle.stopped;
+      setExit(EXIT.OK);
+    });
+  configure(serve, io);
+
+  const migrate = program
+    .command('migrate')
+    .description('bring the advisor\'s own store (PGlite directory or ADVISOR_STORE_URL) to the latest migration')
+    .option('--config <file>', 'daemon config file (for the store location)')
+    .action(async (options: OptionValues) => {
+      const { runMigrate } = await import('../daemon/index.js');
+      const result = await runMigrate({ configFile: str(options.config), env: io.env });
+      io.stdout.write(
+        result.applied.length > 0
+          ? `applied ${result.applied.length} migration(s) to ${result.location}: ${result.applied.join(', ')}\n`
+          : `store ${result.location} is up to date (${result.known.length} migrations)\n`,
+      );
+      setExit(EXIT.OK);
+    });
+  configure(migrate, io);
+
   try {
     await program.parseAsync([...argv]);
     return exitCode;
@@ -124,6 +158,15 @@ function configure(command: Command, io: CliIo): void {
       outputError: (text, write) => write(`pg-advisor: ${text}`),
     })
     .showHelpAfterError(`  hint: run \`${name} --help\` for the valid options`);
+}
+
+function portOf(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--port ${String(value)} is not a port number`, { hint: 'use a whole number from 0 to 65535' });
+  }
+  return port;
 }
 
 function checkFlags(options: OptionValues): CheckFlags {

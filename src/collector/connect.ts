@@ -4,10 +4,11 @@ import { ConnectionError, PermissionError, SQLSTATE, sqlState, UsageError } from
 import { maskUrl } from './mask-url.js';
 import { APPLICATION_NAME } from './sql-marker.js';
 
-/** Advisor sessions of this role other than this one, and the session settings actually in force. */
+/** Advisor sessions of this role in this database other than this one, and the session settings in force. */
 export const SESSION_CHECK_SQL = `select /* pg-advisor */
   (select count(*)::int from pg_catalog.pg_stat_activity a
     where a.application_name = $1 and a.usename = current_user and a.pid <> pg_catalog.pg_backend_pid()
+      and a.datname = pg_catalog.current_database()
       and a.backend_type = 'client backend') as others,
   pg_catalog.current_setting('default_transaction_read_only') as read_only,
   pg_catalog.current_setting('application_name') as application_name`;

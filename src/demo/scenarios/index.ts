@@ -4,11 +4,14 @@
  *
  * Planting order matters (plantAll keeps it): idle-in-transaction first, so its session has aged by the
  * time the advisor looks; the bloat plants before anything holds the xmin horizon (their VACUUM must be
- * able to remove the deleted rows); pool-exhaustion last, because it fills the server's remaining
- * connection slots up to its target.
+ * able to remove the deleted rows); the query scenarios next (missing-index runs its statements while
+ * planting; n-plus-one leaves its loops running through the check window); pool-exhaustion last, because
+ * it fills the server's remaining connection slots up to its target (counting n-plus-one's six).
  */
 import { idleInTransactionScenario } from './idle-in-transaction.js';
 import { indexBloatScenario } from './index-bloat.js';
+import { missingIndexScenario } from './missing-index.js';
+import { nPlusOneScenario } from './n-plus-one.js';
 import { poolExhaustionScenario } from './pool-exhaustion.js';
 import { tableBloatScenario } from './table-bloat.js';
 import type { Planted, PlantContext, Scenario } from './types.js';
@@ -44,6 +47,8 @@ export const scenarios: readonly Scenario[] = Object.freeze([
   indexBloatScenario,
   vacuumLagScenario,
   xidWraparoundScenario,
+  missingIndexScenario,
+  nPlusOneScenario,
   poolExhaustionScenario,
 ]);
 

@@ -1,0 +1,61 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import bearerAuth from '@fastify/bearer-auth';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ApiToken, TokenScope } from '../config/daemon/index.js';
+import { forbidden } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Scope and name of the token that authenticated the request (null when auth is off). */
+    principal: { readonly name: string; readonly scope: TokenScope } | null;
+  }
+  interface FastifyContextConfig {
+    /** Scope a route needs; default read. */
+    scope?: TokenScope;
+  }
+}
+
+const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/** The token matching `presented`, compared in constant time over fixed-length digests; every token is compared. */
+export function findToken(tokens: readonly ApiToken[], presented: string): ApiToken | undefined {
+  const p = digest(presented);
+  let match: ApiToken | undefined;
+  for (const t of tokens) if (timingSafeEqual(digest(t.token), p) && !match) match = t;
+  return match;
+}
+
+/**
+ * Bearer-token auth for the routes registered in `scope`: a read token may read, an admin token may
+ * also act. With no tokens configured auth is off (serve refuses to bind a non-loopback address then).
+ */
+export async function installAuth(scope: FastifyInstance, tokens: readonly ApiToken[]): Promise<void> {
+  if (tokens.length === 0) {
+    scope.decorateRequest('principal', null);
+    return;
+  }
+  await scope.register(bearerAuth, {
+    keys: tokens.map((t) => t.token),
+    addHook: false,
+    verifyErrorLogLevel: 'debug',
+    auth: (key: string, request: FastifyRequest) => {
+      const token = findToken(tokens, key);
+      if (token) request.principal = { name: token.name, scope: token.scope };
+      return token !== undefined;
+    },
+  });
+  scope.decorateRequest('principal', null);
+  scope.addHook('onRequest', (request, reply, done) => {
+    scope.verifyBearerAuth!(request, reply, (error?: Error) => {
+      if (error) return done(error);
+      const needs = request.routeOptions.config.scope ?? 'read';
+      if (needs === 'admin' && request.principal?.scope !== 'admin') return done(forbidden(`this action needs the admin scope; token ${request.principal?.name ?? '?'} has ${request.principal?.scope ?? 'none'}`));
+      done();
+    });
+  });
+}
+
+/** Who performed an action, for finding events. */
+export function actorOf(request: FastifyRequest): string {
+  return request.principal?.name ?? 'anonymous';
+}

@@ -1,0 +1,35 @@
+import type { TargetMetrics } from '../daemon/daemon.js';
+import type { Store } from '../store/index.js';
+
+/** Escapes a Prometheus label value. */
+const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/**
+ * Prometheus text exposition (format 0.0.4): per-target sample counts, errors and durations (this
+ * replica), open findings by rule and severity, store size, target state.
+ */
+export async function renderMetrics(store: Store, targetMetrics: readonly TargetMetrics[]): Promise<string> {
+  const lines: string[] = [];
+  const family = (name: string, type: 'counter' | 'gauge', help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+
+  family('pg_advisor_samples_total', 'counter', 'Samples completed by this replica, per target.');
+  for (const m of targetMetrics) lines.push(`pg_advisor_samples_total{target="${label(m.target)}"} ${m.samples}`);
+  family('pg_advisor_sample_errors_total', 'counter', 'Samples that failed on this replica, per target.');
+  for (const m of targetMetrics) lines.push(`pg_advisor_sample_errors_total{target="${label(m.target)}"} ${m.errors}`);
+  family('pg_advisor_sample_duration_seconds_sum', 'counter', 'Total time spent sampling, per target (seconds).');
+  for (const m of targetMetrics) lines.push(`pg_advisor_sample_duration_seconds_sum{target="${label(m.target)}"} ${m.durationSecondsSum}`);
+  family('pg_advisor_sample_duration_seconds_count', 'counter', 'Samples measured, per target.');
+  for (const m of targetMetrics) lines.push(`pg_advisor_sample_duration_seconds_count{target="${label(m.target)}"} ${m.samples}`);
+  family('pg_advisor_last_sample_duration_seconds', 'gauge', 'Duration of the last successful sample, per target (seconds).');
+  for (const m of targetMetrics) if (m.lastDurationSeconds !== null) lines.push(`pg_advisor_last_sample_duration_seconds{target="${label(m.target)}"} ${m.lastDurationSeconds}`);
+
+  family('pg_advisor_findings', 'gauge', 'Findings not resolved, by rule, severity and status (all targets).');
+  for (const c of await store.findings.countActive()) {
+    lines.push(`pg_advisor_findings{rule="${label(c.rule)}",severity="${c.severity}",status="${c.status}"} ${c.count}`);
+  }
+  family('pg_advisor_target_up', 'gauge', '1 when the last sample of the target succeeded.');
+  for (const t of await store.targets.listTargets()) lines.push(`pg_advisor_target_up{target="${label(t.name)}"} ${t.state === 'ok' ? 1 : 0}`);
+  family('pg_advisor_store_bytes', 'gauge', 'Size of the store tables and indexes (bytes).');
+  lines.push(`pg_advisor_store_bytes ${await store.sizeBytes()}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,88 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AdvisorError } from '../errors/errors.js';
+import { FindingConflictError, InvalidCursorError } from '../store/index.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const TYPE_BASE = 'https://pg-advisor.dev/problems/';
+
+/** An HTTP error the API means to return (only src/api decides status codes). */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    readonly detail?: string,
+    readonly hint?: string,
+  ) {
+    super(detail ?? title);
+  }
+}
+
+export const notFound = (detail: string) => new HttpProblem(404, 'not-found', 'Not Found', detail);
+export const forbidden = (detail: string) => new HttpProblem(403, 'forbidden', 'Forbidden', detail, 'use a token with the admin scope');
+export const badRequest = (detail: string, hint?: string) => new HttpProblem(400, 'bad-request', 'Bad Request', detail, hint);
+
+interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  hint?: string;
+  errors?: { path: string; message: string }[];
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: Omit<ProblemBody, 'instance'>): FastifyReply {
+  return reply
+    .code(body.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify({ ...body, instance: request.url.split('?')[0] }));
+}
+
+/** Maps every error to RFC 9457 problem+json; 5xx details are logged, never sent. */
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, { type: `${TYPE_BASE}not-found`, title: 'Not Found', status: 404, detail: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof HttpProblem) {
+      return sendProblem(reply, request, { type: `${TYPE_BASE}${error.slug}`, title: error.title, status: error.status, detail: error.detail, ...(error.hint ? { hint: error.hint } : {}) });
+    }
+    if (error.validation) {
+      return sendProblem(reply, request, {
+        type: `${TYPE_BASE}invalid-request`,
+        title: 'Bad Request',
+        status: 400,
+        detail: error.message,
+        errors: error.validation.map((v) => ({ path: `${error.validationContext ?? ''}${v.instancePath || ''}`, message: v.message ?? 'invalid' })),
+      });
+    }
+    if (error.code?.startsWith('FST_BEARER_AUTH')) {
+      reply.header('www-authenticate', 'Bearer');
+      return sendProblem(reply, request, { type: `${TYPE_BASE}unauthorized`, title: 'Unauthorized', status: 401, detail: error.message, hint: 'send Authorization: Bearer <token>' });
+    }
+    if (error instanceof InvalidCursorError) {
+      return sendProblem(reply, request, { type: `${TYPE_BASE}invalid-cursor`, title: 'Bad Request', status: 400, detail: error.message, hint: error.hint });
+    }
+    if (error instanceof FindingConflictError) {
+      return sendProblem(reply, request, { type: `${TYPE_BASE}conflict`, title: 'Conflict', status: 409, detail: error.message, ...(error.hint ? { hint: error.hint } : {}) });
+    }
+    const status = error.statusCode ?? 500;
+    if (status === 429) {
+      return sendProblem(reply, request, { type: `${TYPE_BASE}rate-limited`, title: 'Too Many Requests', status, detail: error.message });
+    }
+    if (status === 503) {
+      return sendProblem(reply, request, { type: `${TYPE_BASE}unavailable`, title: 'Service Unavailable', status, detail: error.message });
+    }
+    if (status >= 400 && status < 500) {
+      return sendProblem(reply, request, { type: `${TYPE_BASE}bad-request`, title: 'Bad Request', status, detail: error.message });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, request, {
+      type: `${TYPE_BASE}internal`,
+      title: 'Internal Server Error',
+      status: 500,
+      detail: error instanceof AdvisorError ? error.message : 'the request failed; see the daemon log',
+    });
+  });
+}

@@ -1,0 +1,125 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { parseDuration } from '../../config/duration.js';
+import type { TargetRecord } from '../../store/index.js';
+import type { ApiDeps } from '../app.js';
+import { badRequest, HttpProblem, notFound } from '../problem.js';
+import { Audit, AuditBody, AuditList, NameParams, Problem, SeriesList, SeriesQuery, StatementList, StatementsQuery, Target } from '../schemas.js';
+
+const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem };
+
+/** /api/v1/targets and per-target history: statements, series, audits. */
+export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
+  const { store, daemon } = deps;
+  const withJob = (t: TargetRecord) => {
+    const job = daemon?.jobStatus(t.name);
+    return { ...t, circuit: job?.circuit ?? null, running: job?.running ?? false };
+  };
+  const targetOr404 = async (name: string): Promise<TargetRecord> => {
+    const t = await store.targets.findTarget(name);
+    if (!t) throw notFound(`no target ${name}`);
+    return t;
+  };
+  const range = (q: { from?: string; to?: string; resolution: 'raw' | 'hour' }) => {
+    const from = q.from ? new Date(q.from) : undefined;
+    const to = q.to ? new Date(q.to) : undefined;
+    if (from && to && from > to) throw badRequest('from is after to');
+    return { from, to, resolution: q.resolution };
+  };
+
+  app.get(
+    '/targets',
+    { schema: { tags: ['targets'], summary: 'Targets and their sampling status', response: { 200: Type.Object({ items: Type.Array(Target) }), ...errors } } },
+    async () => ({ items: (await store.targets.listTargets()).map(withJob) }),
+  );
+
+  app.get(
+    '/targets/:name',
+    { schema: { tags: ['targets'], summary: 'One target and its sampling status', params: NameParams, response: { 200: Target, ...errors } } },
+    async (request) => withJob(await targetOr404(request.params.name)),
+  );
+
+  app.get(
+    '/targets/:name/statements',
+    {
+      schema: {
+        tags: ['history'],
+        summary: 'Top statements over a time range by total time, calls or mean time',
+        params: NameParams,
+        querystring: StatementsQuery,
+        response: { 200: StatementList, ...errors },
+      },
+    },
+    async (request) => {
+      const t = await targetOr404(request.params.name);
+      const q = request.query;
+      return { items: await store.samples.topStatements(t.id, { ...range(q), orderBy: q.orderBy, limit: q.limit }) };
+    },
+  );
+
+  app.get(
+    '/targets/:name/series',
+    {
+      schema: {
+        tags: ['history'],
+        summary: 'Time series: connections by state, slot utilisation, xid/mxid age, dead tuples and bloat per relation, database size',
+        params: NameParams,
+        querystring: SeriesQuery,
+        response: { 200: SeriesList, ...errors },
+      },
+    },
+    async (request) => {
+      const t = await targetOr404(request.params.name);
+      const points = await store.samples.listSeries(t.id, { ...range(request.query), metrics: request.query.metric });
+      const grouped = new Map<string, { metric: string; object: string; points: [string, number][] }>();
+      for (const p of points) {
+        const key = `${p.metric}\u0000${p.object}`;
+        let s = grouped.get(key);
+        if (!s) grouped.set(key, (s = { metric: p.metric, object: p.object, points: [] }));
+        s.points.push([p.at, p.value]);
+      }
+      return { series: [...grouped.values()] };
+    },
+  );
+
+  app.get(
+    '/targets/:name/audits',
+    { schema: { tags: ['audits'], summary: 'Audit history, newest first', params: NameParams, response: { 200: AuditList, ...errors } } },
+    async (request) => {
+      const t = await targetOr404(request.params.name);
+      return { items: await store.audits.listAudits(t.id) };
+    },
+  );
+
+  app.post(
+    '/targets/:name/audits',
+    {
+      schema: {
+        tags: ['audits'],
+        summary: 'Run an audit now (admin); poll the audit list for its report',
+        params: NameParams,
+        body: AuditBody,
+        response: { 202: Audit, ...errors, 503: Problem },
+        security: [{ bearer: [] }],
+      },
+      config: { scope: 'admin' },
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
+      },
+    },
+    async (request, reply) => {
+      await targetOr404(request.params.name);
+      if (!daemon) throw new HttpProblem(503, 'unavailable', 'Service Unavailable', 'audits need a running daemon');
+      let windowMs: number | null = null;
+      if (request.body.window !== undefined) {
+        const parsed = parseDuration(request.body.window, { minMs: 1000, maxMs: 600_000, allowZero: true });
+        if (!parsed.ok) throw badRequest(parsed.problem);
+        windowMs = parsed.ms;
+      }
+      const audit = await daemon.startAudit(request.params.name, windowMs);
+      if (!audit) throw notFound(`target ${request.params.name} is not sampled by this daemon`);
+      return reply.code(202).send(audit);
+    },
+  );
+};

@@ -1,0 +1,192 @@
+/**
+ * Request and response schemas: the single source of validation (fastify's Ajv: defaults, coercion),
+ * serialisation (fast-json-stringify) and the OpenAPI document. Types come from them via Static.
+ */
+import { Type, type Static } from 'typebox';
+
+const DateTime = Type.String({ format: 'date-time' });
+const NullableDateTime = Type.Union([DateTime, Type.Null()]);
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const NullableInteger = Type.Union([Type.Integer(), Type.Null()]);
+const SeverityEnum = Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]);
+const StatusEnum = Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('snoozed'), Type.Literal('resolved')]);
+
+/** RFC 9457 problem details. */
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    hint: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' },
+);
+
+export const Target = Type.Object({
+  name: Type.String(),
+  url: Type.String({ description: 'Connection URL with the password masked' }),
+  intervalMs: Type.Integer(),
+  enabled: Type.Boolean(),
+  state: Type.String({ description: 'pending | ok | failing | circuit-open | disabled' }),
+  circuit: NullableString,
+  running: Type.Boolean(),
+  lastRunAt: NullableDateTime,
+  lastSuccessAt: NullableDateTime,
+  lastErrorAt: NullableDateTime,
+  lastError: NullableString,
+  lastDurationMs: NullableInteger,
+  consecutiveFailures: Type.Integer(),
+  nextRunAt: NullableDateTime,
+  serverVersion: NullableString,
+  owner: Type.Union([Type.String(), Type.Null()], { description: 'Replica sampling the target' }),
+});
+export type TargetBody = Static<typeof Target>;
+
+const FindingObject = Type.Object(
+  {
+    type: Type.String(),
+    schema: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String()),
+    queryId: Type.Optional(Type.String()),
+    columns: Type.Optional(Type.Array(Type.String())),
+    table: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+export const Finding = Type.Object({
+  id: Type.Integer(),
+  target: Type.String(),
+  fingerprint: Type.String(),
+  rule: Type.String(),
+  severity: SeverityEnum,
+  status: StatusEnum,
+  title: Type.String(),
+  summary: Type.String(),
+  object: FindingObject,
+  // Open objects (additionalProperties) serialise much faster than patternProperties records.
+  evidence: Type.Object({}, { additionalProperties: true, description: 'numbers with their unit in the key' }),
+  recommendation: Type.Object({ text: Type.String(), sql: Type.Optional(Type.String()) }),
+  impact: Type.Object({}, { additionalProperties: Type.Number() }),
+  firstSeenAt: DateTime,
+  lastSeenAt: DateTime,
+  resolvedAt: NullableDateTime,
+  acknowledgedAt: NullableDateTime,
+  snoozedUntil: NullableDateTime,
+});
+
+export const FindingEvent = Type.Object({
+  at: DateTime,
+  kind: Type.String(),
+  fromStatus: NullableString,
+  toStatus: NullableString,
+  fromSeverity: NullableString,
+  toSeverity: NullableString,
+  actor: NullableString,
+  note: NullableString,
+});
+
+export const FindingDetail = Type.Intersect([Finding, Type.Object({ events: Type.Array(FindingEvent) })]);
+
+export const FindingsQuery = Type.Object({
+  target: Type.Optional(Type.String({ minLength: 1 })),
+  rule: Type.Optional(Type.String({ minLength: 1 })),
+  severity: Type.Optional(Type.Array(SeverityEnum, { description: 'repeat to select several' })),
+  status: Type.Optional(Type.Array(StatusEnum, { description: 'repeat to select several' })),
+  since: Type.Optional(Type.String({ format: 'date-time', description: 'findings seen at or after this instant' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+});
+export type FindingsQueryInput = Static<typeof FindingsQuery>;
+
+export const FindingPage = Type.Object({ items: Type.Array(Finding), nextCursor: NullableString });
+
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+export const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 63 }) });
+
+export const ActionBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
+export const SnoozeBody = Type.Object(
+  { until: Type.String({ format: 'date-time' }), note: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);
+
+export const TimeRangeQuery = {
+  from: Type.Optional(Type.String({ format: 'date-time' })),
+  to: Type.Optional(Type.String({ format: 'date-time' })),
+  resolution: Type.Union([Type.Literal('raw'), Type.Literal('hour')], {
+    default: 'raw',
+    description: 'raw: per-sample data (kept days); hour: hourly roll-ups (kept weeks)',
+  }),
+};
+
+export const StatementsQuery = Type.Object({
+  ...TimeRangeQuery,
+  orderBy: Type.Union([Type.Literal('total'), Type.Literal('calls'), Type.Literal('mean')], { default: 'total' }),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
+});
+
+export const Statement = Type.Object({
+  queryId: Type.String(),
+  query: NullableString,
+  calls: Type.Number(),
+  rows: Type.Number(),
+  totalExecTimeMs: Type.Number(),
+  meanExecTimeMs: Type.Number(),
+  sharedBlks: Type.Number(),
+  samples: Type.Integer(),
+});
+export const StatementList = Type.Object({ items: Type.Array(Statement) });
+
+export const SeriesQuery = Type.Object({
+  ...TimeRangeQuery,
+  metric: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'repeat to select several; default all' })),
+});
+export const SeriesList = Type.Object({
+  series: Type.Array(
+    Type.Object({
+      metric: Type.String(),
+      object: Type.String(),
+      points: Type.Array(Type.Tuple([DateTime, Type.Number()]), { description: '[time, value] pairs' }),
+    }),
+  ),
+});
+
+export const Audit = Type.Object({
+  id: Type.Integer(),
+  target: Type.String(),
+  trigger: Type.String(),
+  status: Type.String(),
+  windowMs: NullableInteger,
+  requestedAt: DateTime,
+  finishedAt: NullableDateTime,
+  report: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  error: NullableString,
+});
+export const AuditList = Type.Object({ items: Type.Array(Audit) });
+export const AuditBody = Type.Object(
+  { window: Type.Optional(Type.String({ pattern: '^(0|\\d+(ms|s|m))$', description: 'sampling window, e.g. 10s; 0 = one snapshot' })) },
+  { additionalProperties: false },
+);
+
+export const Rule = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  category: Type.String(),
+  defaultSeverity: Type.String(),
+  requires: Type.Array(Type.String()),
+  thresholds: Type.Array(Type.Object({ key: Type.String(), default: Type.Number(), description: Type.String() })),
+  docs: Type.Object({ summary: Type.String(), why: Type.String(), fix: Type.String(), falsePositives: Type.String() }),
+  docsPage: Type.String(),
+});
+export const RuleList = Type.Object({ items: Type.Array(Rule) });
+
+export const Health = Type.Object({ status: Type.String() });
+
+/** Deeply mutable view of a type: store records are readonly, schema-derived bodies are not. */
+export type Writable<T> = T extends readonly (infer U)[] ? Writable<U>[] : T extends object ? { -readonly [K in keyof T]: Writable<T[K]> } : T;
+
+/** The same value typed as mutable (no copy): responses are serialised, never mutated. */
+export const writable = <T>(value: T): Writable<T> => value as Writable<T>;

@@ -1,0 +1,28 @@
+import { InvalidCursorError } from './errors.js';
+
+/** Position in the findings order (severity desc, impact desc, id asc). Opaque to clients. */
+export interface FindingCursor {
+  readonly rank: number;
+  readonly impact: number;
+  readonly id: number;
+}
+
+export function encodeCursor(c: FindingCursor): string {
+  return Buffer.from(JSON.stringify([c.rank, c.impact, c.id])).toString('base64url');
+}
+
+/** Throws InvalidCursorError for anything encodeCursor did not produce. */
+export function decodeCursor(text: string): FindingCursor {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 3 && value.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      const [rank, impact, id] = value as [number, number, number];
+      return { rank, impact, id };
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError(`invalid cursor ${JSON.stringify(text.slice(0, 40))}`, {
+    hint: 'pass the nextCursor value of a previous response unchanged, or omit cursor to start from the first page',
+  });
+}

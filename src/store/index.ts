@@ -1,0 +1,66 @@
+/**
+ * The advisor's own database: the only code that talks to it. Hands out domain types, never rows.
+ */
+import { createAuditsRepository, type AuditsRepository } from './audits-repository.js';
+import { createStoreDatabase, type StoreDatabaseOptions, type StoreKind } from './database.js';
+import { createFindingsRepository, type FindingsRepository } from './findings-repository.js';
+import { createLeasesRepository, type LeasesRepository } from './leases-repository.js';
+import { migrateStore, type MigrateResult } from './migrate.js';
+import { applyRetention, measureStoreBytes, type RetentionPolicy, type RetentionResult } from './retention.js';
+import { createSamplesRepository, type SamplesRepository } from './samples-repository.js';
+import { createTargetsRepository, type TargetsRepository } from './targets-repository.js';
+
+export interface Store {
+  readonly kind: StoreKind;
+  /** Masked location (safe to log). */
+  readonly location: string;
+  readonly targets: TargetsRepository;
+  readonly samples: SamplesRepository;
+  readonly findings: FindingsRepository;
+  readonly audits: AuditsRepository;
+  readonly leases: LeasesRepository;
+  migrate(): Promise<MigrateResult>;
+  applyRetention(policy: RetentionPolicy, now?: Date): Promise<RetentionResult>;
+  sizeBytes(): Promise<number>;
+  /** Cheap round trip for readiness checks; throws when the store is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the store (PGlite unless `url`); call migrate() before use. */
+export function createStore(options: StoreDatabaseOptions = {}): Store {
+  const database = createStoreDatabase(options);
+  const { db } = database;
+  return {
+    kind: database.kind,
+    location: database.location,
+    targets: createTargetsRepository(db),
+    samples: createSamplesRepository(db),
+    findings: createFindingsRepository(db),
+    audits: createAuditsRepository(db),
+    leases: createLeasesRepository(db),
+    migrate: () => migrateStore(database),
+    applyRetention: (policy, now) => applyRetention(db, policy, now),
+    sizeBytes: () => measureStoreBytes(db),
+    async ping() {
+      await db.selectFrom('targets').select('id').limit(1).execute();
+    },
+    close: () => database.close(),
+  };
+}
+
+export { migrateStore, MIGRATION_LOCK_KEY } from './migrate.js';
+export { createStoreDatabase, DEFAULT_STORE_DIR } from './database.js';
+export { DEFAULT_RETENTION } from './retention.js';
+export { rollUpHours } from './rollup.js';
+export { FindingConflictError, InvalidCursorError } from './errors.js';
+export type { MigrateResult } from './migrate.js';
+export type { StoreDatabase, StoreDatabaseOptions, StoreKind } from './database.js';
+export type { RetentionPolicy, RetentionResult } from './retention.js';
+export type { TargetDefinition, TargetStatusUpdate, TargetsRepository } from './targets-repository.js';
+export type { SampleInput, SeriesPointInput, StatementDeltaInput, StatementOrder, SamplesRepository, TimeRange } from './samples-repository.js';
+export type { FindingFilter, FindingPage, FindingsRepository, ActionInput } from './findings-repository.js';
+export type { LifecycleChanges, LifecycleOptions } from './finding-lifecycle.js';
+export type { AuditsRepository } from './audits-repository.js';
+export type { LeasesRepository } from './leases-repository.js';
+export * from './types.js';

@@ -1,0 +1,266 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding, Severity } from '../../src/engine/types.js';
+import { createStore, FindingConflictError, InvalidCursorError, migrateStore, createStoreDatabase, type Store } from '../../src/store/index.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+function finding(over: Partial<Finding> & { fingerprint: string }): Finding {
+  return {
+    rule: 'idle-in-transaction',
+    severity: 'warning',
+    title: 'Sessions idle in transaction',
+    summary: 's',
+    object: { type: 'application', name: 'app' },
+    evidence: { idleSeconds: 90 },
+    recommendation: { text: 'commit' },
+    impact: {},
+    ...over,
+  };
+}
+
+const T0 = new Date('2026-11-20T10:00:00Z');
+const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+
+for (const kind of ['pglite', 'postgres'] as const) {
+  describe(`store on ${kind}`, () => {
+    let store: Store;
+    let testDb: TestDatabase | undefined;
+    let targetId = 0;
+
+    beforeAll(async () => {
+      if (kind === 'postgres') {
+        testDb = await createTestDatabase();
+        store = createStore({ url: testDb.adminUrl });
+      } else {
+        store = createStore({ dataDir: 'memory://' });
+      }
+      const first = await store.migrate();
+      expect(first.applied).toEqual(first.known);
+      const again = await store.migrate();
+      expect(again.applied).toEqual([]);
+      const [t] = await store.targets.syncTargets([{ name: 'main', maskedUrl: 'postgres://u:***@h/db', intervalMs: 15_000 }]);
+      targetId = t!.id;
+    });
+
+    afterAll(async () => {
+      await store?.close();
+      await testDb?.drop();
+    });
+
+    it('syncs targets: updates, disables the ones no longer configured, keeps status', async () => {
+      await store.targets.syncTargets([
+        { name: 'main', maskedUrl: 'postgres://u:***@h/db', intervalMs: 30_000 },
+        { name: 'other', maskedUrl: 'postgres://h/o', intervalMs: 60_000 },
+      ]);
+      await store.targets.updateStatus('main', { state: 'ok', lastSuccessAt: at(1), consecutiveFailures: 0, serverVersion: '17.10' });
+      const list = await store.targets.syncTargets([{ name: 'main', maskedUrl: 'postgres://u:***@h/db', intervalMs: 30_000 }]);
+      expect(list.map((t) => t.name)).toEqual(['main']);
+      expect(list[0]).toMatchObject({ intervalMs: 30_000, state: 'ok', lastSuccessAt: at(1).toISOString(), serverVersion: '17.10' });
+      const all = await store.targets.listTargets({ includeDisabled: true });
+      expect(all.find((t) => t.name === 'other')).toMatchObject({ enabled: false, state: 'disabled' });
+    });
+
+    it('records samples with series, statement deltas and query texts once per queryid', async () => {
+      for (let i = 0; i < 3; i++) {
+        await store.samples.recordSample({
+          targetId,
+          collectedAt: at(i),
+          durationMs: 120,
+          intervalSeconds: i === 0 ? null : 60,
+          findings: 0,
+          diagnostics: [],
+          series: [
+            { metric: 'connections', object: 'active', value: 3 + i },
+            { metric: 'xid_age', value: 1000 * i },
+          ],
+          statements: [
+            { queryId: '-9223372036854775808', userName: 'app', toplevel: true, calls: 100, rows: 100, totalExecTimeMs: 50, sharedBlks: 10 },
+            { queryId: '42', userName: 'app', toplevel: true, calls: 1, rows: 1, totalExecTimeMs: 900, sharedBlks: 1000 },
+          ],
+          queryTexts: [
+            { queryId: '-9223372036854775808', text: 'select * from orders where customer_id = $1' },
+            { queryId: '42', text: 'select count(*) from orders' },
+          ],
+        });
+      }
+      expect(await store.samples.countSamples(targetId)).toBe(3);
+      const series = await store.samples.listSeries(targetId, { metrics: ['connections'] });
+      expect(series.map((p) => p.value)).toEqual([3, 4, 5]);
+      expect(series[0]).toMatchObject({ metric: 'connections', object: 'active', at: at(0).toISOString() });
+      const byTotal = await store.samples.topStatements(targetId, {});
+      expect(byTotal.map((s) => s.queryId)).toEqual(['42', '-9223372036854775808']);
+      expect(byTotal[0]).toMatchObject({ calls: 3, totalExecTimeMs: 2700, meanExecTimeMs: 900, samples: 3, query: 'select count(*) from orders' });
+      const byCalls = await store.samples.topStatements(targetId, { orderBy: 'calls', from: at(1) });
+      expect(byCalls[0]).toMatchObject({ queryId: '-9223372036854775808', calls: 200, samples: 2 });
+    });
+
+    it('runs the finding lifecycle: open, seen, severity change, resolved after N misses, reopened', async () => {
+      const fp = `fp-${kind}-1`;
+      const rules = ['idle-in-transaction'];
+      let changes = await store.findings.applySample(targetId, at(0), [finding({ fingerprint: fp })], rules);
+      expect(changes.opened).toHaveLength(1);
+      const id = changes.opened[0]!;
+      changes = await store.findings.applySample(targetId, at(1), [finding({ fingerprint: fp, severity: 'critical' })], rules);
+      expect(changes).toMatchObject({ opened: [], escalated: [id] });
+      // A sample in which the rule did not run does not count as a miss.
+      await store.findings.applySample(targetId, at(2), [], []);
+      await store.findings.applySample(targetId, at(3), [], rules, { resolveAfterMisses: 2 });
+      let f = await store.findings.findFinding(id);
+      expect(f).toMatchObject({ status: 'open', severity: 'critical', lastSeenAt: at(1).toISOString(), firstSeenAt: at(0).toISOString() });
+      changes = await store.findings.applySample(targetId, at(4), [], rules, { resolveAfterMisses: 2 });
+      expect(changes.resolved).toEqual([id]);
+      f = await store.findings.findFinding(id);
+      expect(f).toMatchObject({ status: 'resolved', resolvedAt: at(4).toISOString() });
+      changes = await store.findings.applySample(targetId, at(5), [finding({ fingerprint: fp })], rules);
+      expect(changes).toMatchObject({ opened: [], reopened: [id] });
+      f = await store.findings.findFinding(id);
+      expect(f?.status).toBe('open');
+      expect(f?.resolvedAt).toBeNull();
+      expect(f?.events.map((e) => e.kind)).toEqual(['opened', 'severity-changed', 'resolved', 'severity-changed', 'reopened']);
+    });
+
+    it('respects acknowledge and snooze; a snoozed finding that escalates reopens', async () => {
+      const fp = `fp-${kind}-2`;
+      const rules = ['idle-in-transaction'];
+      const { opened } = await store.findings.applySample(targetId, at(10), [finding({ fingerprint: fp, severity: 'info' })], rules);
+      const id = opened[0]!;
+      expect(await store.findings.acknowledge(id, { actor: 'dba', at: at(11) })).toMatchObject({ status: 'acknowledged' });
+      await store.findings.applySample(targetId, at(12), [finding({ fingerprint: fp, severity: 'warning' })], rules);
+      expect((await store.findings.findFinding(id))?.status).toBe('acknowledged');
+      await store.findings.snooze(id, at(100), { actor: 'dba', at: at(13) });
+      await store.findings.applySample(targetId, at(14), [finding({ fingerprint: fp, severity: 'warning' })], rules);
+      expect((await store.findings.findFinding(id))).toMatchObject({ status: 'snoozed', snoozedUntil: at(100).toISOString() });
+      await store.findings.applySample(targetId, at(15), [finding({ fingerprint: fp, severity: 'critical' })], rules);
+      const f = await store.findings.findFinding(id);
+      expect(f).toMatchObject({ status: 'open', snoozedUntil: null, severity: 'critical' });
+      expect(f?.events.at(-1)).toMatchObject({ kind: 'reopened', fromStatus: 'snoozed', toStatus: 'open' });
+      expect(f?.events.find((e) => e.kind === 'acknowledged')).toMatchObject({ actor: 'dba' });
+      // An expired snooze: seen again after `until` → open.
+      await store.findings.snooze(id, at(16), { at: at(15) });
+      await store.findings.applySample(targetId, at(17), [finding({ fingerprint: fp, severity: 'critical' })], rules);
+      expect((await store.findings.findFinding(id))?.status).toBe('open');
+      // Invalid transitions are conflicts; unknown ids are undefined.
+      await store.findings.applySample(targetId, at(18), [], rules, { resolveAfterMisses: 1 });
+      await expect(store.findings.acknowledge(id)).rejects.toBeInstanceOf(FindingConflictError);
+      expect(await store.findings.reopen(id, { actor: 'dba' })).toMatchObject({ status: 'open' });
+      expect(await store.findings.acknowledge(999_999)).toBeUndefined();
+    });
+
+    it('lists findings by severity then impact with filters and cursor pagination', async () => {
+      const [other] = (await store.targets.syncTargets([
+        { name: 'main', maskedUrl: 'x', intervalMs: 30_000 },
+        { name: 'list', maskedUrl: 'y', intervalMs: 30_000 },
+      ])).filter((t) => t.name === 'list');
+      const severities: Severity[] = ['info', 'warning', 'critical'];
+      const drafts = Array.from({ length: 25 }, (_, i) =>
+        finding({ fingerprint: `list-${i}`, rule: i % 2 ? 'table-bloat' : 'vacuum-lag', severity: severities[i % 3]!, impact: { dbTimeShare: (i % 5) / 10 } }),
+      );
+      await store.findings.applySample(other!.id, at(20), drafts, []);
+      const seen: number[] = [];
+      let cursor: string | undefined;
+      const pages: { severity: Severity; impact: number }[] = [];
+      do {
+        const page = await store.findings.listFindings({ target: 'list' }, { cursor, limit: 7 });
+        expect(page.items.length).toBeLessThanOrEqual(7);
+        seen.push(...page.items.map((f) => f.id));
+        pages.push(...page.items.map((f) => ({ severity: f.severity, impact: f.impact.dbTimeShare ?? 0 })));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(new Set(seen).size).toBe(25);
+      const rank = (s: Severity) => severities.indexOf(s);
+      for (let i = 1; i < pages.length; i++) {
+        const a = pages[i - 1]!;
+        const b = pages[i]!;
+        expect(rank(a.severity) > rank(b.severity) || (a.severity === b.severity && a.impact >= b.impact)).toBe(true);
+      }
+      const crit = await store.findings.listFindings({ target: 'list', severity: ['critical'], rule: 'vacuum-lag' });
+      expect(crit.items.length).toBeGreaterThan(0);
+      expect(crit.items.every((f) => f.severity === 'critical' && f.rule === 'vacuum-lag' && f.target === 'list')).toBe(true);
+      expect((await store.findings.listFindings({ target: 'list', since: at(21) })).items).toEqual([]);
+      expect((await store.findings.listFindings({ target: 'list', status: ['resolved'] })).items).toEqual([]);
+      await expect(store.findings.listFindings({}, { cursor: 'bogus' })).rejects.toBeInstanceOf(InvalidCursorError);
+      const counts = await store.findings.countActive();
+      expect(counts.filter((c) => c.rule === 'table-bloat').reduce((n, c) => n + c.count, 0)).toBeGreaterThanOrEqual(12);
+    });
+
+    it('stores audits', async () => {
+      const id = await store.audits.startAudit(targetId, { trigger: 'api', windowMs: 10_000 });
+      expect((await store.audits.findAudit(id))?.status).toBe('running');
+      await store.audits.finishAudit(id, { report: { findings: [] } });
+      const [audit] = await store.audits.listAudits(targetId);
+      expect(audit).toMatchObject({ id, target: 'main', status: 'done', windowMs: 10_000, report: { findings: [] } });
+    });
+
+    it('leases a target to one owner at a time, and hands it over when expired', async () => {
+      expect(await store.leases.tryAcquire('main', 'a', 60_000)).toBe(true);
+      expect(await store.leases.tryAcquire('main', 'b', 60_000)).toBe(false);
+      expect(await store.leases.tryAcquire('main', 'a', 1)).toBe(true);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await store.leases.tryAcquire('main', 'b', 60_000)).toBe(true);
+      expect(await store.leases.holds('main', 'b')).toBe(true);
+      expect(await store.leases.holds('main', 'a')).toBe(false);
+      expect(await store.leases.countHeld('b')).toBe(1);
+      await store.leases.heartbeat('a');
+      await store.leases.heartbeat('b');
+      expect(await store.leases.countLiveReplicas(60_000)).toBe(2);
+      await new Promise((r) => setTimeout(r, 30));
+      await store.leases.heartbeat('b');
+      expect(await store.leases.countLiveReplicas(20)).toBe(1);
+      await store.leases.releaseAll('b');
+      expect(await store.leases.listLeases()).toEqual([]);
+      expect(await store.leases.countLiveReplicas(60_000)).toBe(1);
+    });
+
+    it('applies retention without touching open findings, and measures its size', async () => {
+      const before = await store.samples.countSamples();
+      expect(before).toBeGreaterThan(0);
+      const result = await store.applyRetention(
+        { samplesMs: 86_400_000, resolvedFindingsMs: 86_400_000, auditsMs: 86_400_000, queryTextsMs: 86_400_000 },
+        new Date(T0.getTime() + 3 * 86_400_000),
+      );
+      expect(result.samples).toBe(before);
+      expect(result.rolledUp).toBeGreaterThan(0);
+      expect(await store.samples.countSamples()).toBe(0);
+      expect(await store.samples.listSeries(targetId, {})).toEqual([]);
+      // The fine data lives on as hourly roll-ups.
+      const hourly = await store.samples.listSeries(targetId, { metrics: ['connections'], resolution: 'hour' });
+      expect(hourly).toEqual([{ at: '2026-11-20T10:00:00.000Z', metric: 'connections', object: 'active', value: 4 }]);
+      const top = await store.samples.topStatements(targetId, { resolution: 'hour' });
+      expect(top[0]).toMatchObject({ queryId: '42', calls: 3, totalExecTimeMs: 2700, samples: 3, query: 'select count(*) from orders' });
+      // Idempotent: a second pass leaves the roll-ups as they are; old roll-ups expire with their own retention.
+      await store.applyRetention(
+        { samplesMs: 86_400_000, resolvedFindingsMs: 86_400_000, auditsMs: 86_400_000, queryTextsMs: 86_400_000 },
+        new Date(T0.getTime() + 3 * 86_400_000),
+      );
+      expect(await store.samples.listSeries(targetId, { metrics: ['connections'], resolution: 'hour' })).toEqual(hourly);
+      await store.applyRetention(
+        { samplesMs: 86_400_000, resolvedFindingsMs: 86_400_000, auditsMs: 86_400_000, queryTextsMs: 86_400_000, rollupsMs: 86_400_000 },
+        new Date(T0.getTime() + 3 * 86_400_000),
+      );
+      expect(await store.samples.listSeries(targetId, { resolution: 'hour' })).toEqual([]);
+      expect((await store.findings.listFindings({ target: 'list' })).items.length).toBeGreaterThan(0);
+      expect(await store.sizeBytes()).toBeGreaterThan(0);
+    });
+  });
+}
+
+describe('migrations on postgres', () => {
+  it('run from empty, down to zero and up again, and concurrently from several processes', async () => {
+    const testDb = await createTestDatabase();
+    try {
+      const stores = Array.from({ length: 5 }, () => createStoreDatabase({ url: testDb.adminUrl, maxConnections: 2 }));
+      try {
+        const results = await Promise.all(stores.map((s) => migrateStore(s)));
+        const applied = results.flatMap((r) => r.applied);
+        expect(applied).toEqual(results[0]!.known);
+        await migrateStore(stores[0]!, { direction: 'down-all' });
+        const { rows } = await testDb.admin.query(`select count(*)::int as n from pg_tables where schemaname = 'public' and tablename = 'findings'`);
+        expect(rows[0].n).toBe(0);
+        expect((await migrateStore(stores[1]!)).applied).toHaveLength(results[0]!.known.length);
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    } finally {
+      await testDb.drop();
+    }
+  });
+});
