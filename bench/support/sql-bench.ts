@@ -2,8 +2,8 @@
  * Benchmark hooks for `npm run bench` (numbers are printed by bench/, never asserted in tests).
  */
 import { performance } from 'node:perf_hooks';
-import type { AnalysisContext } from './analysis-types.js';
-import { analyzeStatement, clearAnalysisCache, emptyAnalysisContext } from './analyze.js';
+import type { AnalysisContext } from '../../src/sql/analysis-types.js';
+import { analyzeStatement, clearAnalysisCache, emptyAnalysisContext } from '../../src/sql/analyze.js';
 
 export interface ColdAnalysisResult {
   readonly statements: number;
