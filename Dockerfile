@@ -29,9 +29,10 @@ COPY docs ./docs
 # The official image's unprivileged user (uid 1000); the PGlite store lives in /data (mount a volume).
 RUN mkdir -p /data && chown node:node /data
 USER node
-ENV ADVISOR_STORE_DIR=/data/store
+ENV ADVISOR_STORE_DIR=/data/store ADVISOR_API_HOST=0.0.0.0 ADVISOR_API_PORT=8080
 EXPOSE 8080
 ENTRYPOINT ["node", "bin/pg-advisor.js"]
-# The daemon: mount a config at /etc/pg-advisor/config.yaml (docs/deployment.md). Binding the API to
-# 0.0.0.0 inside the container requires a token (api.tokens). One-shot use: `docker run … check`.
+# The daemon: mount a config at /etc/pg-advisor/config.yaml (docs/deployment.md). The API binds 0.0.0.0
+# inside the container, which requires a token (ADVISOR_API_TOKEN or api.tokens): without one, serve
+# refuses to start and says so. One-shot use: `docker run … check`.
 CMD ["serve", "--config", "/etc/pg-advisor/config.yaml"]

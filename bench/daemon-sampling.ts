@@ -26,7 +26,7 @@ for (let i = 0; i < TARGETS; i++) {
   const db = new pg.Client({ connectionString: cluster.url(`bench_t${i}`) });
   await db.connect();
   await db.query('create extension if not exists pg_stat_statements');
-  // One monitoring role per database: the collector caps advisor sessions per role (see the closing note).
+  // One monitoring role per database, as separate applications would have (the session cap is per role and database).
   await admin.query(`create role bench_r${i} login password 'bench' in role pg_monitor`);
   await admin.query(`grant connect on database bench_t${i} to bench_r${i}`);
   for (let t = 0; t < 20; t++) await db.query(`create table t${t} (id serial primary key, v text); insert into t${t} (v) select md5(i::text) from generate_series(1, 200) i`);

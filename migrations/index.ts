@@ -9,6 +9,7 @@ import * as m0003 from './0003_create_findings.js';
 import * as m0004 from './0004_create_audits.js';
 import * as m0005 from './0005_create_target_leases.js';
 import * as m0006 from './0006_create_rollups.js';
+import * as m0007 from './0007_create_outbox.js';
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_create_targets': m0001,
@@ -17,4 +18,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004_create_audits': m0004,
   '0005_create_target_leases': m0005,
   '0006_create_rollups': m0006,
+  '0007_create_outbox': m0007,
 };

@@ -23,12 +23,13 @@ export default defineRule({
     summary: 'Finds client sessions that opened a transaction and then went quiet ("idle in transaction"), grouped per application and role.',
     why: 'An idle transaction keeps its connection out of the pool, keeps its locks (blocking DDL and, behind it, every query on the table), and holds back the xmin horizon so vacuum cannot remove dead rows anywhere in the database. It usually means application code that does slow work (HTTP calls, user think time) inside a transaction, or a missing commit/rollback on an error path.',
     fix: 'Commit or roll back before slow non-database work; make error paths roll back. Set idle_in_transaction_session_timeout (for the application role, e.g. ALTER ROLE app SET idle_in_transaction_session_timeout = \'5min\') so forgotten transactions are ended by the server.',
-    falsePositives: 'Only sessions idle inside a transaction for at least 60 seconds since their last statement count (long enough that no request-scoped transaction pauses that long between statements, short enough to catch a pool slowly filling with them) (interactive psql sessions included: they hold the same resources). The advisor\'s own session is ignored. One finding per (application_name, role) so fifty idle sessions of one application make one finding; it is critical only past one hour or when the session holds the oldest xmin of the cluster at an age of 10 million transactions or more.',
+    falsePositives: 'Only sessions idle inside a transaction for at least 60 seconds since their last statement count (long enough that no request-scoped transaction pauses that long between statements, short enough to catch a pool slowly filling with them) (interactive psql sessions included: they hold the same resources). The advisor\'s own session is ignored, and so are sessions connected to other databases of the cluster (check each database, or give the daemon one target per database). One finding per (application_name, role) so fifty idle sessions of one application make one finding; it is critical only past one hour or when the session holds the oldest xmin of the cluster at an age of 10 million transactions or more.',
   },
   evaluate({ snapshot, thresholds: t }) {
     const settings = snapshot.settings;
+    // Sessions of the checked database only: another database's sessions are that database's finding.
     const idle = snapshot.activity.filter(
-      (b) => !b.isSelf && (b.state?.startsWith('idle in transaction') ?? false) && b.stateAgeSeconds !== null && b.stateAgeSeconds >= t.maxIdleSeconds,
+      (b) => !b.isSelf && b.database === snapshot.meta.database && (b.state?.startsWith('idle in transaction') ?? false) && b.stateAgeSeconds !== null && b.stateAgeSeconds >= t.maxIdleSeconds,
     );
     const groups = new Map<string, Backend[]>();
     for (const b of idle) {

@@ -29,6 +29,10 @@ export async function renderMetrics(store: Store, targetMetrics: readonly Target
   }
   family('pg_advisor_target_up', 'gauge', '1 when the last sample of the target succeeded.');
   for (const t of await store.targets.listTargets()) lines.push(`pg_advisor_target_up{target="${label(t.name)}"} ${t.state === 'ok' ? 1 : 0}`);
+  family('pg_advisor_deliveries_total', 'gauge', 'Audit messages to chat kept in the outbox, per destination and status (pending, retrying, delivered, failed).');
+  for (const c of await store.outbox.countByDestination()) {
+    lines.push(`pg_advisor_deliveries_total{destination="${label(c.destination)}",status="${c.status}"} ${c.count}`);
+  }
   family('pg_advisor_store_bytes', 'gauge', 'Size of the store tables and indexes (bytes).');
   lines.push(`pg_advisor_store_bytes ${await store.sizeBytes()}`);
   return `${lines.join('\n')}\n`;

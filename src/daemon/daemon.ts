@@ -1,10 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { collectSnapshot, collectWindow } from '../collector/index.js';
 import { maskUrl } from '../collector/mask-url.js';
-import type { DaemonConfig, DaemonTargetConfig } from '../config/daemon/index.js';
+import { maskDestinationUrl, type DaemonConfig, type DaemonTargetConfig } from '../config/daemon/index.js';
 import type { AnyRule } from '../engine/types.js';
 import { intervalToCron, Scheduler, type BackoffPolicy, type JobStatus } from '../scheduler/index.js';
 import type { AuditRecord, Store, TargetState } from '../store/index.js';
-import { runAuditReport, type AuditDeps } from './audit.js';
+import { deliver, type DeliveryResult } from '../notify/deliver.js';
+import type { OutboxRunSummary } from '../notify/outbox.js';
+import { renderTestMessage } from '../notify/render.js';
+import type { DestinationKind } from '../notify/types.js';
+import type { AuditDeps } from './audit.js';
+import { addOutboxPump, createAuditRunner, type OutboxPump } from './audits.js';
 import { createLeaseCoordinator, HEARTBEAT_CRON } from './replicas.js';
 import { createTargetSampler, type SamplerDeps, type TargetSampler } from './sample-target.js';
 
@@ -23,6 +29,13 @@ export interface TargetMetrics {
   readonly lastDurationSeconds: number | null;
 }
 
+/** Chat destinations of a running daemon, as the API shows and tests them (URLs masked). */
+export interface NotificationControl {
+  destinations(): readonly { readonly name: string; readonly kind: DestinationKind; readonly url: string }[];
+  /** Sends the one-line test message now; undefined when no such destination. Never throws. */
+  sendTest(name: string): Promise<DeliveryResult | undefined>;
+}
+
 /** What the API needs from a running daemon. */
 export interface DaemonControl {
   /** Scheduler status per target name (this replica's view). */
@@ -31,6 +44,8 @@ export interface DaemonControl {
   /** Starts an audit; resolves with the stored record (status `running`) once it is registered. */
   startAudit(target: string, windowMs: number | null): Promise<AuditRecord | undefined>;
   readonly replicaId: string;
+  /** Audits to chat (absent in some tests). */
+  readonly notifications?: NotificationControl;
 }
 
 export interface DaemonOptions {
@@ -43,6 +58,8 @@ export interface DaemonOptions {
   readonly backoff?: BackoffPolicy;
   /** Run each target's first sample right after start (default true). */
   readonly sampleOnStart?: boolean;
+  /** Deliver outbox messages (default true); off, audits still write them for another process to send. */
+  readonly outboxPump?: boolean;
 }
 
 export interface Daemon extends DaemonControl {
@@ -51,6 +68,12 @@ export interface Daemon extends DaemonControl {
   stop(timeoutMs?: number): Promise<void>;
   /** Runs one target's sample job now (tests). */
   sampleNow(target: string): Promise<void>;
+  /** Runs a configured audit schedule now, as its cron tick for `slot` (default now) would; resolves when its audits are written. */
+  runAuditSchedule(name: string, slot?: Date): Promise<void>;
+  /** Each audit schedule's next tick (cron read in its time zone). */
+  auditSchedules(): { readonly name: string; readonly nextRunAt: Date | null }[];
+  /** Runs the outbox pump now (null when the pump is off); resolves with what it delivered. */
+  pumpOutbox(): Promise<OutboxRunSummary | null>;
   readonly scheduler: Scheduler;
 }
 
@@ -68,13 +91,42 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const scheduler = new Scheduler();
   const samplers = new Map<string, TargetSampler>();
   const metrics = new Map<string, { samples: number; errors: number; durationSecondsSum: number; lastDurationSeconds: number | null }>();
-  const audits = new Set<Promise<void>>();
+  let pump: OutboxPump | null = null;
   const auditDeps: AuditDeps = {
     collectSnapshot: options.deps?.collectSnapshot ?? collectSnapshot,
     collectWindow: options.deps?.collectWindow ?? collectWindow,
   };
   const replicaId = config.replica.id;
   const leases = createLeaseCoordinator(store, replicaId, () => config.targets.length);
+  const runner = createAuditRunner({
+    config,
+    store,
+    rules,
+    version: options.version,
+    deps: auditDeps,
+    replicaId,
+    log,
+    withTarget: async (name, body) => {
+      const sampler = samplers.get(name);
+      if (!sampler) throw new Error(`target ${name} is not configured`);
+      return sampler.withTarget(body);
+    },
+    onMessages: () => pump?.kick(),
+  });
+  const notifications: NotificationControl = {
+    destinations: () => config.destinations.map((d) => ({ name: d.name, kind: d.kind, url: maskDestinationUrl(d.url) })),
+    async sendTest(name) {
+      const destination = config.destinations.find((d) => d.name === name);
+      if (!destination) return undefined;
+      const body = renderTestMessage(destination.kind, destination.name, new Date().toISOString());
+      return deliver(destination, body, {
+        idempotencyKey: `pga-test-${randomUUID()}`,
+        timeoutMs: config.delivery.timeoutMs,
+        maxAttempts: 3,
+        maxElapsedMs: Math.min(config.delivery.maxElapsedMs, 10_000),
+      });
+    },
+  };
 
   function stateOf(status: JobStatus): TargetState {
     if (status.circuit === 'open') return 'circuit-open';
@@ -158,34 +210,36 @@ export function createDaemon(options: DaemonOptions): Daemon {
           return 'done';
         },
       });
+      // Audits left running by a process that died (an audit takes at most its 10-minute window plus sampling).
+      const abandoned = await store.outbox.abandonStaleAudits(30 * 60_000);
+      if (abandoned > 0) log.warn('audits abandoned by a stopped daemon marked failed', { audits: abandoned });
+      if (options.outboxPump ?? true) pump = addOutboxPump({ config, store, scheduler, log });
       scheduler.start();
+      runner.startSchedules();
       log.info('daemon started', { replica: replicaId, targets: config.targets.length, store: store.location });
     },
     async stop(timeoutMs = 10_000) {
+      // Audits in progress finish (their messages are written, or the audit is recorded as failed); deliveries
+      // in flight are aborted and retried by the next pump, here or in another replica.
+      await runner.stop(Math.min(timeoutMs, 2000));
+      pump?.abort();
       const finished = await scheduler.stop(timeoutMs);
       if (!finished) log.warn('stopping with samples still running; they are abandoned', {});
-      await Promise.race([Promise.allSettled([...audits]), new Promise((r) => setTimeout(r, Math.min(timeoutMs, 2000)).unref())]);
       await store.leases.releaseAll(replicaId).catch(() => {});
       await Promise.all([...samplers.values()].map((s) => s.close()));
     },
     sampleNow: (target) => scheduler.runNow(target),
+    runAuditSchedule: (name, slot) => runner.runSchedule(name, slot),
+    auditSchedules: () => runner.nextRuns(),
+    pumpOutbox: async () => (pump ? pump.runNow() : null),
+    notifications,
     jobStatus: (target) => scheduler.status(target),
     metrics: () => [...metrics].map(([target, m]) => ({ target, ...m })),
     async startAudit(name, windowMs) {
-      const t = config.targets.find((x) => x.name === name);
-      const sampler = samplers.get(name);
-      const record = await store.targets.findTarget(name);
-      if (!t || !sampler || !record) return undefined;
-      const effectiveWindow = windowMs ?? config.audits.windowMs;
-      const id = await store.audits.startAudit(record.id, { trigger: 'api', windowMs: effectiveWindow });
-      const run = sampler
-        .withTarget((target) => runAuditReport(target, t, rules, effectiveWindow, auditDeps, options.version))
-        .then((report) => store.audits.finishAudit(id, { report }))
-        .catch((error: unknown) => store.audits.finishAudit(id, { error: maskUrl((error as Error).message ?? String(error)) }))
-        .catch(() => {})
-        .finally(() => audits.delete(run));
-      audits.add(run);
-      return store.audits.findAudit(id);
+      if (!samplers.has(name)) return undefined;
+      // The same path as a scheduled audit: it posts to the destinations of every audit schedule covering the target.
+      const started = await runner.start(name, { trigger: 'api', windowMs: windowMs ?? config.audits.windowMs, schedules: runner.schedulesOf(name) });
+      return started?.record;
     },
   };
 }

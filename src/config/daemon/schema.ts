@@ -60,6 +60,31 @@ export function buildDaemonConfigSchema(rules: readonly AnyRule[]) {
     },
     'token',
   );
+  const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name');
+  const destination = strict(
+    {
+      name: z.string({ error: 'expected a destination name' }).regex(NAME_RE, 'lowercase letters, digits, _ . - (max 63), starting with a letter or digit'),
+      kind: z.enum(['slack', 'teams', 'discord', 'webhook'], { error: 'expected slack, teams, discord or webhook' }),
+      url: z.string().min(1).optional(),
+      urlEnv: envName.optional(),
+      urlFile: z.string().min(1).optional(),
+      secret: strict({ env: envName.optional(), file: z.string().min(1).optional() }, 'secret').optional(),
+    },
+    'destination',
+  );
+  const auditSchedule = strict(
+    {
+      name: z.string({ error: 'expected an audit name' }).regex(NAME_RE, 'lowercase letters, digits, _ . - (max 63), starting with a letter or digit'),
+      cron: z.string({ error: 'expected a cron expression such as "0 7 * * 1-5"' }).min(1),
+      timezone: z.string().min(1).optional(),
+      targets: z.array(z.string().min(1)).min(1).optional(),
+      window: duration(0, 600_000).optional(),
+      minSeverity: z.enum(['info', 'warning', 'critical'], { error: 'expected info, warning or critical' }).optional(),
+      destinations: z.array(z.string().min(1), { error: 'expected a list of destination names' }).min(1, 'name at least one destination'),
+      quietWhenUnchanged: z.boolean({ error: 'expected true or false' }).optional(),
+    },
+    'audit schedule',
+  );
   return strict(
     {
       targets: z.array(target, { error: 'expected a list of targets' }).optional(),
@@ -85,7 +110,23 @@ export function buildDaemonConfigSchema(rules: readonly AnyRule[]) {
         'retention',
       ).optional(),
       lifecycle: strict({ resolveAfterMisses: z.number().int().min(1).max(1000).optional() }, 'lifecycle').optional(),
-      audits: strict({ window: duration(0, 600_000).optional(), schedule: z.string().optional() }, 'audits').optional(),
+      audits: strict({ window: duration(0, 600_000).optional(), schedules: z.array(auditSchedule, { error: 'expected a list of audit schedules' }).optional() }, 'audits').optional(),
+      destinations: z.array(destination, { error: 'expected a list of destinations' }).optional(),
+      publicBaseUrl: z
+        .string()
+        .refine((v) => /^https?:\/\/[^\s]+$/i.test(v), { message: 'expected an http(s) URL such as https://advisor.example.com' })
+        .optional(),
+      delivery: strict(
+        {
+          pollInterval: duration(1000, 60_000).optional(),
+          concurrency: z.number().int().min(1).max(32).optional(),
+          timeout: duration(500, 60_000).optional(),
+          maxElapsed: duration(1000, 600_000).optional(),
+          retryDelay: duration(1000, 86_400_000).optional(),
+          maxAge: duration(60_000, 7 * 86_400_000).optional(),
+        },
+        'delivery',
+      ).optional(),
       replica: strict({ id: z.string().min(1).optional(), leaseTtl: duration(5000, 3_600_000).optional() }, 'replica').optional(),
     },
     'top-level',

@@ -1,0 +1,197 @@
+/**
+ * The outbox of audit messages (src/notify's `Outbox` on the store) and the audit-side queries that
+ * feed it: the previous report of a target, finding ids for links, and the audit's completion written
+ * in the same transaction as its messages.
+ *
+ * Claims: `FOR UPDATE SKIP LOCKED` picks due rows no other replica is claiming right now, and the claim
+ * itself is a lease (`claimed_until`): a process killed after claiming leaves the row to be claimed
+ * again once the lease ends. PGlite has a single connection, where the same statement is simply serial.
+ */
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Outbox, OutboxDraft, OutboxMessage } from '../notify/outbox.js';
+import { iso, isoRequired } from './iso.js';
+import type { Database, OutboxTable } from './schema.js';
+import type { DeliveryRecord, DeliveryStatus } from './types.js';
+
+export interface OutboxRepository extends Outbox {
+  /**
+   * Marks the audit done with its report and writes its messages, in one transaction. A message whose
+   * idempotency key already exists is not written again.
+   */
+  finishAuditWithMessages(auditId: number, report: Record<string, unknown>, drafts: readonly OutboxDraft[]): Promise<void>;
+  /** Messages written outside an audit (tests, tools); same key rule. */
+  enqueue(drafts: readonly OutboxDraft[], auditId?: number | null): Promise<void>;
+  /** The report of the latest finished audit of the target before `beforeAuditId`, or null. */
+  previousReport(targetId: number, beforeAuditId: number): Promise<Record<string, unknown> | null>;
+  /** Store ids of the target's findings by fingerprint (for links in messages). */
+  findingIds(targetId: number, fingerprints: readonly string[]): Promise<Record<string, number>>;
+  /** Deliveries of the given audits, oldest first. */
+  listDeliveries(auditIds: readonly number[]): Promise<DeliveryRecord[]>;
+  /** Outbox rows per destination and state: pending (never tried), retrying, delivered, failed. */
+  countByDestination(): Promise<{ destination: string; status: 'pending' | 'retrying' | 'delivered' | 'failed'; count: number }[]>;
+  /**
+   * Claims one run of a scheduled audit (schedule, target, cron tick) for `owner`; false when another
+   * replica claimed it first. Claims older than a week are forgotten.
+   */
+  claimAuditSlot(schedule: string, target: string, slot: Date, owner: string): Promise<boolean>;
+  /** Audits still `running` that were requested more than `olderThanMs` ago become `failed` (their process died). */
+  abandonStaleAudits(olderThanMs: number): Promise<number>;
+  /** An `Outbox` whose claims only see some destinations (one pump per destination). */
+  scoped(scope: { readonly only?: readonly string[]; readonly except?: readonly string[] }, leaseMs?: number): Outbox;
+}
+
+export interface OutboxRepositoryOptions {
+  /** How long a claim lasts (default 20 min): longer than one delivery run's bounded time. */
+  readonly leaseMs?: number;
+}
+
+export const DEFAULT_OUTBOX_LEASE_MS = 20 * 60_000;
+
+export function createOutboxRepository(db: Kysely<Database>, options: OutboxRepositoryOptions = {}): OutboxRepository {
+  const leaseMs = options.leaseMs ?? DEFAULT_OUTBOX_LEASE_MS;
+
+  const insert = async (trx: Kysely<Database>, drafts: readonly OutboxDraft[], auditId: number | null): Promise<void> => {
+    if (drafts.length === 0) return;
+    await trx
+      .insertInto('outbox')
+      .values(drafts.map((d) => ({ audit_id: auditId, destination: d.destination, idempotency_key: d.idempotencyKey, body: JSON.stringify(d.body) })))
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .execute();
+  };
+
+  const claim = async (limit: number, scope: { only?: readonly string[]; except?: readonly string[] }, claimMs: number): Promise<OutboxMessage[]> => {
+    if (limit <= 0 || (scope.only && scope.only.length === 0)) return [];
+    const lease = `${Math.max(1, Math.round(claimMs))} milliseconds`;
+    const only = scope.only ? sql`and destination in (${sql.join(scope.only.map((d) => sql`${d}`))})` : sql``;
+    const except = scope.except && scope.except.length > 0 ? sql`and destination not in (${sql.join(scope.except.map((d) => sql`${d}`))})` : sql``;
+    const result = await sql<Pick<Selectable<OutboxTable>, 'id' | 'destination' | 'idempotency_key' | 'body' | 'created_at' | 'attempts'>>`
+      update outbox set claimed_until = now() + ${lease}::interval, updated_at = now()
+      where id in (
+        select id from outbox
+        where status = 'pending' and next_attempt_at <= now() and (claimed_until is null or claimed_until <= now()) ${only} ${except}
+        order by next_attempt_at, id
+        limit ${Math.floor(limit)}
+        for update skip locked
+      )
+      returning id, destination, idempotency_key, body, created_at, attempts`.execute(db);
+    return result.rows
+      .map((r) => ({
+        id: String(r.id),
+        destination: r.destination,
+        idempotencyKey: r.idempotency_key,
+        body: (typeof r.body === 'string' ? JSON.parse(r.body) : r.body) as Record<string, unknown>,
+        createdAt: isoRequired(r.created_at),
+        attempts: Number(r.attempts),
+      }))
+      .sort((a, b) => Number(a.id) - Number(b.id));
+  };
+
+  const outboxOf = (scope: { only?: readonly string[]; except?: readonly string[] }, claimMs = leaseMs): Outbox => ({
+    claimDue: (limit) => claim(limit, scope, claimMs),
+    async markDelivered(id, attempts) {
+      await db
+        .updateTable('outbox')
+        .set({ status: 'delivered', attempts, claimed_until: null, delivered_at: new Date(), updated_at: new Date() })
+        .where('id', '=', Number(id))
+        .execute();
+    },
+    async markFailed(id, error, nextAttemptAt, details) {
+      await db
+        .updateTable('outbox')
+        .set({
+          status: nextAttemptAt === null ? 'failed' : 'pending',
+          ...(nextAttemptAt ? { next_attempt_at: nextAttemptAt } : {}),
+          claimed_until: null,
+          last_error: error.slice(0, 1000),
+          ...(details ? { attempts: details.attempts, http_status: details.httpStatus } : {}),
+          updated_at: new Date(),
+        })
+        .where('id', '=', Number(id))
+        .execute();
+    },
+  });
+
+  return {
+    ...outboxOf({}),
+    scoped: (scope, claimMs) => outboxOf(scope, claimMs),
+    async finishAuditWithMessages(auditId, report, drafts) {
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('audits').set({ status: 'done', finished_at: new Date(), report: JSON.stringify(report) }).where('id', '=', auditId).execute();
+        await insert(trx, drafts, auditId);
+      });
+    },
+    enqueue: (drafts, auditId = null) => insert(db, drafts, auditId),
+    async claimAuditSlot(schedule, target, slot, owner) {
+      await db.deleteFrom('audit_slots').where('slot', '<', sql<Date>`now() - interval '7 days'`).execute();
+      const row = await db
+        .insertInto('audit_slots')
+        .values({ schedule, target, slot, owner })
+        .onConflict((oc) => oc.columns(['schedule', 'target', 'slot']).doNothing())
+        .returning('owner')
+        .executeTakeFirst();
+      return row?.owner === owner;
+    },
+    async abandonStaleAudits(olderThanMs) {
+      const result = await db
+        .updateTable('audits')
+        .set({ status: 'failed', finished_at: new Date(), error: 'abandoned: the daemon running it stopped before it finished' })
+        .where('status', '=', 'running')
+        .where('requested_at', '<', sql<Date>`now() - ${`${Math.max(0, Math.round(olderThanMs))} milliseconds`}::interval`)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+    async previousReport(targetId, beforeAuditId) {
+      const row = await db
+        .selectFrom('audits')
+        .select('report')
+        .where('target_id', '=', targetId)
+        .where('id', '<', beforeAuditId)
+        .where('status', '=', 'done')
+        .where('report', 'is not', null)
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row?.report ?? null;
+    },
+    async findingIds(targetId, fingerprints) {
+      if (fingerprints.length === 0) return {};
+      const rows = await db.selectFrom('findings').select(['id', 'fingerprint']).where('target_id', '=', targetId).where('fingerprint', 'in', [...new Set(fingerprints)]).execute();
+      return Object.fromEntries(rows.map((r) => [r.fingerprint, Number(r.id)]));
+    },
+    async listDeliveries(auditIds) {
+      if (auditIds.length === 0) return [];
+      const rows = await db.selectFrom('outbox').selectAll().where('audit_id', 'in', [...auditIds]).orderBy('id').execute();
+      return rows.map(toDelivery);
+    },
+    async countByDestination() {
+      const rows = await db
+        .selectFrom('outbox')
+        .select((eb) => [
+          'destination',
+          sql<string>`case when status = 'pending' and attempts > 0 then 'retrying' else status end`.as('state'),
+          eb.fn.countAll<string>().as('n'),
+        ])
+        .groupBy(['destination', sql`2`])
+        .orderBy('destination')
+        .execute();
+      return rows.map((r) => ({ destination: r.destination, status: r.state as 'pending' | 'retrying' | 'delivered' | 'failed', count: Number(r.n) }));
+    },
+  };
+}
+
+function toDelivery(row: Selectable<OutboxTable>): DeliveryRecord {
+  const status = row.status as DeliveryStatus;
+  return {
+    id: Number(row.id),
+    auditId: row.audit_id === null ? null : Number(row.audit_id),
+    destination: row.destination,
+    idempotencyKey: row.idempotency_key,
+    status,
+    attempts: Number(row.attempts),
+    createdAt: isoRequired(row.created_at),
+    nextAttemptAt: status === 'pending' ? iso(row.next_attempt_at) : null,
+    deliveredAt: iso(row.delivered_at),
+    lastError: row.last_error,
+    httpStatus: row.http_status,
+  };
+}
