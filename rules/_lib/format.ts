@@ -1,17 +1,5 @@
 /** Human formatting for finding summaries; evidence keeps the raw numbers. */
-
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
-
-/** 1536 → "1.5 KiB". */
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${BYTE_UNITS[unit]}`;
-}
+export { formatBytes } from '../../src/format/units.js';
 
 /** 3725 → "1 h 2 min"; 42 → "42 s". */
 export function formatDuration(seconds: number): string {

@@ -4,18 +4,8 @@
  */
 import type { EvidenceValue, FindingObject } from '../engine/types.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../sql/quote.js';
-
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
-
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${BYTE_UNITS[unit]}`;
-}
+import { formatBytes } from '../format/units.js';
+export { formatBytes };
 
 /** 42 → "42 s", 3725 → "1 h 2 min", 200000 → "2 d 7 h". */
 export function formatSeconds(seconds: number): string {
