@@ -68,7 +68,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | null 
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
 }
 
-describe('serve posts audits to chat and survives kill -9 mid-delivery', () => {
+describe('serve posts audits to chat and survives kill -9 mid-delivery', { timeout: 240_000 }, () => {
   let target: TestDatabase;
   let dir: string;
   let receiver: FastifyInstance;

@@ -85,7 +85,7 @@ interface TargetBody {
   lastSuccessAt: string | null;
 }
 
-describe('serve end to end', () => {
+describe('serve end to end', { timeout: 240_000 }, () => {
   let target: TestDatabase;
   let dir: string;
   const children: Served[] = [];
