@@ -154,27 +154,8 @@ export function createSamplesRepository(db: Kysely<Database>): SamplesRepository
         .limit(limit);
       if (from) q = q.where('d.collected_at', '>=', from);
       if (to) q = q.where('d.collected_at', '<=', to);
-      const order =
-        orderBy === 'calls'
-          ? sql`sum(d.calls) desc`
-          : orderBy === 'mean'
-            ? sql`sum(d.total_exec_time_ms) / nullif(sum(d.calls), 0) desc nulls last`
-            : sql`sum(d.total_exec_time_ms) desc`;
-      const rows = await q.orderBy(order).orderBy('d.query_id').execute();
-      return rows.map((r) => {
-        const calls = Number(r.calls);
-        const totalExecTimeMs = Number(r.total_ms);
-        return {
-          queryId: r.query_id,
-          query: r.text ?? null,
-          calls,
-          rows: Number(r.rows),
-          totalExecTimeMs,
-          meanExecTimeMs: calls > 0 ? totalExecTimeMs / calls : 0,
-          sharedBlks: Number(r.shared_blks),
-          samples: Number(r.samples),
-        };
-      });
+      const rows = await q.orderBy(statementOrder(orderBy)).orderBy('d.query_id').execute();
+      return rows.map(toStatementSummary);
     },
 
     async countSamples(targetId) {
@@ -211,25 +192,40 @@ async function topHourlyStatements(
     .limit(limit);
   if (from) q = q.where('d.hour', '>=', from);
   if (to) q = q.where('d.hour', '<=', to);
-  const order =
-    orderBy === 'calls'
-      ? sql`sum(d.calls) desc`
-      : orderBy === 'mean'
-        ? sql`sum(d.total_exec_time_ms) / nullif(sum(d.calls), 0) desc nulls last`
-        : sql`sum(d.total_exec_time_ms) desc`;
-  const rows = await q.orderBy(order).orderBy('d.query_id').execute();
-  return rows.map((r) => {
-    const calls = Number(r.calls);
-    const totalExecTimeMs = Number(r.total_ms);
-    return {
-      queryId: r.query_id,
-      query: r.text ?? null,
-      calls,
-      rows: Number(r.rows),
-      totalExecTimeMs,
-      meanExecTimeMs: calls > 0 ? totalExecTimeMs / calls : 0,
-      sharedBlks: Number(r.shared_blks),
-      samples: Number(r.samples),
-    };
-  });
+  const rows = await q.orderBy(statementOrder(orderBy)).orderBy('d.query_id').execute();
+  return rows.map(toStatementSummary);
+}
+
+/** ORDER BY of the top-statements queries (fine and hourly tables share the column names). */
+function statementOrder(orderBy: StatementOrder) {
+  return orderBy === 'calls'
+    ? sql`sum(d.calls) desc`
+    : orderBy === 'mean'
+      ? sql`sum(d.total_exec_time_ms) / nullif(sum(d.calls), 0) desc nulls last`
+      : sql`sum(d.total_exec_time_ms) desc`;
+}
+
+interface StatementAggregateRow {
+  readonly query_id: string;
+  readonly text: string | null;
+  readonly calls: string;
+  readonly rows: string;
+  readonly total_ms: number;
+  readonly shared_blks: string;
+  readonly samples: string;
+}
+
+function toStatementSummary(r: StatementAggregateRow): StatementSummary {
+  const calls = Number(r.calls);
+  const totalExecTimeMs = Number(r.total_ms);
+  return {
+    queryId: r.query_id,
+    query: r.text ?? null,
+    calls,
+    rows: Number(r.rows),
+    totalExecTimeMs,
+    meanExecTimeMs: calls > 0 ? totalExecTimeMs / calls : 0,
+    sharedBlks: Number(r.shared_blks),
+    samples: Number(r.samples),
+  };
 }
