@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
@@ -137,6 +138,13 @@ describe('REST API', () => {
       for (const part of pointer) node = (node as Record<string, unknown>)?.[part];
       expect(node, ref).toBeDefined();
     }
+    // The formal OpenAPI 3.1 JSON schema (spec.openapis.org/oas/3.1/schema), with every $ref resolved.
+    const validator = new Validator();
+    const result = await validator.validate(doc);
+    expect(result.errors ?? [], 'OpenAPI 3.1 schema violations').toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+    expect(() => validator.resolveRefs()).not.toThrow();
     const ui = await app.inject('/docs/');
     expect(ui.statusCode).toBe(200);
     expect(ui.headers['content-type']).toContain('text/html');
