@@ -10,6 +10,7 @@ import * as m0004 from './0004_create_audits.js';
 import * as m0005 from './0005_create_target_leases.js';
 import * as m0006 from './0006_create_rollups.js';
 import * as m0007 from './0007_create_outbox.js';
+import * as m0008 from './0008_create_sample_checkpoints.js';
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_create_targets': m0001,
@@ -19,4 +20,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005_create_target_leases': m0005,
   '0006_create_rollups': m0006,
   '0007_create_outbox': m0007,
+  '0008_create_sample_checkpoints': m0008,
 };

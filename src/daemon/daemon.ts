@@ -135,7 +135,9 @@ export function createDaemon(options: DaemonOptions): Daemon {
   }
 
   async function addTarget(t: DaemonTargetConfig, targetId: number): Promise<void> {
-    const sampler = createTargetSampler({ store, targetId, config: t, rules, resolveAfterMisses: config.lifecycle.resolveAfterMisses, deps: options.deps });
+    const sampler = createTargetSampler({
+      store, targetId, config: t, rules, resolveAfterMisses: config.lifecycle.resolveAfterMisses, deps: options.deps, logger: log,
+    });
     samplers.set(t.name, sampler);
     metrics.set(t.name, { samples: 0, errors: 0, durationSecondsSum: 0, lastDurationSeconds: null });
     // Renewed at every tick; a dead owner's target moves within about two intervals.

@@ -5,10 +5,10 @@ import type { DaemonTargetConfig } from '../config/daemon/index.js';
 import { evaluateRules } from '../engine/evaluate.js';
 import type { AnyRule, Diagnostic } from '../engine/types.js';
 import type { Snapshot } from '../snapshot/types.js';
-import type { Sample } from '../snapshot/window-types.js';
-import { buildWindow } from '../snapshot/window.js';
 import { redact } from '../sql/redact.js';
 import type { LifecycleChanges, Store } from '../store/index.js';
+import { decodeCheckpoint, encodeCheckpoint, type CheckpointIdentity } from './checkpoint.js';
+import { lightSample, SampleHistory } from './history.js';
 import { buildSeries, selectStatements } from './series.js';
 
 export interface SamplerDeps {
@@ -23,6 +23,8 @@ export interface SampleOutcome {
   readonly changes: LifecycleChanges;
   readonly diagnostics: readonly Diagnostic[];
   readonly serverVersion: string;
+  /** Samples the rules saw (this one included; 1 = gauges only). */
+  readonly historySamples: number;
 }
 
 export interface TargetSampler {
@@ -34,6 +36,7 @@ export interface TargetSampler {
    * connections and never exceed the per-target connection cap.
    */
   withTarget<T>(body: (target: Target) => Promise<T>): Promise<T>;
+  /** Closes the pool and forgets the in-memory history (the next sample reloads the store's checkpoint). */
   close(): Promise<void>;
 }
 
@@ -44,12 +47,19 @@ export interface TargetSamplerOptions {
   readonly rules: readonly AnyRule[];
   readonly resolveAfterMisses: number;
   readonly deps?: Partial<SamplerDeps>;
+  readonly logger?: SamplerLogger;
+}
+
+export interface SamplerLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
 }
 
 /**
  * One target's sampling job. Keeps the target's bounded pool open between samples (so the collector's
- * per-target text cache survives) and drops it after a failure. The previous sample lives in memory:
- * after a restart the first sample has gauges only and counter-based rules wait for the second.
+ * per-target text cache survives) and drops it after a failure. Rules see a Window over the target's
+ * recent samples (SampleHistory: the change since the previous sample plus the history before it); the
+ * store gets only the last interval's deltas and a checkpoint of the newest sample, written in the same
+ * transaction, from which a restarted daemon or a replica taking the target over continues.
  */
 export function createTargetSampler(options: TargetSamplerOptions): TargetSampler {
   const { store, targetId, config } = options;
@@ -57,8 +67,9 @@ export function createTargetSampler(options: TargetSamplerOptions): TargetSample
   const collect = options.deps?.collectSnapshot ?? defaultCollect;
   const rules = options.rules.filter((r) => config.ruleIds.includes(r.id));
   const storedTexts = new Set<string>();
+  const history = new SampleHistory({ horizonMs: config.historyMs, intervalMs: config.intervalMs });
   let target: Target | null = null;
-  let previous: Snapshot | null = null;
+  let historyLoaded = false;
 
   async function ensure(): Promise<Target> {
     try {
@@ -80,6 +91,24 @@ export function createTargetSampler(options: TargetSamplerOptions): TargetSample
     await t?.close().catch(() => {});
   }
 
+  /** Seeds the history from the store's checkpoint once per ownership; a bad or foreign one is skipped. */
+  async function loadHistory(identity: CheckpointIdentity): Promise<void> {
+    if (historyLoaded) return;
+    historyLoaded = true;
+    const stored = await store.samples.findCheckpoint(targetId);
+    if (!stored) return;
+    try {
+      const checkpoint = decodeCheckpoint(stored.payload);
+      if (checkpoint.identity.database !== identity.database || checkpoint.identity.serverVersionNum !== identity.serverVersionNum) {
+        options.logger?.warn('checkpoint is from another database or server version; first sample has gauges only', { target: config.name });
+        return;
+      }
+      history.seed(checkpoint.sample);
+    } catch (error) {
+      options.logger?.warn('checkpoint unreadable; first sample has gauges only', { target: config.name, error: (error as Error).message });
+    }
+  }
+
   return {
     name: config.name,
     async sample() {
@@ -91,11 +120,12 @@ export function createTargetSampler(options: TargetSamplerOptions): TargetSample
         await drop();
         throw scrubbed(error, config.url);
       }
-      const prev = previous;
-      const intervalSeconds = prev ? (Date.parse(snapshot.meta.collectedAt) - Date.parse(prev.meta.collectedAt)) / 1000 : null;
-      const window = prev && intervalSeconds !== null && intervalSeconds > 0 ? buildWindow([toSample(prev, 0), toSample(snapshot, intervalSeconds)]) : null;
+      const identity: CheckpointIdentity = { database: snapshot.meta.database, serverVersionNum: snapshot.meta.serverVersionNum };
+      await loadHistory(identity);
+      const current = lightSample(snapshot);
+      const { step, window, intervalSeconds } = history.view(current);
       const evaluation = evaluateRules({ rules, snapshot, window, settings: config.ruleSettings });
-      const statements = selectStatements(window);
+      const statements = selectStatements(step);
       const texts = new Map(snapshot.statements.map((s) => [s.queryId, s.query]));
       const queryTexts = statements
         .filter((s) => !storedTexts.has(s.queryId) && texts.get(s.queryId))
@@ -109,15 +139,17 @@ export function createTargetSampler(options: TargetSamplerOptions): TargetSample
         intervalSeconds,
         findings: evaluation.findings.length,
         diagnostics,
-        series: buildSeries(snapshot, window),
+        series: buildSeries(snapshot, step),
         statements,
         queryTexts,
+        checkpoint: encodeCheckpoint(current, identity),
       });
+      // Kept only once stored: after a failed write the next sample's delta covers both intervals.
+      history.commit(current);
       for (const t of queryTexts) storedTexts.add(t.queryId);
       const changes = await store.findings.applySample(targetId, collectedAt, evaluation.findings, evaluation.evaluated, {
         resolveAfterMisses: options.resolveAfterMisses,
       });
-      previous = snapshot;
       return {
         collectedAt: snapshot.meta.collectedAt,
         durationMs: Date.now() - started,
@@ -125,25 +157,18 @@ export function createTargetSampler(options: TargetSamplerOptions): TargetSample
         changes,
         diagnostics,
         serverVersion: snapshot.meta.serverVersion,
+        historySamples: window ? window.samples.length : 1,
       };
     },
     async withTarget(body) {
       return body(await ensure());
     },
-    close: drop,
-  };
-}
-
-function toSample(snapshot: Snapshot, elapsedSeconds: number): Sample {
-  return {
-    collectedAt: snapshot.meta.collectedAt,
-    elapsedSeconds,
-    statements: snapshot.statements,
-    activity: snapshot.activity,
-    tables: snapshot.tables,
-    databases: snapshot.databases,
-    nextXid: snapshot.vacuum?.nextXid ?? null,
-    pgssDealloc: snapshot.meta.pgssDealloc,
+    async close() {
+      await drop();
+      // Another replica may sample the target meanwhile: start again from the store's checkpoint.
+      history.clear();
+      historyLoaded = false;
+    },
   };
 }
 

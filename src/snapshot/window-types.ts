@@ -1,5 +1,17 @@
 import type { Backend, DatabaseStat, StatementStat, TableStat } from './types.js';
 
+/** The statement fields a window needs (a full StatementStat is one). */
+export type SampleStatement = Pick<
+  StatementStat,
+  'userId' | 'userName' | 'dbId' | 'queryId' | 'toplevel' | 'query' | 'calls' | 'rows' | 'totalExecTimeMs' | 'sharedBlksHit' | 'sharedBlksRead' | 'statsSince'
+>;
+
+/** The table fields a window needs (a full TableStat is one). */
+export type SampleTable = Pick<
+  TableStat,
+  'oid' | 'schema' | 'name' | 'nDeadTup' | 'seqScan' | 'seqTupRead' | 'idxScan' | 'nTupIns' | 'nTupUpd' | 'nTupDel' | 'nTupHotUpd' | 'vacuumCount' | 'autovacuumCount'
+>;
+
 /**
  * A light sample taken about once a second during `--window`: only the cheap, fast-moving sources.
  * Counters are cumulative as read; use the deltas in `Window` rather than differencing by hand.
@@ -9,9 +21,9 @@ export interface Sample {
   readonly collectedAt: string;
   /** Seconds since the first sample of the window. */
   readonly elapsedSeconds: number;
-  readonly statements: readonly StatementStat[];
+  readonly statements: readonly SampleStatement[];
   readonly activity: readonly Backend[];
-  readonly tables: readonly TableStat[];
+  readonly tables: readonly SampleTable[];
   readonly databases: readonly DatabaseStat[];
   /** Next transaction id (epoch-extended); null when unknown. */
   readonly nextXid: number | null;

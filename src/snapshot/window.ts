@@ -1,5 +1,4 @@
-import type { StatementStat, TableStat } from './types.js';
-import type { Sample, StatementDelta, StatementKey, TableDelta, Window } from './window-types.js';
+import type { Sample, SampleStatement, SampleTable, StatementDelta, StatementKey, TableDelta, Window } from './window-types.js';
 import { diffCounters, zeroCounters } from './delta.js';
 
 /**
@@ -43,7 +42,7 @@ interface StatementCounters {
   readonly sharedBlks: number;
 }
 
-const statementCounters = (s: StatementStat): StatementCounters => ({
+const statementCounters = (s: SampleStatement): StatementCounters => ({
   calls: s.calls,
   rows: s.rows,
   totalExecTimeMs: s.totalExecTimeMs,
@@ -51,9 +50,9 @@ const statementCounters = (s: StatementStat): StatementCounters => ({
 });
 
 interface StatementTrack {
-  latest: StatementStat;
+  latest: SampleStatement;
   /** Baseline reading and the sample index it was taken at. */
-  base: StatementStat;
+  base: SampleStatement;
   baseIndex: number;
   calls: number[];
   rows: number[];
@@ -140,7 +139,7 @@ function deallocGrowth(samples: readonly Sample[], from: number, to: number): bo
   return a != null && b != null && b > a;
 }
 
-const tableCounters = (t: TableStat) => ({
+const tableCounters = (t: SampleTable) => ({
   seqTupRead: t.seqTupRead,
   seqScan: t.seqScan,
   idxScan: t.idxScan,
@@ -151,7 +150,7 @@ const tableCounters = (t: TableStat) => ({
 });
 
 function buildTableDeltas(samples: readonly Sample[]): TableDelta[] {
-  const tracks = new Map<number, { latest: TableStat; base: TableStat; total: ReturnType<typeof tableCounters> }>();
+  const tracks = new Map<number, { latest: SampleTable; base: SampleTable; total: ReturnType<typeof tableCounters> }>();
   for (const sample of samples) {
     for (const t of sample.tables) {
       const track = tracks.get(t.oid);

@@ -71,6 +71,8 @@ export async function applyRetention(db: Kysely<Database>, policy: RetentionPoli
       ),
     )
     .executeTakeFirst();
+  // One row per target, replaced every sample: vacuum it here because PGlite runs no autovacuum.
+  await sql`vacuum sample_checkpoints`.execute(db);
   return {
     rolledUp,
     samples: Number(samples.numDeletedRows),

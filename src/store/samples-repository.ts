@@ -31,6 +31,13 @@ export interface SampleInput {
   readonly statements: readonly StatementDeltaInput[];
   /** Texts of the statements above; stored once per (target, queryid). */
   readonly queryTexts: readonly { readonly queryId: string; readonly text: string }[];
+  /** The sample's checkpoint (opaque bytes, src/daemon/checkpoint.ts); replaces the target's previous one. */
+  readonly checkpoint?: Uint8Array;
+}
+
+export interface StoredCheckpoint {
+  readonly collectedAt: Date;
+  readonly payload: Uint8Array;
 }
 
 export type StatementOrder = 'total' | 'calls' | 'mean';
@@ -49,6 +56,8 @@ export interface SamplesRepository {
   /** Top statements over a time range, summed over the stored per-sample deltas. */
   topStatements(targetId: number, options: TimeRange & { orderBy?: StatementOrder; limit?: number }): Promise<StatementSummary[]>;
   countSamples(targetId?: number): Promise<number>;
+  /** The checkpoint written with the target's latest recorded sample; null when none. */
+  findCheckpoint(targetId: number): Promise<StoredCheckpoint | null>;
 }
 
 const CHUNK = 500;
@@ -101,8 +110,25 @@ export function createSamplesRepository(db: Kysely<Database>): SamplesRepository
             .onConflict((oc) => oc.columns(['target_id', 'query_id']).doNothing())
             .execute();
         }
+        if (input.checkpoint) {
+          const checkpoint = { target_id: input.targetId, collected_at: input.collectedAt, payload: input.checkpoint };
+          await trx
+            .insertInto('sample_checkpoints')
+            .values(checkpoint)
+            .onConflict((oc) => oc.column('target_id').doUpdateSet({ collected_at: checkpoint.collected_at, payload: checkpoint.payload }))
+            .execute();
+        }
         return sampleId;
       });
+    },
+
+    async findCheckpoint(targetId) {
+      const row = await db
+        .selectFrom('sample_checkpoints')
+        .select(['collected_at', 'payload'])
+        .where('target_id', '=', targetId)
+        .executeTakeFirst();
+      return row ? { collectedAt: new Date(isoRequired(row.collected_at)), payload: row.payload } : null;
     },
 
     async listSeries(targetId, { from, to, metrics, limit = 10_000, resolution = 'raw' }) {

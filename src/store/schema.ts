@@ -132,6 +132,12 @@ export interface ReplicasTable {
   last_seen_at: Timestamp;
 }
 
+export interface SampleCheckpointsTable {
+  target_id: number;
+  collected_at: Timestamp;
+  payload: Uint8Array;
+}
+
 export interface SeriesHourlyTable {
   target_id: number;
   hour: Timestamp;
@@ -190,6 +196,7 @@ export interface Database {
   target_leases: TargetLeasesTable;
   replicas: ReplicasTable;
   series_hourly: SeriesHourlyTable;
+  sample_checkpoints: SampleCheckpointsTable;
   statement_hourly: StatementHourlyTable;
   outbox: OutboxTable;
   audit_slots: AuditSlotsTable;

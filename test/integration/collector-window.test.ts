@@ -86,7 +86,7 @@ describe('collectWindow', () => {
     expect(samples.every((s) => s.nextXid !== null && s.pgssDealloc !== null)).toBe(true);
     expect(samples.every((s) => s.activity.some((b) => b.isSelf))).toBe(true);
     // Light samples read counters only; sizes come with the final snapshot.
-    expect(samples.every((s) => s.tables.every((t) => t.heapBytes === null))).toBe(true);
+    expect(samples.every((s) => s.tables.every((t) => (t as { heapBytes?: number | null }).heapBytes == null))).toBe(true);
     expect(result.snapshot.tables.find((t) => t.name === 'items')?.heapBytes).toBeGreaterThan(0);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
-import { describeDaemonConfig, loadDaemonConfig } from '../../src/config/daemon/index.js';
+import { DEFAULT_HISTORY_MS, describeDaemonConfig, loadDaemonConfig } from '../../src/config/daemon/index.js';
 import { UsageError } from '../../src/errors/errors.js';
 
 const load = (text: string, env: Record<string, string> = {}, file = 'advisor.yaml') => loadDaemonConfig({ file, text, env, rules: allRules });
@@ -28,12 +28,14 @@ describe('daemon config', () => {
       `
 defaults:
   interval: 30s
+  history: 10m
   rules:
     table-bloat: { enabled: false }
 targets:
   - name: orders-db
     urlEnv: ORDERS_URL
     interval: 15s
+    history: 2m
     rules:
       idle-in-transaction:
         thresholds: { maxIdleSeconds: 120 }
@@ -54,6 +56,7 @@ lifecycle:
       ['orders-db', 15_000, 'postgres://app:***@db/orders'],
       ['local', 30_000, 'postgres://monitor@localhost/app'],
     ]);
+    expect(config.targets.map((t) => t.historyMs)).toEqual([120_000, 600_000]);
     expect(config.targets[0]!.ruleIds).not.toContain('table-bloat');
     expect(config.targets[0]!.ruleSettings).toEqual({ 'idle-in-transaction': { thresholds: { maxIdleSeconds: 120 } } });
     expect(config.api).toMatchObject({ host: '0.0.0.0', port: 9000 });
@@ -73,6 +76,7 @@ lifecycle:
     const config = load('', { DATABASE_URL: 'postgres://localhost/app' });
     expect(config.targets.map((t) => t.name)).toEqual(['default']);
     expect(config.targets[0]!.intervalMs).toBe(60_000);
+    expect(config.targets[0]!.historyMs).toBe(DEFAULT_HISTORY_MS);
     expect(load('', {}).targets).toEqual([]);
   });
 
@@ -84,6 +88,8 @@ lifecycle:
       /thresholds\.x: unknown threshold of table-bloat setting/,
     );
     expect(problemOf(() => load('api: { port: 70000 }'))).toMatch(/api\.port/);
+    expect(problemOf(() => load('targets:\n  - { name: a, url: postgres://h/d, history: 2h }\n'))).toMatch(/targets\.0\.history: 2h is out of range/);
+    expect(problemOf(() => load('defaults: { history: soon }'))).toMatch(/defaults\.history: "soon" is not a duration/);
     expect(problemOf(() => load('targets:\n  - { name: a, url: postgres://h/d, interval: 90s }\n'))).toMatch(/targets\.0\.interval: sample interval 90000 ms cannot be scheduled evenly; use an interval that divides/);
     expect(problemOf(() => load('{ "store": { "dir": 3 } }', {}, 'advisor.json'))).toMatch(/store\.dir/);
     expect(problemOf(() => load('targets: [', {}))).toMatch(/not valid YAML/);

@@ -12,6 +12,9 @@ import { intervalToCron } from '../../scheduler/cron-interval.js';
 import { parseLongDuration } from './duration.js';
 import { buildDaemonConfigSchema, type DaemonConfigFile } from './schema.js';
 
+/** Rules see the last 5 minutes of samples by default (up to 30 samples; src/daemon/history.ts). */
+export const DEFAULT_HISTORY_MS = 5 * 60_000;
+
 export type TokenScope = 'read' | 'admin';
 
 export interface DaemonTargetConfig {
@@ -20,6 +23,8 @@ export interface DaemonTargetConfig {
   readonly url: string;
   readonly maskedUrl: string;
   readonly intervalMs: number;
+  /** How far back rules see (milliseconds; 0 = only the previous sample). */
+  readonly historyMs: number;
   readonly statementTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly maxConnections: number;
@@ -133,6 +138,7 @@ function resolve(file: DaemonConfigFile, input: LoadDaemonConfigInput, origin: s
   const env = input.env;
   const problems: string[] = [];
   const defaultInterval = ms(file.defaults?.interval, 60_000);
+  const defaultHistory = ms(file.defaults?.history, DEFAULT_HISTORY_MS);
   const fileTargets = file.targets ?? [];
   const targetsIn = input.storeOnly ? [] : fileTargets.length > 0 ? fileTargets : env.DATABASE_URL ? [{ name: 'default', urlEnv: 'DATABASE_URL' }] : [];
   const names = new Set<string>();
@@ -162,6 +168,7 @@ function resolve(file: DaemonConfigFile, input: LoadDaemonConfigInput, origin: s
       url,
       maskedUrl: maskUrl(url),
       intervalMs,
+      historyMs: ms(full.history, defaultHistory),
       statementTimeoutMs: ms(full.statementTimeout, 5000),
       connectTimeoutMs: ms(full.connectTimeout, 5000),
       maxConnections: full.maxConnections ?? 2,
@@ -403,7 +410,7 @@ function parseText(text: string, origin: string): unknown {
 /** The configuration with every secret removed (for logs and `/api/v1/targets`). */
 export function describeDaemonConfig(config: DaemonConfig): Record<string, unknown> {
   return {
-    targets: config.targets.map((t) => ({ name: t.name, url: t.maskedUrl, intervalMs: t.intervalMs, rules: t.ruleIds })),
+    targets: config.targets.map((t) => ({ name: t.name, url: t.maskedUrl, intervalMs: t.intervalMs, historyMs: t.historyMs, rules: t.ruleIds })),
     store: config.store.url ? maskUrl(config.store.url) : config.store.dir,
     api: { host: config.api.host, port: config.api.port, tokens: config.api.tokens.map((t) => ({ name: t.name, scope: t.scope })) },
     retention: config.retention,

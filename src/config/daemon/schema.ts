@@ -44,6 +44,7 @@ export function buildDaemonConfigSchema(rules: readonly AnyRule[]) {
       urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
       urlFile: z.string().min(1).optional(),
       interval: duration(1000, 86_400_000).optional(),
+      history: duration(0, 3_600_000).optional(),
       statementTimeout: duration(100, 300_000).optional(),
       connectTimeout: duration(100, 120_000).optional(),
       maxConnections: z.number().int().min(1).max(5).optional(),
@@ -88,7 +89,10 @@ export function buildDaemonConfigSchema(rules: readonly AnyRule[]) {
   return strict(
     {
       targets: z.array(target, { error: 'expected a list of targets' }).optional(),
-      defaults: strict({ interval: duration(1000, 86_400_000).optional(), rules: rulesSchema(rules).optional() }, 'defaults').optional(),
+      defaults: strict(
+        { interval: duration(1000, 86_400_000).optional(), history: duration(0, 3_600_000).optional(), rules: rulesSchema(rules).optional() },
+        'defaults',
+      ).optional(),
       store: strict({ dir: z.string().min(1).optional(), urlEnv: z.string().optional(), maxConnections: z.number().int().min(1).max(50).optional() }, 'store').optional(),
       api: strict(
         {
