@@ -49,7 +49,7 @@ viewMs = viewMs.slice(MAX_HISTORY_SAMPLES);
 console.log(
   `history view (light sample + history and step windows), ${STATEMENTS} statements / ${TABLES} tables, ${MAX_HISTORY_SAMPLES} samples: ` +
     `${(viewMs.reduce((a, b) => a + b, 0) / viewMs.length).toFixed(0)} ms per sample; heap held by the history ≈ ${mb(heapHeld)}` +
-    `${global.gc ? '' : ' (run with --expose-gc for a steadier number)'}`,
+    `${global.gc ? '' : ' (without --expose-gc: includes garbage)'}`,
 );
 
 const latest = snapshotAt(MAX_HISTORY_SAMPLES + 5);
