@@ -3,7 +3,6 @@
  * while it is sending the message (after the audit and its outbox row were written), then restarted:
  * the message arrives once its claim expires, processed once per idempotency key, signed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,62 +10,9 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature } from '../../src/notify/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { api, authHeaders, killServed, startServe, until, type Served } from './serve-support.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const TOKEN = 'e2e-admin-token-0123456789';
 const SECRET = 'e2e-webhook-secret-0123456789';
-const headers = { authorization: `Bearer ${TOKEN}` };
-
-interface Served {
-  readonly proc: ChildProcess;
-  readonly url: string;
-  readonly output: string[];
-  readonly exited: Promise<number | null>;
-}
-
-async function startServe(configFile: string, env: Record<string, string>): Promise<Served> {
-  const script = `const m = await import('./src/daemon/index.ts'); await m.runServe({ configFile: ${JSON.stringify(configFile)} });`;
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: ROOT,
-    env: { ...process.env, ADVISOR_API_PORT: '0', ADVISOR_API_TOKEN: TOKEN, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not listen in 60 s:\n${output.join('')}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output.push(chunk.toString());
-      const m = /"url":"(http:[^"]+)"[^\n]*pg-advisor daemon listening/.exec(output.join(''));
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}:\n${output.join('')}`));
-    });
-  });
-  return { proc, url, output, exited };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
 
 describe('serve posts audits to chat and survives kill -9 mid-delivery', { timeout: 240_000 }, () => {
   let target: TestDatabase;
@@ -105,7 +51,7 @@ describe('serve posts audits to chat and survives kill -9 mid-delivery', { timeo
   });
 
   afterAll(async () => {
-    for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
+    killServed(children);
     await receiver?.close();
     await target?.drop();
     rmSync(dir, { recursive: true, force: true });
@@ -135,13 +81,13 @@ describe('serve posts audits to chat and survives kill -9 mid-delivery', { timeo
     children.push(served);
     const started = await fetch(`${served.url}/api/v1/targets/main/audits`, {
       method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json' },
+      headers: { ...authHeaders, 'content-type': 'application/json' },
       body: JSON.stringify({ window: '0' }),
     });
     expect(started.status).toBe(202);
     const auditId = ((await started.json()) as { id: number }).id;
     // The audit is written with its outbox row and the sender is mid-request: kill it now.
-    await until('the first delivery attempt', () => requests.length > 0, 30_000);
+    await until('the first delivery attempt', () => requests.length > 0, { timeoutMs: 30_000, intervalMs: 250 });
     served.proc.kill('SIGKILL');
     await served.exited;
     const key = requests[0]!.key;
@@ -151,19 +97,18 @@ describe('serve posts audits to chat and survives kill -9 mid-delivery', { timeo
     served = await startServe(config, env);
     children.push(served);
     type Audit = { id: number; status: string; deliveries: { status: string; idempotencyKey: string; attempts: number }[] };
-    const audits = async () =>
-      ((await (await fetch(`${served.url}/api/v1/targets/main/audits`, { headers })).json()) as { items: Audit[] }).items;
+    const audits = async () => (await api<{ items: Audit[] }>(served, '/api/v1/targets/main/audits')).items;
     const audit = (await audits()).find((a) => a.id === auditId);
     expect(audit?.status).toBe('done');
     // Pending until the dead sender's claim expires (delivered already only if the restart took longer).
     expect(audit?.deliveries).toEqual([expect.objectContaining({ idempotencyKey: key })]);
     expect(['pending', 'delivered']).toContain(audit?.deliveries[0]?.status);
 
-    await until('the delivery after the restart', () => requests.some((r) => r.answered), 60_000);
+    await until('the delivery after the restart', () => requests.some((r) => r.answered), { intervalMs: 250 });
     const done = await until('the delivery recorded', async () => {
       const d = (await audits()).find((a) => a.id === auditId)?.deliveries[0];
       return d?.status === 'delivered' && d;
-    });
+    }, { intervalMs: 250 });
     expect(done.idempotencyKey).toBe(key);
     // Every request carried the same key and body; one was processed.
     expect(new Set(requests.map((r) => r.key))).toEqual(new Set([key]));
@@ -176,7 +121,7 @@ describe('serve posts audits to chat and survives kill -9 mid-delivery', { timeo
     // Nothing more arrives for it.
     await new Promise((r) => setTimeout(r, 2500));
     expect(requests.filter((r) => r.answered)).toHaveLength(1);
-    const metrics = await (await fetch(`${served.url}/metrics`, { headers })).text();
+    const metrics = await (await fetch(`${served.url}/metrics`, { headers: authHeaders })).text();
     expect(metrics).toContain('pg_advisor_deliveries_total{destination="hook",status="delivered"} 1');
     expect(served.output.join('')).not.toContain(SECRET);
 

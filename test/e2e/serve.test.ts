@@ -1,76 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, holdConnections, type TestDatabase } from '../support/database.js';
-
-const ROOT = new URL('../..', import.meta.url).pathname;
-const TOKEN = 'e2e-admin-token-0123456789';
-const headers = { authorization: `Bearer ${TOKEN}` };
-
-interface Served {
-  readonly proc: ChildProcess;
-  readonly url: string;
-  readonly output: string[];
-  readonly exited: Promise<number | null>;
-}
-
-/** Starts `serve` in a child process (runServe through tsx, as the CLI would) and waits until it listens. */
-async function startServe(configFile: string, env: Record<string, string>): Promise<Served> {
-  const script = `const m = await import('./src/daemon/index.ts'); await m.runServe({ configFile: ${JSON.stringify(configFile)} });`;
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: ROOT,
-    env: { ...process.env, ADVISOR_API_PORT: '0', ADVISOR_API_TOKEN: TOKEN, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not listen in 60 s:\n${output.join('')}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output.push(chunk.toString());
-      const m = /"url":"(http:[^"]+)"[^\n]*pg-advisor daemon listening/.exec(output.join(''));
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}:\n${output.join('')}`));
-    });
-  });
-  return { proc, url, output, exited };
-}
-
-async function api<T>(served: Served, path: string): Promise<T> {
-  const res = await fetch(`${served.url}${path}`, { headers });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false>,
-  timeoutMs = 60_000,
-  lastSeen: () => string = () => '',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}; last seen: ${lastSeen()}`);
-}
+import { api, authHeaders, killServed, startServe, until, type Served } from './serve-support.js';
 
 interface FindingBody {
   id: number;
@@ -96,7 +29,7 @@ describe('serve end to end', { timeout: 240_000 }, () => {
   });
 
   afterAll(async () => {
-    for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
+    killServed(children);
     await target?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -172,7 +105,7 @@ describe('serve end to end', { timeout: 240_000 }, () => {
     });
     expect(recovered.consecutiveFailures).toBe(0);
 
-    const metrics = await fetch(`${first.url}/metrics`, { headers }).then((r) => r.text());
+    const metrics = await fetch(`${first.url}/metrics`, { headers: authHeaders }).then((r) => r.text());
     expect(metrics).toMatch(/pg_advisor_samples_total\{target="main"\} [1-9]/);
     expect(metrics).toMatch(/pg_advisor_sample_errors_total\{target="main"\} [1-9]/);
 
@@ -209,8 +142,7 @@ describe('serve end to end', { timeout: 240_000 }, () => {
           lastLeases = JSON.stringify(rows);
           return rows.length === 4 && perOwner.get('replica-a') === 2 && perOwner.get('replica-b') === 2 && rows;
         },
-        60_000,
-        () => lastLeases,
+        { lastSeen: () => lastLeases },
       );
       expect(leases.map((l) => l.target_name)).toEqual(['t0', 't1', 't2', 't3']);
       const { items: owned } = await api<{ items: TargetBody[] }>(a, '/api/v1/targets');
@@ -228,8 +160,7 @@ describe('serve end to end', { timeout: 240_000 }, () => {
           lastTargets = JSON.stringify(items.map((t) => [t.name, t.owner, t.lastSuccessAt]));
           return items.every((t) => t.owner !== victim && t.lastSuccessAt && new Date(t.lastSuccessAt) > killedAt) && items;
         },
-        60_000,
-        () => lastTargets,
+        { lastSeen: () => lastTargets },
       );
       const takeoverSeconds = (Date.now() - killedAt.getTime()) / 1000;
       console.log(`[e2e] takeover after kill -9: ${takeoverSeconds.toFixed(1)} s (interval 5 s, lease ttl 9.5 s, replica stale after 10 s)`);

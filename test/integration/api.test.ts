@@ -281,6 +281,61 @@ describe('REST API', () => {
     expect((await app.inject({ url: '/api/v1/targets/nope/series', headers: auth(READ) })).statusCode).toBe(404);
   });
 
+  it('serves top statements from the hourly roll-ups with resolution=hour', async () => {
+    const otherId = (await store.targets.findTarget('other'))!.id;
+    const statement = (queryId: string, calls: number, totalExecTimeMs: number) =>
+      ({ queryId, userName: 'app', toplevel: true, calls, rows: calls, totalExecTimeMs, sharedBlks: 1 });
+    // Two complete hours before T0, and 10:30, an hour not complete when the roll-up runs at T0.
+    for (const [minutes, slowCalls] of [[-110, 1], [-80, 1], [-40, 2], [30, 50]] as const) {
+      await store.samples.recordSample({
+        targetId: otherId,
+        collectedAt: at(minutes),
+        durationMs: 50,
+        intervalSeconds: 1800,
+        findings: 0,
+        diagnostics: [],
+        series: [],
+        statements: [statement('slow', slowCalls, slowCalls * 300), statement('busy', 400, 40)],
+        queryTexts: [{ queryId: 'slow', text: 'select * from reports' }],
+      });
+    }
+    // Keep everything: the roll-up alone, up to the hour before T0.
+    const forever = 10 * 365 * 86_400_000;
+    const retention = await store.applyRetention({ samplesMs: forever, resolvedFindingsMs: forever, auditsMs: forever, queryTextsMs: forever, rollupsMs: forever }, at(0));
+    expect(retention).toMatchObject({ samples: 0, findings: 0, audits: 0, queryTexts: 0 });
+
+    const statements = async (query: string) => {
+      const res = await app.inject({ url: `/api/v1/targets/other/statements?${query}`, headers: auth(READ) });
+      expect(res.statusCode, query).toBe(200);
+      return res.json().items as { queryId: string; query: string | null; calls: number; totalExecTimeMs: number; samples: number }[];
+    };
+    const hourly = await statements('resolution=hour');
+    expect(hourly).toEqual([
+      { queryId: 'slow', query: 'select * from reports', calls: 4, rows: 4, totalExecTimeMs: 1200, meanExecTimeMs: 300, sharedBlks: 3, samples: 3 },
+      { queryId: 'busy', query: null, calls: 1200, rows: 1200, totalExecTimeMs: 120, meanExecTimeMs: 0.1, sharedBlks: 3, samples: 3 },
+    ]);
+    // The raw default still reads every sample, 10:30 included.
+    expect((await statements('')).map((s) => [s.queryId, s.calls])).toEqual([['slow', 54], ['busy', 1600]]);
+    expect((await statements('resolution=hour&orderBy=calls')).map((s) => s.queryId)).toEqual(['busy', 'slow']);
+    expect((await statements('resolution=hour&orderBy=mean&limit=1')).map((s) => s.queryId)).toEqual(['slow']);
+    const nine = await statements(`resolution=hour&from=${at(-60).toISOString()}&to=${at(-60).toISOString()}`);
+    expect(nine.map((s) => [s.queryId, s.calls, s.samples])).toEqual([['slow', 2, 1], ['busy', 400, 1]]);
+    expect(await statements(`resolution=hour&from=${at(0).toISOString()}`)).toEqual([]);
+    expect(await statements('resolution=hour&to=2026-11-20T07:59:59Z')).toEqual([]);
+
+    for (const query of ['resolution=minute', 'resolution=hour&limit=0', 'resolution=hour&orderBy=slowest', 'resolution=hour&from=yesterday']) {
+      const res = await app.inject({ url: `/api/v1/targets/other/statements?${query}`, headers: auth(READ) });
+      expect(res.statusCode, query).toBe(400);
+      expect(res.headers['content-type'], query).toContain('application/problem+json');
+      expect(res.json(), query).toMatchObject({ status: 400, title: 'Bad Request' });
+    }
+    const badResolution = await app.inject({ url: '/api/v1/targets/other/statements?resolution=minute', headers: auth(READ) });
+    expect(badResolution.json().errors[0].path).toContain('resolution');
+    const reversed = await app.inject({ url: `/api/v1/targets/other/statements?resolution=hour&from=${at(0).toISOString()}&to=${at(-60).toISOString()}`, headers: auth(READ) });
+    expect(reversed.statusCode).toBe(400);
+    expect(reversed.json()).toMatchObject({ status: 400, detail: 'from is after to' });
+  });
+
   it('starts audits with admin scope and lists them', async () => {
     const denied = await app.inject({ method: 'POST', url: '/api/v1/targets/main/audits', headers: auth(READ), payload: {} });
     expect(denied.statusCode).toBe(403);

@@ -18,23 +18,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
     let auditId = 0;
 
     beforeAll(async () => {
-      it('lets one replica claim each scheduled audit run, and marks audits of dead processes failed', async () => {
-      const slot = new Date('2026-11-23T06:00:00Z');
-      expect(await store.outbox.claimAuditSlot('nightly', 'main', slot, 'replica-1')).toBe(true);
-      expect(await store.outbox.claimAuditSlot('nightly', 'main', slot, 'replica-2')).toBe(false);
-      expect(await store.outbox.claimAuditSlot('nightly', 'main', slot, 'replica-1')).toBe(false); // never twice, not even by the winner
-      expect(await store.outbox.claimAuditSlot('nightly', 'other', slot, 'replica-2')).toBe(true);
-      expect(await store.outbox.claimAuditSlot('nightly', 'main', new Date(slot.getTime() + 86_400_000), 'replica-2')).toBe(true);
-
-      const [t] = await store.targets.listTargets();
-      const stale = await store.audits.startAudit(t!.id, { trigger: 'schedule', windowMs: 0 });
-      expect(await store.outbox.abandonStaleAudits(60_000)).toBe(0); // just started: still running
-      await sleep(50);
-      expect(await store.outbox.abandonStaleAudits(10)).toBeGreaterThanOrEqual(1);
-      expect(await store.audits.findAudit(stale)).toMatchObject({ status: 'failed', error: expect.stringContaining('abandoned') });
-    });
-
-    if (kind === 'postgres') {
+      if (kind === 'postgres') {
         testDb = await createTestDatabase();
         store = createStore({ url: testDb.adminUrl });
       } else {

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding, Severity } from '../../src/engine/types.js';
-import { createStore, FindingConflictError, InvalidCursorError, migrateStore, createStoreDatabase, type Store } from '../../src/store/index.js';
+import {
+  createStore,
+  createStoreDatabase,
+  FindingConflictError,
+  InvalidCursorError,
+  migrateStore,
+  type StatementDeltaInput,
+  type Store,
+} from '../../src/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 function finding(over: Partial<Finding> & { fingerprint: string }): Finding {
@@ -19,6 +27,9 @@ function finding(over: Partial<Finding> & { fingerprint: string }): Finding {
 
 const T0 = new Date('2026-11-20T10:00:00Z');
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+const DAY = 86_400_000;
+/** Fine data, resolved findings, audits and unused query texts kept one day; roll-ups the default weeks. */
+const ONE_DAY = { samplesMs: DAY, resolvedFindingsMs: DAY, auditsMs: DAY, queryTextsMs: DAY };
 
 for (const kind of ['pglite', 'postgres'] as const) {
   describe(`store on ${kind}`, () => {
@@ -239,6 +250,87 @@ for (const kind of ['pglite', 'postgres'] as const) {
       expect(await store.samples.listSeries(targetId, { resolution: 'hour' })).toEqual([]);
       expect((await store.findings.listFindings({ target: 'list' })).items.length).toBeGreaterThan(0);
       expect(await store.sizeBytes()).toBeGreaterThan(0);
+    });
+
+    // Retention acts on the whole store, so this runs after the test above, on hours of its own.
+    it('reads top statements from hourly roll-ups once the fine data is gone: sums, order, range, limit, texts', async () => {
+      const targets = await store.targets.syncTargets(['main', 'list', 'hourly'].map((name) => ({ name, maskedUrl: 'x', intervalMs: 30_000 })));
+      const hourlyId = targets.find((t) => t.name === 'hourly')!.id;
+      const H = (hour: number, minute = 0) => new Date(Date.UTC(2026, 10, 25, hour, minute));
+      const delta = (queryId: string, calls: number, totalExecTimeMs: number, userName = 'app'): StatementDeltaInput => ({
+        queryId, userName, toplevel: true, calls, rows: calls * 2, totalExecTimeMs, sharedBlks: calls * 3,
+      });
+      const record = (id: number, collectedAt: Date, statements: StatementDeltaInput[]) =>
+        store.samples.recordSample({
+          targetId: id, collectedAt, durationMs: 10, intervalSeconds: 1800, findings: 0, diagnostics: [], series: [], statements,
+          queryTexts: [
+            { queryId: 'heavy', text: 'select * from orders order by created_at' },
+            { queryId: 'chatty', text: 'select * from users where id = $1' },
+          ].filter((t) => statements.some((s) => s.queryId === t.queryId)),
+        });
+      // 'heavy': big and rare, every sample; 'chatty': cheap and frequent (two roles in one sample at
+      // 08:10); 'slow' only at 10:20, without a stored text. Three hours, five samples.
+      await record(hourlyId, H(8, 10), [delta('heavy', 2, 400), delta('chatty', 500, 100), delta('chatty', 100, 20, 'report')]);
+      await record(hourlyId, H(8, 40), [delta('heavy', 2, 400), delta('chatty', 500, 100)]);
+      await record(hourlyId, H(9, 10), [delta('heavy', 2, 400), delta('chatty', 500, 100)]);
+      await record(hourlyId, H(9, 40), [delta('heavy', 2, 400), delta('chatty', 500, 100)]);
+      await record(hourlyId, H(10, 20), [delta('heavy', 2, 400), delta('chatty', 500, 100), delta('slow', 1, 1500)]);
+      // Another target's statement with the same queryid stays out of this target's sums.
+      await record(targetId, H(9, 30), [delta('heavy', 1000, 99_000)]);
+
+      const result = await store.applyRetention(ONE_DAY, new Date(H(10).getTime() + 2 * DAY));
+      expect(result.samples).toBe(6);
+      expect(await store.samples.topStatements(hourlyId, {})).toEqual([]);
+
+      const top = (options: Parameters<Store['samples']['topStatements']>[1]) =>
+        store.samples.topStatements(hourlyId, { resolution: 'hour', ...options });
+      const byTotal = await top({});
+      expect(byTotal).toEqual([
+        { queryId: 'heavy', query: 'select * from orders order by created_at', calls: 10, rows: 20, totalExecTimeMs: 2000, meanExecTimeMs: 200, sharedBlks: 30, samples: 5 },
+        { queryId: 'slow', query: null, calls: 1, rows: 2, totalExecTimeMs: 1500, meanExecTimeMs: 1500, sharedBlks: 3, samples: 1 },
+        { queryId: 'chatty', query: 'select * from users where id = $1', calls: 2600, rows: 5200, totalExecTimeMs: 520, meanExecTimeMs: 0.2, sharedBlks: 7800, samples: 5 },
+      ]);
+      expect((await top({ orderBy: 'calls' })).map((s) => s.queryId)).toEqual(['chatty', 'heavy', 'slow']);
+      expect((await top({ orderBy: 'mean' })).map((s) => s.queryId)).toEqual(['slow', 'heavy', 'chatty']);
+      expect(await top({ orderBy: 'calls', limit: 1 })).toEqual([expect.objectContaining({ queryId: 'chatty', calls: 2600 })]);
+      // Range bounds select hours by their start: [09:00, 09:00] is the 09 hour alone.
+      expect(await top({ from: H(9), to: H(9) })).toEqual([
+        expect.objectContaining({ queryId: 'heavy', calls: 4, totalExecTimeMs: 800, samples: 2 }),
+        expect.objectContaining({ queryId: 'chatty', calls: 1000, totalExecTimeMs: 200, samples: 2 }),
+      ]);
+      expect((await top({ from: H(10) })).map((s) => [s.queryId, s.calls])).toEqual([['slow', 1], ['heavy', 2], ['chatty', 500]]);
+      expect((await top({ to: H(9), orderBy: 'mean' })).map((s) => [s.queryId, s.samples])).toEqual([['heavy', 4], ['chatty', 4]]);
+      expect(await top({ from: H(11) })).toEqual([]);
+      expect(await store.samples.topStatements(targetId, { resolution: 'hour', from: H(0) })).toEqual([
+        expect.objectContaining({ queryId: 'heavy', calls: 1000, samples: 1 }),
+      ]);
+    });
+
+    it('keeps an hourly roll-up whole when retention has since deleted part of its fine data', async () => {
+      const [t] = (await store.targets.syncTargets(['main', 'list', 'hourly', 'partial'].map((name) => ({ name, maskedUrl: 'x', intervalMs: 30_000 }))))
+        .filter((x) => x.name === 'partial');
+      const H = (minute: number) => new Date(Date.UTC(2026, 11, 10, 10, minute));
+      for (const minute of [10, 40]) {
+        await store.samples.recordSample({
+          targetId: t!.id, collectedAt: H(minute), durationMs: 10, intervalSeconds: 1800, findings: 0, diagnostics: [],
+          series: [{ metric: 'connections', object: 'active', value: minute }],
+          statements: [{ queryId: 'q', userName: 'app', toplevel: true, calls: 10, rows: 10, totalExecTimeMs: 100, sharedBlks: 1 }],
+          queryTexts: [],
+        });
+      }
+      // A day later (fine data kept one day), at 10:30: the 10:00 hour is rolled up, then its 10:10 sample deleted.
+      const dayLater = (minute: number) => new Date(H(minute).getTime() + DAY);
+      expect((await store.applyRetention(ONE_DAY, dayLater(30))).samples).toBe(1);
+      const hourly = async () => ({
+        statements: await store.samples.topStatements(t!.id, { resolution: 'hour' }),
+        series: await store.samples.listSeries(t!.id, { resolution: 'hour' }),
+      });
+      const whole = await hourly();
+      expect(whole.statements).toEqual([expect.objectContaining({ queryId: 'q', calls: 20, samples: 2 })]);
+      expect(whole.series).toEqual([{ at: H(0).toISOString(), metric: 'connections', object: 'active', value: 25 }]);
+      // The next pass recomputes the last rolled-up hour from what is left of it: it must not shrink.
+      await store.applyRetention(ONE_DAY, dayLater(35));
+      expect(await hourly()).toEqual(whole);
     });
   });
 }

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
 import type { Finding } from '../../src/engine/types.js';
 import { applyBaseline, buildBaseline, escapeXml, renderJunit, type Report } from '../../src/report/index.js';
+import { makeFinding, makeReport } from '../support/report-fixtures.js';
 
 interface XmlNode {
   readonly tag: string;
@@ -52,48 +53,26 @@ function parseXml(xml: string): XmlNode {
   }
 }
 
-function finding(overrides: Partial<Finding>): Finding {
-  return {
-    rule: 'table-bloat',
-    severity: 'warning',
-    title: 'Table bloat',
-    summary: 'Table wastes 72 MiB.',
-    object: { type: 'table', schema: 'public', name: 'orders' },
-    evidence: {},
-    recommendation: { text: 'Repack it.' },
-    impact: {},
-    fingerprint: 'fp-table',
-    ...overrides,
-  };
-}
-
 const EVIL = 'a&b <c> "d" \'e\' ]]> \u0001\u001f \ud800 end';
 
 const FINDINGS: Finding[] = [
-  finding({ rule: 'xid-wraparound', severity: 'critical', object: { type: 'database', name: 'shop' }, fingerprint: 'fp-xid' }),
-  finding({ object: { type: 'table', schema: 'Sales', name: EVIL }, summary: `multi\nline ${EVIL}` }),
-  finding({ fingerprint: 'fp-table-2', severity: 'info', object: { type: 'table', schema: 'public', name: 'small' } }),
-  finding({ rule: 'idle-in-transaction', severity: 'info', object: { type: 'application', name: 'billing' }, fingerprint: 'fp-app' }),
+  makeFinding({ rule: 'xid-wraparound', severity: 'critical', object: { type: 'database', name: 'shop' }, fingerprint: 'fp-xid' }),
+  makeFinding({ object: { type: 'table', schema: 'Sales', name: EVIL }, summary: `multi\nline ${EVIL}` }),
+  makeFinding({ fingerprint: 'fp-table-2', severity: 'info', object: { type: 'table', schema: 'public', name: 'small' } }),
+  makeFinding({ rule: 'idle-in-transaction', severity: 'info', object: { type: 'application', name: 'billing' }, fingerprint: 'fp-app' }),
 ];
 
-function makeReport(findings: readonly Finding[]): Report {
-  const counts = { critical: 0, warning: 0, info: 0 };
-  for (const f of findings) counts[f.severity]++;
-  return {
-    version: 1,
-    target: { database: `shop ${EVIL}`, serverVersion: '17.10', user: 'advisor' },
-    collectedAt: '2026-01-01T12:00:00.000Z',
-    window: null,
+/** Every rule selected: a source unavailable, vacuum-lag skipped and pool-exhaustion crashed. */
+function reportOf(findings: readonly Finding[]): Report {
+  return makeReport(findings, {
+    target: { database: `shop ${EVIL}` },
     rulesEvaluated: allRules.map((r) => r.id).filter((id) => id !== 'vacuum-lag' && id !== 'pool-exhaustion'),
-    counts,
-    findings,
     diagnostics: [
       { source: 'bloat', status: 'unavailable', message: 'source bloat unavailable', hint: null },
       { rule: 'vacuum-lag', status: 'skipped', message: 'rule vacuum-lag skipped: source vacuum unavailable', hint: 'GRANT pg_monitor TO "advisor";' },
       { rule: 'pool-exhaustion', status: 'error', message: 'rule pool-exhaustion crashed: <boom> & more', hint: 'report it' },
     ],
-    generator: { name: 'pg-advisor', version: '0.1.0' },
-  };
+  });
 }
 
 const byName = (suite: XmlNode, name: string): XmlNode => {
@@ -104,7 +83,7 @@ const byName = (suite: XmlNode, name: string): XmlNode => {
 const child = (node: XmlNode, tag: string): XmlNode | undefined => node.children.find((c) => c.tag === tag);
 
 describe('renderJunit', () => {
-  const xml = renderJunit(makeReport(FINDINGS), allRules, 'warning');
+  const xml = renderJunit(reportOf(FINDINGS), allRules, 'warning');
   const root = parseXml(xml);
   const suite = root.children.find((c) => c.tag === 'testsuite')!;
 
@@ -158,7 +137,7 @@ describe('renderJunit', () => {
   });
 
   it('skips a selected rule that neither ran nor has a diagnostic, saying so', () => {
-    const partial = { ...makeReport(FINDINGS), rulesEvaluated: ['table-bloat', 'xid-wraparound', 'idle-in-transaction'] };
+    const partial = { ...reportOf(FINDINGS), rulesEvaluated: ['table-bloat', 'xid-wraparound', 'idle-in-transaction'] };
     const s = parseXml(renderJunit(partial, allRules, 'warning')).children[0]!;
     expect(child(byName(s, 'index-bloat'), 'skipped')!.attrs.message).toBe('rule index-bloat was not evaluated');
   });
@@ -169,16 +148,16 @@ describe('renderJunit', () => {
   });
 
   it('follows --fail-on: critical fails only the critical rule, never fails nothing', () => {
-    const critical = parseXml(renderJunit(makeReport(FINDINGS), allRules, 'critical'));
+    const critical = parseXml(renderJunit(reportOf(FINDINGS), allRules, 'critical'));
     expect(critical.attrs.failures).toBe('1');
-    const never = parseXml(renderJunit(makeReport(FINDINGS), allRules, 'never'));
+    const never = parseXml(renderJunit(reportOf(FINDINGS), allRules, 'never'));
     expect(never.attrs.failures).toBe('0');
     expect(never.attrs.errors).toBe('1'); // a crashed rule is an error whatever --fail-on says
   });
 
   it('does not fail on baselined findings, but does on escalated ones', () => {
-    const baseline = buildBaseline(makeReport([FINDINGS[1]!, { ...FINDINGS[0]!, severity: 'warning' }]), 'then');
-    const applied = applyBaseline(makeReport(FINDINGS), baseline, 'b.json');
+    const baseline = buildBaseline(reportOf([FINDINGS[1]!, { ...FINDINGS[0]!, severity: 'warning' }]), 'then');
+    const applied = applyBaseline(reportOf(FINDINGS), baseline, 'b.json');
     const doc = parseXml(renderJunit(applied, allRules, 'warning'));
     const s = doc.children[0]!;
     expect(child(byName(s, 'table-bloat'), 'failure')).toBeUndefined();

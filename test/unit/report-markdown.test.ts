@@ -5,7 +5,7 @@
  * and the output never exceeds GitHub's comment limit.
  */
 import { describe, expect, it } from 'vitest';
-import type { Finding, Severity } from '../../src/engine/types.js';
+import type { Finding } from '../../src/engine/types.js';
 import {
   applyBaseline,
   buildBaseline,
@@ -16,41 +16,21 @@ import {
   type Report,
   type ReportDiagnostic,
 } from '../../src/report/index.js';
+import { makeFinding, makeReport } from '../support/report-fixtures.js';
 
-function finding(overrides: Partial<Finding>): Finding {
-  return {
-    rule: 'table-bloat',
-    severity: 'warning',
-    title: 'Table bloat',
-    summary: 'Table wastes 72 MiB.',
-    object: { type: 'table', schema: 'public', name: 'orders' },
-    evidence: { wasteBytes: 72 * 1024 * 1024, ratio: 0.72 },
-    recommendation: { text: 'Repack it.', sql: 'VACUUM (VERBOSE) public.orders;' },
-    impact: { wasteBytes: 72 * 1024 * 1024 },
-    fingerprint: 'fp-table',
-    ...overrides,
-  };
-}
-
-function makeReport(findings: readonly Finding[], diagnostics: readonly ReportDiagnostic[] = []): Report {
-  const counts: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
-  for (const f of findings) counts[f.severity]++;
-  return {
-    version: 1,
-    target: { database: 'shop|db', serverVersion: '17.10', user: 'advisor' },
-    collectedAt: '2026-01-01T12:00:00.000Z',
+/** The report every case renders: a 10-second window over three rules. */
+function reportOf(findings: readonly Finding[], diagnostics: readonly ReportDiagnostic[] = []): Report {
+  return makeReport(findings, {
+    target: { database: 'shop|db' },
     window: { durationSeconds: 10, samples: 11 },
     rulesEvaluated: ['table-bloat', 'xid-wraparound', 'idle-in-transaction'],
-    counts,
-    findings,
     diagnostics,
-    generator: { name: 'pg-advisor', version: '0.1.0' },
-  };
+  });
 }
 
 const NASTY = 'we|rd `tick` <script>alert(1)</script> *bold* _u_ [x](y) & #h';
 const FINDINGS: Finding[] = [
-  finding({
+  makeFinding({
     rule: 'xid-wraparound',
     severity: 'critical',
     object: { type: 'database', name: 'shop' },
@@ -60,13 +40,13 @@ const FINDINGS: Finding[] = [
     impact: { xidAgeRatio: 0.88 },
     recommendation: { text: 'Vacuum it.', sql: 'VACUUM (FREEZE, VERBOSE);' },
   }),
-  finding({
+  makeFinding({
     object: { type: 'table', schema: 'Sales', name: NASTY },
     summary: `Table ${NASTY} wastes space.\n- not a list`,
     recommendation: { text: 'Repack.', sql: 'select 1 as "```" -- ``` ````' },
     evidence: { wasteBytes: 1024, query: "select * from t where a = $1 and b = '|'" },
   }),
-  finding({ rule: 'idle-in-transaction', severity: 'info', object: { type: 'application', name: "o'neil" }, fingerprint: 'fp-app', impact: { idleSeconds: 90 } }),
+  makeFinding({ rule: 'idle-in-transaction', severity: 'info', object: { type: 'application', name: "o'neil" }, fingerprint: 'fp-app', impact: { idleSeconds: 90 } }),
 ];
 const DIAGNOSTICS: ReportDiagnostic[] = [
   { rule: 'vacuum-lag', status: 'skipped', message: 'rule vacuum-lag skipped: source vacuum unavailable', hint: 'GRANT pg_monitor TO "a|b";' },
@@ -111,7 +91,7 @@ function expectSane(md: string): void {
 }
 
 describe('renderMarkdown', () => {
-  const md = renderMarkdown(makeReport(FINDINGS, DIAGNOSTICS), { failOn: 'warning' });
+  const md = renderMarkdown(reportOf(FINDINGS, DIAGNOSTICS), { failOn: 'warning' });
 
   it('renders sanely: table columns intact, only our HTML, balanced details and fences', () => {
     expectSane(md);
@@ -126,11 +106,11 @@ describe('renderMarkdown', () => {
   });
 
   it('passes when nothing reaches --fail-on', () => {
-    const critical = renderMarkdown(makeReport(FINDINGS), { failOn: 'critical' }).split('\n');
+    const critical = renderMarkdown(reportOf(FINDINGS), { failOn: 'critical' }).split('\n');
     expect(critical[2]).toBe('1 critical, 1 warning, 1 info — **1** finding at or above `critical`.');
-    expect(renderMarkdown(makeReport(FINDINGS.slice(1)), { failOn: 'critical' }).split('\n')[0]).toBe('## pg-advisor check: ✅ passes `--fail-on critical`');
-    const clean = renderMarkdown(makeReport([]), { failOn: 'warning' });
-    expect(renderMarkdown(makeReport([FINDINGS[2]!]), { failOn: 'warning' }).split('\n')[0]).toBe('## pg-advisor check: ✅ passes `--fail-on warning`');
+    expect(renderMarkdown(reportOf(FINDINGS.slice(1)), { failOn: 'critical' }).split('\n')[0]).toBe('## pg-advisor check: ✅ passes `--fail-on critical`');
+    const clean = renderMarkdown(reportOf([]), { failOn: 'warning' });
+    expect(renderMarkdown(reportOf([FINDINGS[2]!]), { failOn: 'warning' }).split('\n')[0]).toBe('## pg-advisor check: ✅ passes `--fail-on warning`');
     expect(clean).toContain('No findings — **0** findings at or above `warning`.');
     expect(clean).not.toContain('### Details');
     expectSane(clean);
@@ -171,27 +151,27 @@ describe('renderMarkdown', () => {
   });
 
   it('shows the baseline: new, escalated and baselined findings, and gates only on the new ones', () => {
-    const baseline = buildBaseline(makeReport([FINDINGS[1]!, { ...FINDINGS[0]!, severity: 'warning' }]), '2026-01-01');
-    const applied = renderMarkdown(applyBaseline(makeReport(FINDINGS), baseline, 'prod|baseline.json'), { failOn: 'warning' });
+    const baseline = buildBaseline(reportOf([FINDINGS[1]!, { ...FINDINGS[0]!, severity: 'warning' }]), '2026-01-01');
+    const applied = renderMarkdown(applyBaseline(reportOf(FINDINGS), baseline, 'prod|baseline.json'), { failOn: 'warning' });
     expectSane(applied);
     expect(applied.split('\n')[2]).toBe('1 critical, 1 warning, 1 info — **1** new finding at or above `warning`.');
     expect(applied).toContain('Baseline <code>prod&#124;baseline.json</code> (2 fingerprints, 2026-01-01): 1 new, 1 escalated, 1 baselined (not gated).');
     expect(applied).toContain('| XID age is 1.9 billion. | **escalated** from warning |');
     expect(applied).toMatch(/wastes space\. - not a list \| baselined \|/);
-    const allKnown = applyBaseline(makeReport([FINDINGS[1]!]), baseline, 'b.json');
+    const allKnown = applyBaseline(reportOf([FINDINGS[1]!]), baseline, 'b.json');
     expect(renderMarkdown(allKnown, { failOn: 'warning' }).split('\n')[0]).toBe('## pg-advisor check: ✅ passes `--fail-on warning`');
   });
 
   it('reports crashed rules as an error and --fail-on never as not gated', () => {
-    const crashed = makeReport(FINDINGS, [{ rule: 'n-plus-one', status: 'error', message: 'rule n-plus-one crashed: x', hint: 'report it' }]);
+    const crashed = reportOf(FINDINGS, [{ rule: 'n-plus-one', status: 'error', message: 'rule n-plus-one crashed: x', hint: 'report it' }]);
     expect(renderMarkdown(crashed, { failOn: 'warning' }).split('\n')[0]).toBe('## pg-advisor check: ⚠️ error: 1 rule crashed');
-    expect(renderMarkdown(makeReport(FINDINGS), { failOn: 'never' }).split('\n')[0]).toBe('## pg-advisor check: ℹ️ not gated (`--fail-on never`)');
+    expect(renderMarkdown(reportOf(FINDINGS), { failOn: 'never' }).split('\n')[0]).toBe('## pg-advisor check: ℹ️ not gated (`--fail-on never`)');
   });
 });
 
 describe('renderMarkdown truncation', () => {
   const many = Array.from({ length: 3000 }, (_, i) =>
-    finding({
+    makeFinding({
       severity: (['critical', 'warning', 'info'] as const)[i % 3],
       fingerprint: `fp-${i}`,
       object: { type: 'table', schema: 'public', name: `table_${i}|x` },
@@ -201,7 +181,7 @@ describe('renderMarkdown truncation', () => {
   );
 
   it(`stays within GitHub's ${GITHUB_COMMENT_LIMIT}-character comment limit, with "and N more" for what is left out`, () => {
-    const md = renderMarkdown(makeReport(many, DIAGNOSTICS), { failOn: 'warning' });
+    const md = renderMarkdown(reportOf(many, DIAGNOSTICS), { failOn: 'warning' });
     expect(md.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
     expectSane(md);
     const rows = md.split('\n').filter((l) => l.startsWith('| <code>table-bloat')).length;
@@ -217,9 +197,9 @@ describe('renderMarkdown truncation', () => {
 
   it('drops details before table rows', () => {
     const some = many.slice(0, 120);
-    const full = renderMarkdown(makeReport(some), { failOn: 'warning' });
+    const full = renderMarkdown(reportOf(some), { failOn: 'warning' });
     const limit = Math.floor(full.length * 0.6);
-    const md = renderMarkdown(makeReport(some), { failOn: 'warning', maxChars: limit });
+    const md = renderMarkdown(reportOf(some), { failOn: 'warning', maxChars: limit });
     expect(md.length).toBeLessThanOrEqual(limit);
     expectSane(md);
     expect(md.split('\n').filter((l) => l.startsWith('| <code>')).length).toBe(120);
@@ -229,8 +209,8 @@ describe('renderMarkdown truncation', () => {
   });
 
   it('caps a single huge text instead of exceeding the limit', () => {
-    const huge = finding({ summary: 'x'.repeat(200_000), recommendation: { text: 'y'.repeat(100_000), sql: 'z'.repeat(100_000) } });
-    const md = renderMarkdown(makeReport([huge]), { failOn: 'warning' });
+    const huge = makeFinding({ summary: 'x'.repeat(200_000), recommendation: { text: 'y'.repeat(100_000), sql: 'z'.repeat(100_000) } });
+    const md = renderMarkdown(reportOf([huge]), { failOn: 'warning' });
     expect(md.length).toBeLessThan(20_000);
     expect(md).toContain('…');
   });

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
 import type { Finding } from '../../src/engine/types.js';
 import { applyBaseline, buildBaseline, buildSarif, renderSarif, type Report } from '../../src/report/index.js';
+import { makeFinding, makeReport } from '../support/report-fixtures.js';
 
 const schema = JSON.parse(readFileSync(new URL('../fixtures/sarif/sarif-schema-2.1.0.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 // strictRequired is off only because the official schema lists `required` properties inside anyOf branches.
@@ -22,47 +23,25 @@ function expectValid(log: unknown): void {
   expect(ok ? [] : validateSarif.errors?.map((e) => `${e.instancePath} ${e.message ?? ''}`)).toEqual([]);
 }
 
-function finding(overrides: Partial<Finding>): Finding {
-  return {
-    rule: 'table-bloat',
-    severity: 'warning',
-    title: 'Table bloat',
-    summary: 'Table wastes 72 MiB.',
-    object: { type: 'table', schema: 'public', name: 'orders' },
-    evidence: { wasteBytes: 72 * 1024 * 1024, ratio: 0.72 },
-    recommendation: { text: 'Repack it.', sql: 'VACUUM (VERBOSE) public.orders;' },
-    impact: { wasteBytes: 72 * 1024 * 1024 },
-    fingerprint: 'fp-table',
-    ...overrides,
-  };
-}
-
 const FINDINGS: Finding[] = [
-  finding({ rule: 'xid-wraparound', severity: 'critical', object: { type: 'database', name: 'Shop DB' }, fingerprint: 'fp-xid', summary: 'XID age near the stop limit.' }),
-  finding({ object: { type: 'table', schema: 'Sales', name: 'Weird "Table" ü|`x`' } }),
-  finding({ rule: 'idle-in-transaction', severity: 'info', object: { type: 'application', name: "o'neil <app>" }, fingerprint: 'fp-app', recommendation: { text: 'commit' } }),
+  makeFinding({ rule: 'xid-wraparound', severity: 'critical', object: { type: 'database', name: 'Shop DB' }, fingerprint: 'fp-xid', summary: 'XID age near the stop limit.' }),
+  makeFinding({ object: { type: 'table', schema: 'Sales', name: 'Weird "Table" ü|`x`' } }),
+  makeFinding({ rule: 'idle-in-transaction', severity: 'info', object: { type: 'application', name: "o'neil <app>" }, fingerprint: 'fp-app', recommendation: { text: 'commit' } }),
 ];
 
-function makeReport(findings: readonly Finding[], database = 'Shop DB'): Report {
-  const counts = { critical: 0, warning: 0, info: 0 };
-  for (const f of findings) counts[f.severity]++;
-  return {
-    version: 1,
-    target: { database, serverVersion: '17.10', user: 'advisor' },
-    collectedAt: '2026-01-01T12:00:00.000Z',
-    window: null,
+/** Every rule selected; vacuum-lag skipped and pool-exhaustion crashed, so neither was evaluated. */
+function reportOf(findings: readonly Finding[]): Report {
+  return makeReport(findings, {
+    target: { database: 'Shop DB' },
     rulesEvaluated: allRules.filter((r) => r.id !== 'vacuum-lag' && r.id !== 'pool-exhaustion').map((r) => r.id),
-    counts,
-    findings,
     diagnostics: [
       { rule: 'vacuum-lag', status: 'skipped', message: 'rule vacuum-lag skipped: source vacuum unavailable', hint: 'GRANT pg_monitor TO advisor;' },
       { rule: 'pool-exhaustion', status: 'error', message: 'rule pool-exhaustion crashed: boom', hint: 'report it' },
     ],
-    generator: { name: 'pg-advisor', version: '0.1.0' },
-  };
+  });
 }
 
-const report = makeReport(FINDINGS);
+const report = reportOf(FINDINGS);
 
 describe('renderSarif', () => {
   const text = renderSarif(report, allRules);
@@ -84,8 +63,8 @@ describe('renderSarif', () => {
   });
 
   it('validates with no findings, and with a baseline applied', () => {
-    expectValid(buildSarif(makeReport([]), allRules));
-    const baselined = applyBaseline(report, buildBaseline(makeReport([FINDINGS[1]!, { ...FINDINGS[0]!, severity: 'warning' }]), 'then'), 'b.json');
+    expectValid(buildSarif(reportOf([]), allRules));
+    const baselined = applyBaseline(report, buildBaseline(reportOf([FINDINGS[1]!, { ...FINDINGS[0]!, severity: 'warning' }]), 'then'), 'b.json');
     const sarif = buildSarif(baselined, allRules);
     expectValid(sarif);
     expect(sarif.runs[0].results.map((r) => [r.ruleId, r.baselineState])).toEqual([
@@ -136,7 +115,7 @@ describe('renderSarif', () => {
   });
 
   it('keeps the fingerprint when the numbers change (same object, new evidence)', () => {
-    const later = makeReport([{ ...FINDINGS[1]!, evidence: { wasteBytes: 1 }, summary: 'other words', severity: 'critical' }]);
+    const later = reportOf([{ ...FINDINGS[1]!, evidence: { wasteBytes: 1 }, summary: 'other words', severity: 'critical' }]);
     expect(buildSarif(later, allRules).runs[0].results[0]!.partialFingerprints).toEqual(run.results[1]!.partialFingerprints);
   });
 
@@ -163,7 +142,7 @@ describe('renderSarif', () => {
   });
 
   it('describes a finding whose rule was not passed in, so ruleIndex stays valid', () => {
-    const sarif = buildSarif(makeReport([finding({ rule: 'made-up-rule', fingerprint: 'x' })]), []);
+    const sarif = buildSarif(reportOf([makeFinding({ rule: 'made-up-rule', fingerprint: 'x' })]), []);
     expectValid(sarif);
     expect(sarif.runs[0].tool.driver.rules.map((r) => r.id)).toEqual(['made-up-rule']);
     expect(sarif.runs[0].results[0]!.ruleIndex).toBe(0);
