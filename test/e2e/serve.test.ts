@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, holdConnections, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, holdConnections, runWorkload, type TestDatabase } from '../support/database.js';
 import { api, authHeaders, killServed, startServe, until, type Served } from './serve-support.js';
 
 interface FindingBody {
@@ -65,8 +65,20 @@ describe('serve end to end', { timeout: 240_000 }, () => {
     const pointsBefore = seriesBefore.series.reduce((n, s) => n + s.points.length, 0);
     expect(pointsBefore).toBeGreaterThan(0);
 
+    // Calls made while the daemon is down count in the first sample after the restart: it diffs against
+    // the checkpoint stored with the last sample instead of starting with gauges only.
+    const lookup = (n: number) =>
+      runWorkload(target.adminUrl, async (c) => void (await c.query('select * from e2e_orders where customer_id = $1', [1])), { clients: 1, iterations: n, durationMs: 60_000 });
+    await target.admin.query('create table e2e_orders (id int primary key, customer_id int)');
+    await lookup(1);
+    const lookupAt = new Date();
+    await until('a sample that saw the lookup', async () => {
+      const t = await api<TargetBody>(first, '/api/v1/targets/main');
+      return t.lastSuccessAt !== null && new Date(t.lastSuccessAt) > lookupAt;
+    });
     first.proc.kill('SIGKILL');
     await first.exited;
+    await lookup(40);
     const restartedAt = new Date();
     first = await startServe(config, env);
     children.push(first);
@@ -74,6 +86,10 @@ describe('serve end to end', { timeout: 240_000 }, () => {
       const t = await api<TargetBody>(first, '/api/v1/targets/main');
       return t.lastSuccessAt !== null && new Date(t.lastSuccessAt) > restartedAt;
     });
+    const since = await api<{ items: { query: string | null; calls: number }[] }>(
+      first, `/api/v1/targets/main/statements?orderBy=calls&limit=100&from=${encodeURIComponent(restartedAt.toISOString())}`,
+    );
+    expect(since.items.find((s) => s.query?.includes('e2e_orders'))?.calls).toBeGreaterThanOrEqual(40);
     const after = await planted(first);
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ id: found!.id, firstSeenAt: found!.firstSeenAt, status: 'open' });
