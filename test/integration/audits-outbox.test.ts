@@ -5,32 +5,26 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore, type Store } from '../../src/store/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { openTestStore, STORE_KINDS, type TestStore } from '../support/store.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const draft = (destination: string, key: string) => ({ destination, idempotencyKey: key, body: { text: `message ${key}` } });
 
-for (const kind of ['pglite', 'postgres'] as const) {
+for (const kind of STORE_KINDS) {
   describe(`outbox on ${kind}`, () => {
     let store: Store;
     let other: Store | undefined;
-    let testDb: TestDatabase | undefined;
+    let opened: TestStore | undefined;
     let auditId = 0;
 
     beforeAll(async () => {
-      if (kind === 'postgres') {
-        testDb = await createTestDatabase();
-        store = createStore({ url: testDb.adminUrl });
-      } else {
-        store = createStore({ dataDir: 'memory://' });
-      }
-      await store.migrate();
+      opened = await openTestStore(kind);
+      store = opened.store;
     });
 
     afterAll(async () => {
       await other?.close();
-      await store?.close();
-      await testDb?.drop();
+      await opened?.close();
     });
 
     it('writes a message per key once, with the audit in one transaction', async () => {
@@ -120,7 +114,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
 
     if (kind === 'postgres') {
       it('two processes claiming at once get disjoint messages (SKIP LOCKED)', async () => {
-        other = createStore({ url: testDb!.adminUrl });
+        other = createStore({ url: opened!.database!.adminUrl });
         await store.outbox.enqueue(Array.from({ length: 40 }, (_, i) => draft('e', `race-${i}`)));
         const a = store.outbox.scoped({ only: ['e'] });
         const b = other.outbox.scoped({ only: ['e'] });

@@ -18,6 +18,7 @@ import { verifyWebhookSignature, type DigestItem } from '../../src/notify/index.
 import { initSqlParser } from '../../src/sql/index.js';
 import { createStore, type Store } from '../../src/store/index.js';
 import { createTestDatabase, holdConnections, type TestDatabase } from '../support/database.js';
+import { openTestStore, STORE_KINDS, type TestStore } from '../support/store.js';
 
 const SECRET = 'webhook-secret-0123456789';
 const ADMIN = 'admin-token-0123456789';
@@ -130,10 +131,10 @@ interface WebhookMessage {
 
 const mentions = (items: readonly DigestItem[], app: string) => items.some((i) => i.object.includes(`'${app}'`));
 
-for (const kind of ['pglite', 'postgres'] as const) {
+for (const kind of STORE_KINDS) {
   describe(`audits to chat (store on ${kind})`, () => {
     let target: TestDatabase;
-    let storeDb: TestDatabase | undefined;
+    let opened: TestStore | undefined;
     let store: Store;
     let daemon: Daemon;
     let app: FastifyInstance;
@@ -145,13 +146,8 @@ for (const kind of ['pglite', 'postgres'] as const) {
     beforeAll(async () => {
       target = await createTestDatabase();
       const monitorUrl = await target.createMonitorRole();
-      if (kind === 'postgres') {
-        storeDb = await createTestDatabase();
-        store = createStore({ url: storeDb.adminUrl });
-      } else {
-        store = createStore({ dataDir: 'memory://' });
-      }
-      await store.migrate();
+      opened = await openTestStore(kind);
+      store = opened.store;
       const config = configFor(monitorUrl, hook, slack);
       daemon = createDaemon({ config, store, rules: allRules, version: 'test', sampleOnStart: false });
       await daemon.start();
@@ -170,9 +166,8 @@ for (const kind of ['pglite', 'postgres'] as const) {
     afterAll(async () => {
       await app?.close();
       await daemon?.stop(5000);
-      await store?.close();
+      await opened?.close();
       await target?.drop();
-      await storeDb?.drop();
     });
 
     it('posts what changed between audits: new, then new and resolved; signed; retried after a 500, delivered once', async () => {

@@ -11,15 +11,16 @@ import { encodeCheckpoint } from '../../src/daemon/checkpoint.js';
 import { makeSample } from '../support/builders.js';
 import { createTargetSampler } from '../../src/daemon/sample-target.js';
 import { initSqlParser } from '../../src/sql/index.js';
-import { createStore, type Store } from '../../src/store/index.js';
+import type { Store } from '../../src/store/index.js';
 import { createTestDatabase, runWorkload, type TestDatabase } from '../support/database.js';
+import { openTestStore, STORE_KINDS, type TestStore } from '../support/store.js';
 
 const LOOKUP = 'select * from history_orders where customer_id = $1';
 
-for (const kind of ['pglite', 'postgres'] as const) {
+for (const kind of STORE_KINDS) {
   describe(`sample history across restarts (store on ${kind})`, () => {
     let target: TestDatabase;
-    let storeDb: TestDatabase | undefined;
+    let opened: TestStore | undefined;
     let store: Store;
     let monitorUrl = '';
     const ids = new Map<string, number>();
@@ -45,21 +46,15 @@ for (const kind of ['pglite', 'postgres'] as const) {
       await target.admin.query('create table history_orders (id serial primary key, customer_id int)');
       await target.admin.query('insert into history_orders (customer_id) select i % 100 from generate_series(1, 1000) i');
       monitorUrl = await target.createMonitorRole();
-      if (kind === 'postgres') {
-        storeDb = await createTestDatabase();
-        store = createStore({ url: storeDb.adminUrl });
-      } else {
-        store = createStore({ dataDir: 'memory://' });
-      }
-      await store.migrate();
+      opened = await openTestStore(kind);
+      store = opened.store;
       const names = ['restart', 'stale', 'bad'];
       for (const t of await store.targets.syncTargets(names.map((name) => ({ name, maskedUrl: 'x', intervalMs: 60_000 })))) ids.set(t.name, t.id);
       await lookups(1); // the entry exists before the first sample, so its deltas count from then on
     });
 
     afterAll(async () => {
-      await store?.close();
-      await storeDb?.drop();
+      await opened?.close();
       await target?.drop();
     });
 

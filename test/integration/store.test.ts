@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding, Severity } from '../../src/engine/types.js';
 import {
-  createStore,
   createStoreDatabase,
   FindingConflictError,
   InvalidCursorError,
@@ -9,7 +8,8 @@ import {
   type StatementDeltaInput,
   type Store,
 } from '../../src/store/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase } from '../support/database.js';
+import { openTestStore, STORE_KINDS, type TestStore } from '../support/store.js';
 
 function finding(over: Partial<Finding> & { fingerprint: string }): Finding {
   return {
@@ -31,19 +31,15 @@ const DAY = 86_400_000;
 /** Fine data, resolved findings, audits and unused query texts kept one day; roll-ups the default weeks. */
 const ONE_DAY = { samplesMs: DAY, resolvedFindingsMs: DAY, auditsMs: DAY, queryTextsMs: DAY };
 
-for (const kind of ['pglite', 'postgres'] as const) {
+for (const kind of STORE_KINDS) {
   describe(`store on ${kind}`, () => {
+    let opened: TestStore | undefined;
     let store: Store;
-    let testDb: TestDatabase | undefined;
     let targetId = 0;
 
     beforeAll(async () => {
-      if (kind === 'postgres') {
-        testDb = await createTestDatabase();
-        store = createStore({ url: testDb.adminUrl });
-      } else {
-        store = createStore({ dataDir: 'memory://' });
-      }
+      opened = await openTestStore(kind, { migrate: false });
+      store = opened.store;
       const first = await store.migrate();
       expect(first.applied).toEqual(first.known);
       const again = await store.migrate();
@@ -53,8 +49,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
     });
 
     afterAll(async () => {
-      await store?.close();
-      await testDb?.drop();
+      await opened?.close();
     });
 
     it('syncs targets: updates, disables the ones no longer configured, keeps status', async () => {
