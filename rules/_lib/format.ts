@@ -1,14 +1,5 @@
 /** Human formatting for finding summaries; evidence keeps the raw numbers. */
-export { formatBytes } from '../../src/format/units.js';
-
-/** 3725 → "1 h 2 min"; 42 → "42 s". */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.floor(s / 60)} min`;
-  if (s < 172_800) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-  return `${Math.floor(s / 86_400)} d`;
-}
+export { formatBytes, formatDuration } from '../../src/format/units.js';
 
 /** 1234567 → "1,234,567". */
 export function formatCount(n: number): string {

@@ -4,17 +4,8 @@
  */
 import type { EvidenceValue, FindingObject } from '../engine/types.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../sql/quote.js';
-import { formatBytes } from '../format/units.js';
-export { formatBytes };
-
-/** 42 → "42 s", 3725 → "1 h 2 min", 200000 → "2 d 7 h". */
-export function formatSeconds(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.floor(s / 60)} min ${s % 60 ? `${s % 60} s` : ''}`.trim();
-  if (s < 172_800) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
-}
+import { formatBytes, formatDuration } from '../format/units.js';
+export { formatBytes, formatDuration };
 
 export function formatNumber(n: number): string {
   if (Number.isInteger(n)) return n.toLocaleString('en-US');
@@ -29,7 +20,7 @@ interface UnitRule {
 
 const UNIT_RULES: readonly UnitRule[] = [
   { suffix: /Bytes$/, format: formatBytes },
-  { suffix: /Seconds$/, format: formatSeconds },
+  { suffix: /Seconds$/, format: formatDuration },
   { suffix: /Ms$/, format: (n) => `${formatNumber(n)} ms` },
   // A ratio is a fraction (0–1, shown as a percentage) or, above 1, a multiple (shown as 3.5×).
   { suffix: /(Ratio|Share|Fraction)$|^(ratio|share|fraction)$/, format: (n) => (n > 1 ? `${formatNumber(n)}×` : `${formatNumber(Math.round(n * 1000) / 10)} %`) },
