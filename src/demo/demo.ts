@@ -2,8 +2,8 @@
  * `pg-advisor demo`: a throwaway embedded PostgreSQL with pg_stat_statements, every problem of this
  * release planted next to healthy look-alikes, then the real `check` code path as a pg_monitor-only
  * role. Cleans up after itself: planted sessions, the server and its data directory — also on
- * Ctrl-C / SIGTERM (exit 130 / 143). With `serve`, the daemon samples the planted database instead of
- * the one-shot check, until Ctrl-C / SIGTERM (src/demo/serve.ts).
+ * Ctrl-C / SIGTERM (exit 130 / 143). After the report the daemon samples the planted database and serves
+ * its API until Ctrl-C / SIGTERM (src/demo/serve.ts); `once` prints the report and exits instead.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -25,18 +25,18 @@ export interface DemoOptions {
   readonly window?: string;
   readonly format?: string;
   readonly major?: number;
-  /** Start the daemon against the planted database instead of the one-shot check (runs until a signal). */
-  readonly serve?: boolean;
-  /** --port of the daemon's API with `serve` (default 0: a free port on 127.0.0.1). */
+  /** --once: print the report and exit, without the daemon (scripts, CI). */
+  readonly once?: boolean;
+  /** --port of the daemon's API (default 0: a free port on 127.0.0.1). Not with `once`. */
   readonly port?: number;
-  /** --resolve-after as typed (default 90s): when `serve` fixes one planted problem. */
+  /** --resolve-after as typed (default 90s): when the daemon phase fixes one planted problem. Not with `once`. */
   readonly resolveAfter?: string;
 }
 
 export const DEMO_DATABASE = 'shop';
 export const DEMO_ROLE = 'advisor_demo';
 const STOP_TIMEOUT_MS = 8000;
-/** demo --serve fixes one planted problem after this long by default: time to look at the open finding first. */
+/** The daemon phase fixes one planted problem after this long by default: time to look at the open finding first. */
 export const DEMO_RESOLVE_AFTER_MS = 90_000;
 
 export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> {
@@ -48,7 +48,7 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
     defaults: { windowMs: 5000 },
   });
   const major = demoMajor(options.major, io.env);
-  const resolveAfterMs = serveFlags(options);
+  const daemon = daemonFlags(options);
   const progress = createProgress(io.stderr);
   const session = new DemoSession(progress);
   const removeSignalHandlers = session.handleSignals();
@@ -74,13 +74,6 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
     }
 
     const monitorUrl = await createMonitorRole(cluster);
-    if (options.serve) {
-      // Loaded lazily: only --serve needs the daemon (store, scheduler, API).
-      const { startDemoDaemon } = await import('./serve.js');
-      await startDemoDaemon({ adminUrl, monitorUrl, port: options.port ?? 0, resolveAfterMs, io, progress, onCleanup: (step) => session.cleanupSteps.push(step) });
-      // Runs until Ctrl-C / SIGTERM: the signal handler cleans up and exits 130 / 143.
-      return await session.waitForever();
-    }
     // The demo's only config: thresholds that let it finish in seconds (printed, so nothing is hidden).
     const config: Config = Object.freeze({
       ...baseConfig,
@@ -93,10 +86,27 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
       `running: pg-advisor check${config.windowMs > 0 ? ` --window ${config.windowMs / 1000}s` : ''} as ${DEMO_ROLE} (member of pg_monitor only)` +
         `${overrides.length > 0 ? `, demo thresholds ${overrides.join(', ')}` : ''}\n`,
     );
+    // The report comes first even with the daemon: findings on screen at once, before its first samples.
     const report = await collectReport(config, allRules, progress);
     printReport(report, config, io);
     // Findings are the point of the demo: it succeeded when it ran (rule crashes still exit 2).
-    return checkExitCode(report, { ...config, failOn: 'never' }, io) === EXIT.ERROR ? EXIT.ERROR : EXIT.OK;
+    const reportExit = checkExitCode(report, { ...config, failOn: 'never' }, io) === EXIT.ERROR ? EXIT.ERROR : EXIT.OK;
+    if (daemon === null) return reportExit;
+    // From here on a crashed rule is already reported on stderr; the daemon runs regardless (exit 130 / 143).
+    // Loaded lazily: only the daemon phase needs the store, scheduler and API.
+    const { startDemoDaemon } = await import('./serve.js');
+    await startDemoDaemon({
+      adminUrl,
+      monitorUrl,
+      ...daemon,
+      io,
+      progress,
+      // Only a text report shares stdout with the daemon's block: a JSON/SARIF/… report stays parseable.
+      out: config.format === 'text' ? io.stdout : io.stderr,
+      onCleanup: (step) => session.cleanupSteps.push(step),
+    });
+    // Runs until Ctrl-C / SIGTERM: the signal handler cleans up and exits 130 / 143.
+    return await session.waitForever();
   } catch (error) {
     if (session.interrupted) await session.waitForever(); // the signal handler exits
     throw error;
@@ -107,19 +117,22 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
   }
 }
 
-/** Validates the --serve flags (before anything starts); returns the delay of the fix in ms. */
-function serveFlags(options: DemoOptions): number {
-  if (!options.serve) {
-    if (options.port !== undefined || options.resolveAfter !== undefined) throw new UsageError('--port and --resolve-after apply only with --serve');
-    return 0;
+/** Validates the daemon's flags (before anything starts); null with --once (no daemon). */
+function daemonFlags(options: DemoOptions): { readonly port: number; readonly resolveAfterMs: number } | null {
+  if (options.once) {
+    const given = [...(options.port !== undefined ? ['--port'] : []), ...(options.resolveAfter !== undefined ? ['--resolve-after'] : [])];
+    if (given.length > 0) {
+      const flags = given.join(' and ');
+      throw new UsageError(`${flags} ${given.length > 1 ? 'are' : 'is'} for the daemon, which demo --once does not start`, {
+        hint: `drop --once to keep the daemon running after the report, or drop ${flags}`,
+      });
+    }
+    return null;
   }
-  if (options.format !== undefined || options.window !== undefined) {
-    throw new UsageError('--format and --window apply to the one-shot report; demo --serve prints no report', { hint: 'the daemon\'s findings are in its API' });
-  }
-  if (options.resolveAfter === undefined) return DEMO_RESOLVE_AFTER_MS;
+  if (options.resolveAfter === undefined) return { port: options.port ?? 0, resolveAfterMs: DEMO_RESOLVE_AFTER_MS };
   const parsed = parseLongDuration(options.resolveAfter);
   if (!parsed.ok) throw new UsageError(`--resolve-after: ${parsed.problem}`);
-  return parsed.ms;
+  return { port: options.port ?? 0, resolveAfterMs: parsed.ms };
 }
 
 function demoMajor(flag: number | undefined, env: CliIo['env']): SupportedMajor {

@@ -1,16 +1,17 @@
 /**
- * `pg-advisor demo --serve`: after planting, the daemon (the real `runServe`) samples the embedded demo
- * database as the pg_monitor-only role, with a throwaway PGlite store and a random admin token, while the
- * planted workload keeps running. After `resolveAfterMs` the demo fixes one planted problem (it ends
- * billing-worker's idle transaction, as a DBA would with pg_terminate_backend) so that whoever polls the
- * API sees a finding open and then resolve. Runs until Ctrl-C / SIGTERM (demo.ts cleans up).
+ * The daemon phase of `pg-advisor demo` (all but `--once`): after planting and the report, the daemon (the
+ * real `runServe`) samples the embedded demo database as the pg_monitor-only role, with a throwaway PGlite
+ * store and a random admin token, while the planted workload keeps running. After `resolveAfterMs` the
+ * demo fixes one planted problem (it ends billing-worker's idle transaction, as a DBA would with
+ * pg_terminate_backend) so that whoever polls the API sees a finding open and then resolve. Runs until
+ * Ctrl-C / SIGTERM (demo.ts cleans up).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { CliIo } from '../cli/io.js';
+import type { CliIo, OutputStream } from '../cli/io.js';
 import type { Progress } from '../cli/progress.js';
 import { runServe, type ServeHandle } from '../daemon/index.js';
 import { DEMO_RULE_SETTINGS } from './scenarios/index.js';
@@ -32,6 +33,8 @@ export interface DemoServeInput {
   readonly port: number;
   readonly resolveAfterMs: number;
   readonly io: CliIo;
+  /** Where the API URL, token and curl lines go (stdout after a text report, else stderr). */
+  readonly out: OutputStream;
   readonly progress: Progress;
   /** Registers a step of the demo's cleanup (run before the plants are released and the server stops). */
   onCleanup(step: () => Promise<void>): void;
@@ -96,10 +99,11 @@ export async function startDemoDaemon(input: DemoServeInput): Promise<ServeHandl
 
   const base = handle.url;
   const auth = `-H 'Authorization: Bearer ${token}'`;
-  io.stdout.write(
+  input.out.write(
     [
       '',
-      `pg-advisor daemon is running against the demo database (target ${DEMO_TARGET}, as the pg_monitor-only role, every ${DEMO_INTERVAL_MS / 1000}s)`,
+      `The demo keeps running: pg-advisor's daemon samples the demo database (target ${DEMO_TARGET}, as the pg_monitor-only role,`,
+      `every ${DEMO_INTERVAL_MS / 1000}s) and serves its findings over the API.`,
       '',
       `  API    ${base}`,
       `  token  ${token}   (admin scope, made up for this run)`,
@@ -113,7 +117,9 @@ export async function startDemoDaemon(input: DemoServeInput): Promise<ServeHandl
       '',
       `In ${formatSeconds(input.resolveAfterMs)} the demo fixes one problem (it ends ${FIXED_APPLICATION}'s idle transaction); its finding`,
       `turns resolved after ${DEMO_RESOLVE_AFTER_MISSES} clean samples. Findings opening and resolving are also noted below.`,
-      'Ctrl-C stops the daemon and PostgreSQL and removes their data.',
+      '',
+      'Running until Ctrl-C, which stops the daemon and PostgreSQL and removes their data.',
+      '(`pg-advisor demo --once` prints the report and exits instead.)',
       '',
     ].join('\n'),
   );

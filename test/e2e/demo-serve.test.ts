@@ -39,57 +39,84 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | null 
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}\n${context()}`);
 }
 
-describe('pg-advisor demo --serve', () => {
-  it('rejects the daemon flags without --serve, and report flags with it, before starting anything', async () => {
-    const a = await runCli(['demo', '--resolve-after', '5s'], { timeoutMs: 30_000 });
-    expect(a.code).toBe(2);
-    expect(a.stderr).toContain('--port and --resolve-after apply only with --serve');
-    expect(a.stderr).not.toContain('starting a throwaway PostgreSQL');
-    const b = await runCli(['demo', '--serve', '--format', 'json'], { timeoutMs: 30_000 });
-    expect(b.code).toBe(2);
-    expect(b.stderr).toContain('demo --serve prints no report');
-    const c = await runCli(['demo', '--serve', '--resolve-after', 'soon'], { timeoutMs: 30_000 });
-    expect(c.code).toBe(2);
-    expect(c.stderr).toContain('--resolve-after');
-  }, 90_000);
+/** `node bin/pg-advisor.js demo …args` left running; `stop` sends Ctrl-C, then SIGKILL if that hangs. */
+function spawnDemo(args: readonly string[]) {
+  assertBuilt();
+  const child = spawn(process.execPath, [BIN, 'demo', ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '', done: false };
+  child.stdout.on('data', (chunk: Buffer) => (out.stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (out.stderr += chunk.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  void exited.then(() => (out.done = true));
+  // On failure or timeout: Ctrl-C first (the demo stops its PostgreSQL and removes its data), SIGKILL if that hangs.
+  const stop = async (): Promise<void> => {
+    if (out.done) return;
+    child.kill('SIGINT');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+    if (!out.done) child.kill('SIGKILL');
+  };
+  const output = () => `--- stdout\n${out.stdout}\n--- stderr\n${out.stderr}`;
+  return { child, out, exited, stop, output };
+}
 
-  it('runs the daemon on the planted database: findings appear in the API, the fixed one resolves, Ctrl-C cleans up (exit 130)', async () => {
-    assertBuilt();
-    const child = spawn(process.execPath, [BIN, 'demo', '--serve', '--resolve-after', '5s'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-    let done = false;
-    void exited.then(() => (done = true));
-    // On failure or timeout: Ctrl-C first (the demo stops its PostgreSQL and removes its data), SIGKILL if that hangs.
-    const stop = async (): Promise<void> => {
-      if (done) return;
-      child.kill('SIGINT');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
-      if (!done) child.kill('SIGKILL');
-    };
-    const killer = setTimeout(() => void stop(), 380_000);
-    const output = () => `--- stdout\n${stdout}\n--- stderr\n${stderr}`;
+/** The daemon's block: "  API    http://…" and "  token  <hex> …" lines. */
+function apiOf(text: string): { url: string; token: string } | null {
+  const u = /^ {2}API {4}(http:\/\/127\.0\.0\.1:\d+)$/m.exec(text);
+  const t = /^ {2}token {2}([0-9a-f]{48}) /m.exec(text);
+  return u && t && { url: u[1]!, token: t[1]! };
+}
+
+/** "is up on 127.0.0.1:PORT (data in DIR; …" and "PGlite store in DIR/store (removed at exit)" from stderr. */
+function dirsOf(stderr: string): { pgPort: number; dataDir: string; storeDir: string } | null {
+  const cluster = /is up on 127\.0\.0\.1:(\d+) \(data in (\S+);/.exec(stderr);
+  const store = /PGlite store in (\S+)\/store \(removed at exit\)/.exec(stderr);
+  return cluster && store && { pgPort: Number(cluster[1]), dataDir: cluster[2]!, storeDir: store[1]! };
+}
+
+describe('pg-advisor demo (report, then the daemon)', () => {
+  it('rejects daemon flags with --once, a bad --resolve-after and the removed --serve, before starting anything', async () => {
+    const cases: [args: string[], flag: string][] = [
+      [['--once', '--port', '1'], '--port'],
+      [['--once', '--resolve-after', '5s'], '--resolve-after'],
+      [['--resolve-after', 'soon'], '--resolve-after'],
+      [['--serve'], '--serve'],
+    ];
+    for (const [args, flag] of cases) {
+      const r = await runCli(['demo', ...args], { timeoutMs: 30_000 });
+      expect(r.code, `demo ${args.join(' ')}:\n${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(`pg-advisor: `);
+      expect(r.stderr).toContain(flag);
+      if (args.includes('--once')) expect(r.stderr).toContain('hint: drop --once');
+      expect(r.stderr).not.toContain('starting a throwaway PostgreSQL');
+    }
+  }, 120_000);
+
+  it('prints the report, then runs the daemon: findings appear in the API, the fixed one resolves, Ctrl-C cleans up (exit 130)', async () => {
+    const demo = spawnDemo(['--resolve-after', '5s']);
+    const { out, output } = demo;
+    const killer = setTimeout(() => void demo.stop(), 440_000);
     try {
       const { url, token } = await until(
         'the API URL and token',
         async () => {
-          if (done) throw new Error('demo --serve exited');
-          const u = /^ {2}API {4}(http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout);
-          const t = /^ {2}token {2}([0-9a-f]{48}) /m.exec(stdout);
-          return u && t && { url: u[1]!, token: t[1]! };
+          if (out.done) throw new Error('demo exited');
+          return apiOf(out.stdout);
         },
-        180_000,
+        240_000,
         output,
       );
-      expect(stdout).toContain(`curl -s -H 'Authorization: Bearer ${token}' '${url}/api/v1/findings?status=open'`);
-      const cluster = /is up on 127\.0\.0\.1:(\d+) \(data in (\S+);/.exec(stderr);
-      const store = /PGlite store in (\S+)\/store \(removed at exit\)/.exec(stderr);
-      expect(cluster, output()).not.toBeNull();
-      expect(store, output()).not.toBeNull();
-      const [pgPort, dataDir, storeDir] = [Number(cluster![1]), cluster![2]!, store![1]!];
+      // The one-shot report comes first, on the same stdout, then the block that says the daemon keeps running.
+      const reportAt = out.stdout.indexOf('pg-advisor check · database shop');
+      const blockAt = out.stdout.indexOf('The demo keeps running');
+      expect(reportAt, output()).toBeGreaterThanOrEqual(0);
+      expect(blockAt, output()).toBeGreaterThan(reportAt);
+      expect(out.stdout.slice(reportAt, blockAt)).toContain('idle-in-transaction');
+      expect(out.stderr).toMatch(/running: pg-advisor check --window 5s as advisor_demo/);
+      expect(out.stdout.slice(blockAt)).toContain('Running until Ctrl-C');
+      expect(out.stdout).toContain(`curl -s -H 'Authorization: Bearer ${token}' '${url}/api/v1/findings?status=open'`);
+      const dirs = dirsOf(out.stderr);
+      expect(dirs, output()).not.toBeNull();
+      const { pgPort, dataDir, storeDir } = dirs!;
       const apiPort = Number(new URL(url).port);
 
       // Without the token: 401 problem+json. /docs needs none.
@@ -134,22 +161,59 @@ describe('pg-advisor demo --serve', () => {
         output,
       );
       expect(resolved.id).toBe(billing(appeared)!.id);
-      expect(stderr).toContain("fixed: ended billing-worker's idle transaction");
+      expect(out.stderr).toContain("fixed: ended billing-worker's idle transaction");
       // The demo's own notes follow the API (it polls every 3 s).
-      await until('the demo to note the resolution', async () => stderr.includes(`resolved #${resolved.id} warning idle-in-transaction: application billing-worker`), 15_000, output);
+      await until('the demo to note the resolution', async () => out.stderr.includes(`resolved #${resolved.id} warning idle-in-transaction: application billing-worker`), 15_000, output);
       expect((await findings()).some((f) => f.rule === 'missing-index' && f.status === 'open')).toBe(true);
 
-      child.kill('SIGINT');
-      const result = await exited;
+      demo.child.kill('SIGINT');
+      const result = await demo.exited;
       expect(result.code, output()).toBe(130);
-      expect(stderr).toContain('interrupted (SIGINT): stopping PostgreSQL');
+      expect(out.stderr).toContain('interrupted (SIGINT): stopping PostgreSQL');
       expect(existsSync(dataDir)).toBe(false);
       expect(existsSync(storeDir)).toBe(false);
       expect(await portAnswers(pgPort)).toBe(false);
       expect(await portAnswers(apiPort)).toBe(false);
     } finally {
       clearTimeout(killer);
-      await stop();
+      await demo.stop();
     }
-  }, 420_000);
+  }, 480_000);
+
+  it('with --format json keeps stdout to the report and prints the daemon block on stderr; SIGTERM cleans up (exit 143)', async () => {
+    const demo = spawnDemo(['--format', 'json', '--window', '1s', '--resolve-after', '10m']);
+    const { out, output } = demo;
+    const killer = setTimeout(() => void demo.stop(), 290_000);
+    try {
+      const { url, token } = await until(
+        'the API URL and token on stderr',
+        async () => {
+          if (out.done) throw new Error('demo exited');
+          return apiOf(out.stderr);
+        },
+        240_000,
+        output,
+      );
+      expect(apiOf(out.stdout)).toBeNull();
+      const report = JSON.parse(out.stdout) as { version: number; target: { user: string }; findings: unknown[] };
+      expect(report).toMatchObject({ version: 1, target: { user: 'advisor_demo' } });
+      expect(report.findings.length).toBeGreaterThan(0);
+      // The daemon answers (its findings need a few samples; the route is enough here).
+      const res = await fetch(`${url}/api/v1/targets`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      const { pgPort, dataDir, storeDir } = dirsOf(out.stderr)!;
+
+      demo.child.kill('SIGTERM');
+      const result = await demo.exited;
+      expect(result.code, output()).toBe(143);
+      expect(out.stderr).toContain('interrupted (SIGTERM): stopping PostgreSQL');
+      expect(existsSync(dataDir)).toBe(false);
+      expect(existsSync(storeDir)).toBe(false);
+      expect(await portAnswers(pgPort)).toBe(false);
+      expect(await portAnswers(Number(new URL(url).port))).toBe(false);
+    } finally {
+      clearTimeout(killer);
+      await demo.stop();
+    }
+  }, 300_000);
 });

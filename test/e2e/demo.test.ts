@@ -25,8 +25,8 @@ function portAnswers(port: number): Promise<boolean> {
 }
 
 describe('pg-advisor demo', () => {
-  it('plants every problem, runs check as a pg_monitor-only role, prints the report and cleans up', async () => {
-    const r = await runCli(['demo', '--format', 'json', '--window', '2s'], { timeoutMs: 170_000 });
+  it('--once plants every problem, runs check as a pg_monitor-only role, prints the report, cleans up and exits 0', async () => {
+    const r = await runCli(['demo', '--once', '--format', 'json', '--window', '2s'], { timeoutMs: 170_000 });
     expect(r.stderr).toContain('planting [');
     expect(r.stderr).toMatch(/running: pg-advisor check --window 2s as advisor_demo \(member of pg_monitor only\)/);
     expect(r.code).toBe(0);
@@ -45,6 +45,8 @@ describe('pg-advisor demo', () => {
       for (const c of scenario.controls) expect(matching(report.findings, c), `control fired: ${JSON.stringify(c)}`).toEqual([]);
     }
     expect(report.diagnostics.filter((d) => d.status === 'error')).toEqual([]);
+    // No daemon: it never started one.
+    expect(r.stderr).not.toContain('starting the daemon');
 
     const { port, dataDir } = serverOf(r.stderr);
     expect(existsSync(dataDir)).toBe(false);
@@ -54,7 +56,7 @@ describe('pg-advisor demo', () => {
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('%s while planting stops the server, removes its data and exits %d', async (signal, expected) => {
+  ] as const)('%s while planting (plain demo) stops the server, removes its data and exits %d', async (signal, expected) => {
     assertBuilt();
     const child = spawn(process.execPath, [BIN, 'demo'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
