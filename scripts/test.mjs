@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 
 const MATRIX_MAJORS = ['15', '16', '18'];
-// Collector, planted-problem rule tests and query rules on every other supported major as well.
+// Collector, planted-problem rule tests, query rules and the daemon's counter history on every other supported major as well.
 const MATRIX_FILES = [
   'test/integration/collector',
   'test/integration/rules-bloat',
@@ -12,6 +12,7 @@ const MATRIX_FILES = [
   'test/integration/rules-idle-in-transaction',
   'test/integration/rules-pool-exhaustion',
   'test/integration/query-rules.test.ts',
+  'test/integration/daemon-history.test.ts',
 ];
 
 function run(label, cmd, args, env = {}) {
