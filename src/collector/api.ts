@@ -23,6 +23,11 @@ export interface CollectOptions {
   readonly maxQueryTextLength?: number;
   /** Largest relation measured with pgstattuple_approx/pgstatindex (bytes, default 10 GiB). */
   readonly bloatMeasureBudgetBytes?: number;
+  /**
+   * How long a pgstattuple result is reused by later collections on the same Target while the relation's
+   * size (±10 %) and vacuum count are unchanged (milliseconds, default 1 h; 0 = measure every time).
+   */
+  readonly bloatMeasureTtlMs?: number;
 }
 
 export interface WindowOptions extends CollectOptions {

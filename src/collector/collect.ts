@@ -23,6 +23,7 @@ import { collectSettings } from './sources/settings.js';
 import { collectStatements } from './sources/statements.js';
 import { collectTables } from './sources/tables.js';
 import { collectVacuum } from './sources/vacuum.js';
+import { measureCacheFor } from './measure-cache.js';
 import { TextCache } from './text-cache.js';
 
 export const DEFAULT_MAX_QUERY_TEXT_LENGTH = 20_000;
@@ -120,6 +121,8 @@ export const collectSnapshot: CollectSnapshot = async (target, options: CollectO
       columns,
       settings,
       budgetBytes: options.bloatMeasureBudgetBytes ?? DEFAULT_BLOAT_BUDGET_BYTES,
+      cache: measureCacheFor(target),
+      measureTtlMs: options.bloatMeasureTtlMs,
     });
     return r.note === undefined ? { data: r.bloat } : { data: r.bloat, note: r.note };
   });

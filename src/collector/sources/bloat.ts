@@ -7,6 +7,7 @@ import {
   measuredHeapWaste,
   measuredIndexWaste,
 } from './bloat-estimate.js';
+import { DEFAULT_BLOAT_MEASURE_TTL_MS, type MeasureCache, type MeasureKey } from '../measure-cache.js';
 import { SYSTEM_SCHEMA_FILTER } from './common.js';
 
 /** Live and dropped column counts and toast sizes of user tables (for the heap model). */
@@ -41,6 +42,12 @@ export interface BloatInputs {
   readonly columns: readonly ColumnStat[];
   readonly settings: Settings | null;
   readonly budgetBytes: number;
+  /** Earlier pgstattuple results of this target, reused while valid (see MeasureCache). */
+  readonly cache?: MeasureCache;
+  /** How long a measurement is reused (milliseconds). */
+  readonly measureTtlMs?: number;
+  /** Clock for the cache (ms since the epoch). */
+  readonly now?: number;
 }
 
 /** Bloat cannot be judged at all with this role; collect.ts records it as unavailable with the hint. */
@@ -103,6 +110,7 @@ export async function collectBloat(ctx: CollectionContext, inputs: BloatInputs):
 
   let skippedOverBudget = 0;
   let failed = 0;
+  let reused = 0;
   if (ctx.capabilities.pgstattuple && ctx.pgstattupleSchema !== null) {
     const schema = ctx.pgstattupleSchema;
     const within = candidates.filter((c) => {
@@ -111,14 +119,22 @@ export async function collectBloat(ctx: CollectionContext, inputs: BloatInputs):
       return false;
     });
     within.sort((a, b) => b.bytes - a.bytes);
+    const now = inputs.now ?? Date.now();
+    const ttl = inputs.measureTtlMs ?? DEFAULT_BLOAT_MEASURE_TTL_MS;
     for (const c of within.slice(0, MEASURE_MAX_RELATIONS)) {
+      const key = measureKey(c);
+      const cached = inputs.cache?.find(key, now, ttl);
+      if (cached) reused++;
       try {
-        if (c.table) tableBloat.set(c.table.oid, await measureHeap(ctx, schema, c.table, blockSize));
-        else if (c.index) indexBloat.set(c.index.oid, await measureIndex(ctx, schema, c.index));
+        const result = cached ?? (c.table ? await measureHeap(ctx, schema, c.table, blockSize) : await measureIndex(ctx, schema, c.index!));
+        if (c.kind === 'table') tableBloat.set(result.oid, result as TableBloat);
+        else indexBloat.set(result.oid, result as IndexBloat);
+        if (!cached) inputs.cache?.store(key, now, result);
       } catch {
         failed++; // timeout or a relation dropped meanwhile: keep the estimate, if any
       }
     }
+    inputs.cache?.retain(new Set([...inputs.tables.map((t) => `table:${t.oid}`), ...inputs.indexes.map((i) => `index:${i.oid}`)]));
   }
   const grant = `GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO ${ctx.currentUser}`;
   if (missingStats > 0 && missingStats === heapTables && !ctx.capabilities.pgstattuple) {
@@ -136,12 +152,22 @@ export async function collectBloat(ctx: CollectionContext, inputs: BloatInputs):
   }
   if (!ctx.capabilities.pgstattuple) notes.push(`not measured: ${pgstattupleHint(ctx)} for exact figures`);
   if (failed > 0) notes.push(`${failed} pgstattuple measurement(s) failed (timeout or concurrent DDL)`);
+  if (reused > 0) {
+    const minutes = Math.round((inputs.measureTtlMs ?? DEFAULT_BLOAT_MEASURE_TTL_MS) / 60_000);
+    notes.push(`${reused} pgstattuple measurement(s) reused from earlier collections (at most ${minutes} min old, size and vacuums unchanged)`);
+  }
   const bloat: BloatState = {
     tables: [...tableBloat.values()],
     indexes: [...indexBloat.values()],
     skippedOverBudget,
   };
   return notes.length > 0 ? { bloat, note: notes.join('; ') } : { bloat };
+}
+
+function measureKey(c: Candidate): MeasureKey {
+  const oid = c.table?.oid ?? c.index!.oid;
+  const vacuums = c.table ? c.table.vacuumCount + c.table.autovacuumCount : 0;
+  return { kind: c.kind, oid, bytes: c.bytes, vacuums };
 }
 
 function pgstattupleHint(ctx: CollectionContext): string {
