@@ -11,6 +11,7 @@ import * as m0005 from './0005_create_target_leases.js';
 import * as m0006 from './0006_create_rollups.js';
 import * as m0007 from './0007_create_outbox.js';
 import * as m0008 from './0008_create_sample_checkpoints.js';
+import * as m0009 from './0009_index_series_hourly_by_time.js';
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_create_targets': m0001,
@@ -21,4 +22,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0006_create_rollups': m0006,
   '0007_create_outbox': m0007,
   '0008_create_sample_checkpoints': m0008,
+  '0009_index_series_hourly_by_time': m0009,
 };

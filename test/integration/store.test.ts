@@ -327,6 +327,28 @@ for (const kind of STORE_KINDS) {
       await store.applyRetention(ONE_DAY, dayLater(35));
       expect(await hourly()).toEqual(whole);
     });
+
+    it('rolls up each target from its own watermark: a target whose server clock is behind keeps its hours', async () => {
+      const names = ['main', 'list', 'hourly', 'partial', 'ahead', 'behind'];
+      const ids = new Map((await store.targets.syncTargets(names.map((name) => ({ name, maskedUrl: 'x', intervalMs: 30_000 })))).map((t) => [t.name, t.id]));
+      const H = (hour: number, minute = 0) => new Date(Date.UTC(2026, 11, 20, hour, minute));
+      const record = (name: string, at: Date) =>
+        store.samples.recordSample({
+          targetId: ids.get(name)!, collectedAt: at, durationMs: 10, intervalSeconds: 60, findings: 0, diagnostics: [],
+          series: [{ metric: 'connections', object: 'idle', value: 4 }],
+          statements: [{ queryId: `q-${name}`, userName: 'app', toplevel: true, calls: 5, rows: 5, totalExecTimeMs: 50, sharedBlks: 1 }],
+          queryTexts: [],
+        });
+      await record('ahead', H(14, 10));
+      await store.applyRetention(ONE_DAY, H(15, 5)); // 'ahead' is rolled up to 14:00
+      await record('behind', H(12, 20)); // its server clock is 2 h behind: this sample belongs to 12:00
+      await store.applyRetention(ONE_DAY, H(15, 10));
+      for (const [name, hour] of [['ahead', 14], ['behind', 12]] as const) {
+        const id = ids.get(name)!;
+        expect(await store.samples.topStatements(id, { resolution: 'hour' }), name).toEqual([expect.objectContaining({ queryId: `q-${name}`, calls: 5 })]);
+        expect(await store.samples.listSeries(id, { resolution: 'hour' }), name).toEqual([{ at: H(hour).toISOString(), metric: 'connections', object: 'idle', value: 4 }]);
+      }
+    });
   });
 }
 
