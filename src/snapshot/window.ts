@@ -35,11 +35,24 @@ export function statementKeyString(k: StatementKey): string {
 }
 
 interface StatementCounters {
-  readonly [key: string]: number;
   readonly calls: number;
   readonly rows: number;
   readonly totalExecTimeMs: number;
   readonly sharedBlks: number;
+}
+
+/**
+ * Change of a statement's counters since `base`, as diffCounters computes it (never negative; a counter that
+ * went down or a changed stats_since restarts from zero), written out for the hot loop: a daemon window
+ * diffs every statement of every sample.
+ */
+function diffStatement(base: SampleStatement, s: SampleStatement): { delta: StatementCounters; restarted: boolean } {
+  const baseBlks = base.sharedBlksHit + base.sharedBlksRead;
+  const blks = s.sharedBlksHit + s.sharedBlksRead;
+  const recreated = base.statsSince !== null && s.statsSince !== null && base.statsSince !== s.statsSince;
+  const restarted = recreated || s.calls < base.calls || s.rows < base.rows || s.totalExecTimeMs < base.totalExecTimeMs || blks < baseBlks;
+  if (restarted) return { delta: { calls: Math.max(0, s.calls), rows: Math.max(0, s.rows), totalExecTimeMs: Math.max(0, s.totalExecTimeMs), sharedBlks: Math.max(0, blks) }, restarted };
+  return { delta: { calls: s.calls - base.calls, rows: s.rows - base.rows, totalExecTimeMs: s.totalExecTimeMs - base.totalExecTimeMs, sharedBlks: blks - baseBlks }, restarted };
 }
 
 const statementCounters = (s: SampleStatement): StatementCounters => ({
@@ -65,28 +78,31 @@ interface StatementTrack {
 
 function buildStatementDeltas(samples: readonly Sample[]): StatementDelta[] {
   const intervals = samples.length - 1;
-  const tracks = new Map<string, StatementTrack>();
-  const firstAt = samples[0]?.collectedAt ?? '';
+  // Tracks by queryid, then by (userid, dbid, toplevel): a daemon rebuilds this window at every sample,
+  // and looking up the queryid strings it already hashed is much cheaper than building a key string.
+  const tracks = new Map<string, StatementTrack[]>();
+  const firstAt = Date.parse(samples[0]?.collectedAt ?? '');
   samples.forEach((sample, i) => {
     for (const s of sample.statements) {
-      const key = statementKeyString(s);
-      let track = tracks.get(key);
+      let same = tracks.get(s.queryId);
+      if (!same) {
+        same = [];
+        tracks.set(s.queryId, same);
+      }
+      let track = same.find((t) => t.base.userId === s.userId && t.base.dbId === s.dbId && t.base.toplevel === s.toplevel);
       if (!track) {
         track = {
           latest: s, base: s, baseIndex: i, calls: new Array<number>(intervals).fill(0),
           rows: new Array<number>(intervals).fill(0), totalCalls: 0, totalRows: 0, totalExecTimeMs: 0, sharedBlks: 0, restarts: 0,
         };
-        tracks.set(key, track);
-        const createdInWindow = i > 0 && s.statsSince !== null && Date.parse(s.statsSince) > Date.parse(firstAt);
+        same.push(track);
+        const createdInWindow = i > 0 && s.statsSince !== null && Date.parse(s.statsSince) > firstAt;
         if (createdInWindow) add(track, i - 1, statementCounters(s));
         continue;
       }
       const deallocGrew = deallocGrowth(samples, track.baseIndex, i);
       const statsKnown = track.base.statsSince !== null && s.statsSince !== null;
-      const diff = diffCounters(statementCounters(track.base), statementCounters(s), {
-        prev: track.base.statsSince,
-        curr: s.statsSince,
-      });
+      const diff = diffStatement(track.base, s);
       if (diff.restarted) {
         track.restarts++;
         add(track, i - 1, diff.delta);
@@ -101,7 +117,7 @@ function buildStatementDeltas(samples: readonly Sample[]): StatementDelta[] {
     }
   });
   const out: StatementDelta[] = [];
-  for (const t of tracks.values()) {
+  for (const t of [...tracks.values()].flat()) {
     if (t.totalCalls === 0 && t.restarts === 0) continue;
     const s = t.latest;
     out.push({
