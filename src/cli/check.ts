@@ -1,4 +1,4 @@
-import type { Config } from '../config/resolve.js';
+import type { Config, ReportFormat } from '../config/resolve.js';
 import { evaluateRules } from '../engine/evaluate.js';
 import type { AnyRule } from '../engine/types.js';
 import { UsageError } from '../errors/errors.js';
@@ -34,6 +34,7 @@ import {
   redact,
 } from './integrations.js';
 import { colorEnabled, type CliIo } from './io.js';
+import { parseOutputs, writeOutputFile } from './outputs.js';
 import { createProgress, type Progress } from './progress.js';
 import { packageVersion } from './version.js';
 
@@ -108,29 +109,42 @@ export interface ReleaseGateOptions {
   readonly writeBaseline?: string;
   /** `--sarif-artifact PATH`: the file SARIF results point at (default `postgresql/<database>`). */
   readonly sarifArtifact?: string;
+  /** `--output FORMAT=FILE` (repeatable): the same report in other formats, written to files. */
+  readonly outputs?: readonly string[];
 }
 
-/** Renders the report on stdout in the configured format; `rules` are described in SARIF and JUnit. */
-export function printReport(report: Report, config: Config, io: CliIo, rules: readonly AnyRule[] = allRules, gate: ReleaseGateOptions = {}): void {
-  const selected = rules.filter((r) => config.ruleIds.includes(r.id));
+/** The report in `format`; `rules` are described in SARIF and JUnit. Text is coloured only when `color`. */
+export function renderReport(
+  report: Report,
+  format: ReportFormat,
+  config: Config,
+  options: { rules?: readonly AnyRule[]; gate?: ReleaseGateOptions; color?: boolean } = {},
+): string {
+  const selected = (options.rules ?? allRules).filter((r) => config.ruleIds.includes(r.id));
   const { failOn } = config;
-  switch (config.format) {
+  const gate = options.gate ?? {};
+  switch (format) {
     case 'json':
-      return void io.stdout.write(renderJson(report));
+      return renderJson(report);
     case 'markdown':
-      return void io.stdout.write(renderMarkdown(report, { failOn }));
+      return renderMarkdown(report, { failOn });
     case 'sarif':
-      return void io.stdout.write(renderSarif(report, selected, { artifactUri: gate.sarifArtifact }));
+      return renderSarif(report, selected, { artifactUri: gate.sarifArtifact });
     case 'junit':
-      return void io.stdout.write(renderJunit(report, selected, failOn));
+      return renderJunit(report, selected, failOn);
     default: {
       // The terminal report shows what gates; baselined findings are counted in one line (JSON has them).
       const gated = withoutBaselined(report);
-      io.stdout.write(renderText(gated, { color: colorEnabled(io.stdout, io.env), failOn }));
       const known = report.findings.length - gated.findings.length;
-      if (gate.baseline && known > 0) io.stdout.write(`${known} baselined finding${known === 1 ? '' : 's'} (in ${gate.baseline}) not shown; --format json lists them\n`);
+      const text = renderText(gated, { color: options.color ?? false, failOn });
+      return gate.baseline && known > 0 ? `${text}${known} baselined finding${known === 1 ? '' : 's'} (in ${gate.baseline}) not shown; --format json lists them\n` : text;
     }
   }
+}
+
+/** Renders the report on stdout in the configured format. */
+export function printReport(report: Report, config: Config, io: CliIo, rules: readonly AnyRule[] = allRules, gate: ReleaseGateOptions = {}): void {
+  io.stdout.write(renderReport(report, config.format, config, { rules, gate, color: colorEnabled(io.stdout, io.env) }));
 }
 
 /** 2 when a rule crashed, 1 when findings reach --fail-on (baselined ones excluded), else 0. */
@@ -146,13 +160,16 @@ export function checkExitCode(report: Report, config: Config, io: CliIo): number
 
 /**
  * The `check` command: report on stdout, progress on stderr (TTY), exit code per --fail-on. A bad
- * --baseline file fails before connecting; --write-baseline records the run before it is gated.
+ * --baseline file or --output spec fails before connecting; --write-baseline records the run before it
+ * is gated; --output files are written after stdout (a file that cannot be written exits 2).
  */
 export async function runCheck(config: Config, rules: readonly AnyRule[], io: CliIo, gate: ReleaseGateOptions = {}): Promise<number> {
+  const outputs = parseOutputs(gate.outputs ?? []);
   const baseline = gate.baseline !== undefined ? loadBaselineFile(gate.baseline) : null;
   const collected = await collectReport(config, rules, createProgress(io.stderr));
   if (gate.writeBaseline !== undefined) writeBaselineFile(gate.writeBaseline, buildBaseline(collected, new Date().toISOString()));
   const report = baseline && gate.baseline !== undefined ? applyBaseline(collected, baseline, gate.baseline) : collected;
   printReport(report, config, io, rules, gate);
+  for (const output of outputs) writeOutputFile(output.path, renderReport(report, output.format, config, { rules, gate }));
   return checkExitCode(report, config, io);
 }

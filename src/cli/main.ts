@@ -37,6 +37,7 @@ Examples:
   $ pg-advisor check --format json --fail-on critical > report.json
   $ pg-advisor check --window 10s --rules pool-exhaustion,idle-in-transaction
   $ pg-advisor check --baseline prod-baseline.json --format sarif > results.sarif   (CI gate: docs/ci.md)
+  $ pg-advisor check --window 30s --output sarif=results.sarif --output markdown=comment.md --output junit=junit.xml
 
 Exit codes: 0 nothing at/above --fail-on, 1 findings at/above it, 2 error (also when a rule crashed).`;
 
@@ -75,11 +76,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .option('--baseline <file>', 'known findings (a --write-baseline file or a JSON report): only new or escalated findings count for --fail-on')
     .option('--write-baseline <file>', 'write the fingerprints of this run\'s findings to a baseline file')
     .option('--sarif-artifact <path>', 'file SARIF results point at, relative to the repository root (default: postgresql/<database>)')
+    .option('--output <format=file>', 'also write the report in FORMAT to FILE, from the same run (repeatable), e.g. sarif=results.sarif', (v: string, all: string[]) => [...all, v], [] as string[])
     .addHelpText('after', CHECK_EXAMPLES)
     .action(async (options: OptionValues) => {
       const config = resolveConfig({ flags: checkFlags(options), env: io.env, rules: allRules });
       secrets.push(...secretsOf(config.databaseUrl));
-      const gate = { baseline: str(options.baseline), writeBaseline: str(options.writeBaseline), sarifArtifact: str(options.sarifArtifact) };
+      const gate = {
+        baseline: str(options.baseline), writeBaseline: str(options.writeBaseline), sarifArtifact: str(options.sarifArtifact),
+        outputs: (options.output as string[] | undefined) ?? [],
+      };
       setExit(await runCheck(config, allRules, io, gate));
     });
   configure(check, io);

@@ -6,7 +6,7 @@
  * Needs dist/: `npx tsc -p tsconfig.build.json` (npm test builds first).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -154,12 +154,8 @@ describe('release gate: --write-baseline, --baseline and the CI formats on a rea
     it('SARIF from the real report validates against the 2.1.0 schema, with baseline states', async () => {
       const r = await check('--format', 'sarif', '--baseline', baselineFile, '--sarif-artifact', 'db/schema.sql');
       expect(r.code).toBe(1);
-      const schema = JSON.parse(readFileSync(new URL('../fixtures/sarif/sarif-schema-2.1.0.json', import.meta.url), 'utf8')) as object;
-      const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
-      ajvFormats.default(ajv);
-      const validate = ajv.compile(schema);
-      const log = JSON.parse(r.stdout) as { runs: { results: { ruleId: string; baselineState: string; locations: unknown[]; partialFingerprints: Record<string, string> }[] }[] };
-      expect(validate(log) ? [] : validate.errors).toEqual([]);
+      const log = JSON.parse(r.stdout) as SarifLog;
+      expect(sarifSchemaErrors(log)).toEqual([]);
       const results = log.runs[0]!.results;
       expect(results.map((x) => x.baselineState).sort()).toEqual(['new', 'unchanged']);
       expect(JSON.stringify(results[0]!.locations)).toContain('db/schema.sql');
@@ -170,14 +166,32 @@ describe('release gate: --write-baseline, --baseline and the CI formats on a rea
     it('JUnit from the real report parses, failing the rule with the new finding only', async () => {
       const r = await check('--format', 'junit', '--baseline', baselineFile);
       expect(r.code).toBe(1);
-      const parsed = JSON.parse(
-        execFileSync('python3', ['-c', JUNIT_SUMMARY], { input: r.stdout, encoding: 'utf8' }),
-      ) as { name: string; classname: string; failure: string | null; out: string | null }[];
+      const parsed = junitCases(r.stdout);
       expect(parsed).toHaveLength(1);
       expect(parsed[0]).toMatchObject({ name: 'idle-in-transaction', classname: 'pg-advisor.connections' });
       expect(parsed[0]!.failure).toContain(NEW_APP);
       expect(parsed[0]!.failure).not.toContain(OLD_APP);
       expect(parsed[0]!.out).toContain(`[warning] [baselined] application '${OLD_APP}'`);
+    });
+
+    it('one run writes every format with --output (the same report), stdout keeps --format', async () => {
+      const files = {
+        json: join(dir, 'out.json'), sarif: join(dir, 'out.sarif'), markdown: join(dir, 'comment.md'), junit: join(dir, 'junit.xml'), text: join(dir, 'out.txt'),
+      };
+      const r = await check('--format', 'json', '--baseline', baselineFile, ...Object.entries(files).flatMap(([format, path]) => ['--output', `${format}=${path}`]));
+      expect(r.code, r.stderr).toBe(1);
+      const report = json(r);
+      expect(JSON.parse(readFileSync(files.json, 'utf8'))).toEqual(report); // one collection, not five
+      const log = JSON.parse(readFileSync(files.sarif, 'utf8')) as SarifLog;
+      expect(sarifSchemaErrors(log)).toEqual([]);
+      expect(log.runs[0]!.results.map((x) => x.baselineState).sort()).toEqual(['new', 'unchanged']);
+      expect(readFileSync(files.markdown, 'utf8').split('\n')[0]).toBe('## pg-advisor check: ❌ fails `--fail-on warning`');
+      const cases = junitCases(readFileSync(files.junit, 'utf8'));
+      expect(cases.map((c) => c.failure?.includes(NEW_APP))).toEqual([true]);
+      const text = readFileSync(files.text, 'utf8');
+      expect(text).toContain(NEW_APP);
+      expect(text).not.toMatch(/\u001b\[/); // no colour codes in files
+      expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     });
 
     it('a finding that escalated beyond its baseline severity fails the gate', async () => {
@@ -198,6 +212,28 @@ describe('release gate: --write-baseline, --baseline and the CI formats on a rea
     });
   });
 
+  it('a bad --output is a usage error before anything connects: exit 2, what is wrong and a hint', async () => {
+    const unreachable = 'postgres://nobody@127.0.0.1:9/none';
+    const cases: [string, string][] = [
+      ['xml=out.xml', 'unknown format xml; valid: text, json, markdown, sarif, junit'],
+      ['sarif=', 'expected FORMAT=FILE'],
+      ['results.sarif', 'expected FORMAT=FILE'],
+      [`sarif=${join(dir, 'missing-dir', 'results.sarif')}`, `cannot write in ${join(dir, 'missing-dir')}`],
+      [`sarif=${dir}`, 'is a directory'],
+    ];
+    for (const [spec, message] of cases) {
+      const r = await runCli(['check', '--database-url', unreachable, '--output', spec]);
+      expect(r.code, spec).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr, spec).toContain(message);
+      expect(r.stderr).toContain('hint: ');
+      expect(r.stderr).not.toMatch(/connect/i);
+    }
+    const twice = await runCli(['check', '--database-url', unreachable, '--output', `json=${join(dir, 'a.json')}`, '--output', `sarif=${join(dir, 'a.json')}`]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('is named twice');
+  });
+
   it('an unreadable or malformed baseline is a usage error: exit 2, the path and what is wrong on stderr', async () => {
     const missing = await check('--baseline', join(dir, 'nope.json'));
     expect(missing.code).toBe(2);
@@ -213,6 +249,24 @@ describe('release gate: --write-baseline, --baseline and the CI formats on a rea
     expect(malformed.stderr).toContain('fingerprints.0.fingerprint');
   });
 });
+
+interface SarifLog {
+  runs: { results: { ruleId: string; baselineState: string; locations: unknown[]; partialFingerprints: Record<string, string> }[] }[];
+}
+
+/** Violations of the SARIF 2.1.0 schema (test/fixtures/sarif). */
+function sarifSchemaErrors(log: SarifLog): unknown[] {
+  const schema = JSON.parse(readFileSync(new URL('../fixtures/sarif/sarif-schema-2.1.0.json', import.meta.url), 'utf8')) as object;
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
+  ajvFormats.default(ajv);
+  const validate = ajv.compile(schema);
+  return validate(log) ? [] : (validate.errors ?? []);
+}
+
+/** A JUnit document's test cases, parsed by python3's expat. */
+function junitCases(xml: string): { name: string; classname: string; failure: string | null; out: string | null }[] {
+  return JSON.parse(execFileSync('python3', ['-c', JUNIT_SUMMARY], { input: xml, encoding: 'utf8' })) as ReturnType<typeof junitCases>;
+}
 
 /** Python/expat: the test cases of a JUnit document as JSON (name, classname, failure text, system-out). */
 const JUNIT_SUMMARY = `
