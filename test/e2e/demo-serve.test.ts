@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { assertBuilt, BIN, cleanEnv, runCli } from './run-cli.js';
+import { until } from './serve-support.js';
 
 interface FindingBody {
   id: number;
@@ -21,22 +22,6 @@ function portAnswers(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-/** Polls `probe` every 500 ms until it returns something truthy; throws after `timeoutMs`. */
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, context: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}\n${context()}`);
 }
 
 /** `node bin/pg-advisor.js demo …args` left running; `stop` sends Ctrl-C, then SIGKILL if that hangs. */
@@ -102,8 +87,7 @@ describe('pg-advisor demo (report, then the daemon)', () => {
           if (out.done) throw new Error('demo exited');
           return apiOf(out.stdout);
         },
-        240_000,
-        output,
+        { timeoutMs: 240_000, lastSeen: output },
       );
       // The one-shot report comes first, on the same stdout, then the block that says the daemon keeps running.
       const reportAt = out.stdout.indexOf('pg-advisor check · database shop');
@@ -141,8 +125,7 @@ describe('pg-advisor demo (report, then the daemon)', () => {
           const rules = new Set(items.map((f) => f.rule));
           return ['idle-in-transaction', 'missing-index', 'vacuum-lag', 'pool-exhaustion'].every((r) => rules.has(r)) && billing(items) && items;
         },
-        120_000,
-        output,
+        { timeoutMs: 120_000, lastSeen: output },
       );
       expect(appeared.every((f) => f.target === 'shop')).toBe(true);
       expect(appeared.some((f) => f.rule === 'missing-index' && f.object.name === 'orders')).toBe(true);
@@ -157,13 +140,12 @@ describe('pg-advisor demo (report, then the daemon)', () => {
           const f = billing(await findings());
           return f?.status === 'resolved' && f;
         },
-        90_000,
-        output,
+        { timeoutMs: 90_000, lastSeen: output },
       );
       expect(resolved.id).toBe(billing(appeared)!.id);
       expect(out.stderr).toContain("fixed: ended billing-worker's idle transaction");
       // The demo's own notes follow the API (it polls every 3 s).
-      await until('the demo to note the resolution', async () => out.stderr.includes(`resolved #${resolved.id} warning idle-in-transaction: application billing-worker`), 15_000, output);
+      await until('the demo to note the resolution', async () => out.stderr.includes(`resolved #${resolved.id} warning idle-in-transaction: application billing-worker`), { timeoutMs: 15_000, lastSeen: output });
       expect((await findings()).some((f) => f.rule === 'missing-index' && f.status === 'open')).toBe(true);
 
       demo.child.kill('SIGINT');
@@ -191,8 +173,7 @@ describe('pg-advisor demo (report, then the daemon)', () => {
           if (out.done) throw new Error('demo exited');
           return apiOf(out.stderr);
         },
-        240_000,
-        output,
+        { timeoutMs: 240_000, lastSeen: output },
       );
       expect(apiOf(out.stdout)).toBeNull();
       const report = JSON.parse(out.stdout) as { version: number; target: { user: string }; findings: unknown[] };
