@@ -3,8 +3,11 @@
  * import and one line in `allRules` (the parity test checks both, plus tests and docs).
  */
 import type { AnyRule } from '../src/engine/types.js';
+import duplicateIndex from './duplicate-index.js';
+import fkWithoutIndex from './fk-without-index.js';
 import idleInTransaction from './idle-in-transaction.js';
 import indexBloat from './index-bloat.js';
+import invalidIndex from './invalid-index.js';
 import missingIndex from './missing-index.js';
 import nPlusOne from './n-plus-one.js';
 import poolExhaustion from './pool-exhaustion.js';
@@ -15,10 +18,13 @@ import xidWraparound from './xid-wraparound.js';
 export const allRules: readonly AnyRule[] = [
   tableBloat,
   indexBloat,
+  invalidIndex,
+  duplicateIndex,
   vacuumLag,
   xidWraparound,
   poolExhaustion,
   idleInTransaction,
   nPlusOne,
   missingIndex,
+  fkWithoutIndex,
 ];

@@ -13,6 +13,9 @@ const MATRIX_FILES = [
   'test/integration/rules-pool-exhaustion',
   'test/integration/query-rules.test.ts',
   'test/integration/daemon-history.test.ts',
+  'test/integration/rules-invalid-index',
+  'test/integration/rules-duplicate-index',
+  'test/integration/rules-fk-without-index',
 ];
 
 function run(label, cmd, args, env = {}) {

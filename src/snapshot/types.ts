@@ -275,8 +275,28 @@ export interface IndexStat {
   readonly includeColumns: readonly string[];
   readonly isUnique: boolean;
   readonly isPrimary: boolean;
-  /** indisvalid and indisready. */
+  /** indisvalid and indisready: the planner may use it. */
   readonly isValid: boolean;
+  /**
+   * indisready: writes maintain it (and a unique one checks new rows against it) even while it is not
+   * valid. False for a CREATE INDEX CONCURRENTLY that failed or was cancelled before its build finished.
+   */
+  readonly isReady: boolean;
+  /**
+   * A CREATE INDEX CONCURRENTLY / REINDEX CONCURRENTLY is running on it now (pg_stat_progress_create_index,
+   * this database), so an invalid index may still become valid. True when the build names it as index_relid
+   * or, for an invalid index, when a concurrent build runs on its table: index_relid can be 0 early on, and
+   * REINDEX CONCURRENTLY names the old index, not its new `_ccnew` copy, until the copy is built. An old
+   * invalid index of that table is therefore silent until the build ends. Without pg_read_all_stats another
+   * role's build hides its relid; the ShareUpdateExclusiveLocks held by that pid name the table instead.
+   */
+  readonly buildInProgress: boolean;
+  /**
+   * Invalid and held in ShareUpdateExclusiveLock by another session with no build running on it: a DROP
+   * INDEX CONCURRENTLY is waiting to finish (it marks the index invalid first, then waits for other
+   * transactions).
+   */
+  readonly dropInProgress: boolean;
   readonly isPartial: boolean;
   /** pg_class.relpages (pages). */
   readonly relpages: number;

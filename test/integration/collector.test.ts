@@ -156,6 +156,8 @@ describe('collectSnapshot as superuser', () => {
     expect(idx('order lines_pkey').columns).toEqual(['item_id', 'n']);
     expect(idx('OrderItems_pkey').sizeBytes).toBeGreaterThan(0);
     expect(idx('OrderItems_pkey').definition).toContain('"OrderItems"');
+    // No index is being built or dropped: all ready, none flagged (rules-invalid-index covers the flags).
+    expect(admin.indexes.filter((i) => !i.isReady || i.buildInProgress || i.dropInProgress)).toEqual([]);
   });
 
   it('reads constraints with columns in order and FK targets', () => {

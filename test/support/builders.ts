@@ -150,6 +150,7 @@ export function makeIndex(overrides: Partial<IndexStat> = {}): IndexStat {
     oid: 16600, schema: 'public', name: 'orders_pkey', tableOid: 16500, table: 'orders',
     definition: 'CREATE UNIQUE INDEX orders_pkey ON public.orders USING btree (id)', method: 'btree',
     columns: ['id'], includeColumns: [], isUnique: true, isPrimary: true, isValid: true, isPartial: false,
+    isReady: true, buildInProgress: false, dropInProgress: false,
     relpages: 2_800, reltuples: 1_000_000, sizeBytes: 22 * MiB, idxScan: 100_000, fillfactor: 90,
     ...overrides,
   };

@@ -22,6 +22,7 @@ const table = (relpages: number, reltuples: number, extra: Partial<TableStat> = 
 const index = (relpages: number, reltuples: number, extra: Partial<IndexStat> = {}): IndexStat => ({
   oid: 2, schema: 's', name: 'i', tableOid: 1, table: 't', definition: '', method: 'btree', columns: ['id'], includeColumns: [],
   isUnique: true, isPrimary: true, isValid: true, isPartial: false, relpages, reltuples, sizeBytes: relpages * 8192, idxScan: 0,
+  isReady: true, buildInProgress: false, dropInProgress: false,
   fillfactor: 90, ...extra,
 });
 

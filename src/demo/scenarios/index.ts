@@ -2,13 +2,15 @@
  * Planted-problem scenarios: each plants one kind of problem the rules detect, next to healthy
  * look-alikes that must stay silent. Used by `demo` and by the rule integration tests.
  *
- * Planting order matters (plantAll keeps it): idle-in-transaction first, so its session has aged by the
+ * Planting order matters (plantAll keeps it): index hygiene first (its concurrent index build must not wait
+ * for other plants' open transactions), then idle-in-transaction, so its session has aged by the
  * time the advisor looks; the bloat plants before anything holds the xmin horizon (their VACUUM must be
  * able to remove the deleted rows); the query scenarios next (missing-index runs its statements while
  * planting; n-plus-one leaves its loops running through the check window); pool-exhaustion last, because
  * it fills the server's remaining connection slots up to its target (counting n-plus-one's six).
  */
 import { idleInTransactionScenario } from './idle-in-transaction.js';
+import { indexHygieneScenario } from './index-hygiene.js';
 import { indexBloatScenario } from './index-bloat.js';
 import { missingIndexScenario } from './missing-index.js';
 import { nPlusOneScenario } from './n-plus-one.js';
@@ -42,6 +44,7 @@ export const DEMO_RULE_SETTINGS: Readonly<Record<string, { readonly thresholds: 
 });
 
 export const scenarios: readonly Scenario[] = Object.freeze([
+  indexHygieneScenario,
   idleInTransactionScenario,
   tableBloatScenario,
   indexBloatScenario,
