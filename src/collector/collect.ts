@@ -8,7 +8,7 @@ import {
   type SourceStatus,
   type VacuumState,
 } from '../snapshot/types.js';
-import type { CollectOptions, CollectSnapshot, Target } from './api.js';
+import type { CollectOptions, CollectSnapshot } from './api.js';
 import type { CollectionContext } from './context.js';
 import { collectServerInfo } from './server-info.js';
 import { describeServerInfoError, failedSourceStatus, isConnectionLost, unavailableUpFront } from './source-status.js';
@@ -24,6 +24,7 @@ import { collectStatements } from './sources/statements.js';
 import { collectTables } from './sources/tables.js';
 import { collectVacuum } from './sources/vacuum.js';
 import { measureCacheFor } from './measure-cache.js';
+import { perTarget } from './per-target.js';
 import { TextCache } from './text-cache.js';
 
 export const DEFAULT_MAX_QUERY_TEXT_LENGTH = 20_000;
@@ -35,18 +36,8 @@ export function queryTextLength(options: CollectOptions): number {
   return Math.max(MIN_QUERY_TEXT_LENGTH, Math.floor(options.maxQueryTextLength ?? DEFAULT_MAX_QUERY_TEXT_LENGTH));
 }
 
-// One text cache per target, so repeated collections (daemon, window) fetch each text once.
-const textCaches = new WeakMap<Target, TextCache>();
-
-/** The text cache of a target (created on first use). */
-export function textCacheFor(target: Target): TextCache {
-  let cache = textCaches.get(target);
-  if (!cache) {
-    cache = new TextCache();
-    textCaches.set(target, cache);
-  }
-  return cache;
-}
+/** The text cache of a target, so repeated collections (daemon, window) fetch each text once. */
+export const textCacheFor = perTarget(() => new TextCache());
 
 type Outcome<T> = { data: T; note?: string };
 

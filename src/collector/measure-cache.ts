@@ -6,7 +6,7 @@
  * pg_repack) changes the size, so a fixed relation is measured again at the next collection.
  */
 import type { IndexBloat, TableBloat } from '../snapshot/types.js';
-import type { Target } from './api.js';
+import { perTarget } from './per-target.js';
 
 /** How long a measurement is reused by default (milliseconds). */
 export const DEFAULT_BLOAT_MEASURE_TTL_MS = 60 * 60_000;
@@ -49,14 +49,5 @@ export class MeasureCache {
   }
 }
 
-const caches = new WeakMap<Target, MeasureCache>();
-
 /** The measurement cache of a target (created on first use). */
-export function measureCacheFor(target: Target): MeasureCache {
-  let cache = caches.get(target);
-  if (!cache) {
-    cache = new MeasureCache();
-    caches.set(target, cache);
-  }
-  return cache;
-}
+export const measureCacheFor = perTarget(() => new MeasureCache());
