@@ -31,7 +31,8 @@ export interface OutboxRepository extends Outbox {
   countByDestination(): Promise<{ destination: string; status: 'pending' | 'retrying' | 'delivered' | 'failed'; count: number }[]>;
   /**
    * Claims one run of a scheduled audit (schedule, target, cron tick) for `owner`; false when another
-   * replica claimed it first. Claims older than a week are forgotten.
+   * replica claimed it first. Claims older than a week (AUDIT_SLOT_RETENTION, on the store's clock) are
+   * forgotten, so a run that old is refused rather than claimed again: never twice, whatever the date.
    */
   claimAuditSlot(schedule: string, target: string, slot: Date, owner: string): Promise<boolean>;
   /** Audits still `running` that were requested more than `olderThanMs` ago become `failed` (their process died). */
@@ -46,6 +47,9 @@ export interface OutboxRepositoryOptions {
 }
 
 export const DEFAULT_OUTBOX_LEASE_MS = 20 * 60_000;
+
+/** How long claimed audit slots are remembered; an older slot can no longer be claimed. */
+export const AUDIT_SLOT_RETENTION = '7 days';
 
 export function createOutboxRepository(db: Kysely<Database>, options: OutboxRepositoryOptions = {}): OutboxRepository {
   const leaseMs = options.leaseMs ?? DEFAULT_OUTBOX_LEASE_MS;
@@ -122,14 +126,17 @@ export function createOutboxRepository(db: Kysely<Database>, options: OutboxRepo
     },
     enqueue: (drafts, auditId = null) => insert(db, drafts, auditId),
     async claimAuditSlot(schedule, target, slot, owner) {
-      await db.deleteFrom('audit_slots').where('slot', '<', sql<Date>`now() - interval '7 days'`).execute();
-      const row = await db
-        .insertInto('audit_slots')
-        .values({ schedule, target, slot, owner })
-        .onConflict((oc) => oc.columns(['schedule', 'target', 'slot']).doNothing())
-        .returning('owner')
-        .executeTakeFirst();
-      return row?.owner === owner;
+      const horizon = sql<Date>`now() - ${AUDIT_SLOT_RETENTION}::interval`;
+      await db.deleteFrom('audit_slots').where('slot', '<', horizon).execute();
+      // The claim and the purge judge age on the same clock: a slot past the horizon is refused here,
+      // otherwise it would be purged before every claim and won again by each replica.
+      const result = await sql<{ owner: string }>`
+        insert into audit_slots (schedule, target, slot, owner)
+        select ${schedule}, ${target}, ${slot}::timestamptz, ${owner}
+        where ${slot}::timestamptz >= ${horizon}
+        on conflict (schedule, target, slot) do nothing
+        returning owner`.execute(db);
+      return result.rows[0]?.owner === owner;
     },
     async abandonStaleAudits(olderThanMs) {
       const result = await db

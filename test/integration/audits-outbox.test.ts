@@ -97,12 +97,17 @@ for (const kind of STORE_KINDS) {
     });
 
     it('lets one replica claim each scheduled audit run, and marks audits of dead processes failed', async () => {
-      const slot = new Date('2026-11-23T06:00:00Z');
+      // A cron tick of today (relative to the clock, so the test means the same on any date).
+      const slot = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
       expect(await store.outbox.claimAuditSlot('nightly', 'main', slot, 'replica-1')).toBe(true);
       expect(await store.outbox.claimAuditSlot('nightly', 'main', slot, 'replica-2')).toBe(false);
       expect(await store.outbox.claimAuditSlot('nightly', 'main', slot, 'replica-1')).toBe(false); // never twice, not even by the winner
       expect(await store.outbox.claimAuditSlot('nightly', 'other', slot, 'replica-2')).toBe(true);
       expect(await store.outbox.claimAuditSlot('nightly', 'main', new Date(slot.getTime() + 86_400_000), 'replica-2')).toBe(true);
+      // A run older than the remembered week is refused for everyone, never claimed once per replica.
+      const old = new Date(slot.getTime() - 8 * 86_400_000);
+      expect(await store.outbox.claimAuditSlot('nightly', 'main', old, 'replica-1')).toBe(false);
+      expect(await store.outbox.claimAuditSlot('nightly', 'main', old, 'replica-2')).toBe(false);
 
       const [t] = await store.targets.listTargets();
       const stale = await store.audits.startAudit(t!.id, { trigger: 'schedule', windowMs: 0 });
