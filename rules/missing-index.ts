@@ -2,7 +2,7 @@ import { defineRule } from '../src/engine/define-rule.js';
 import type { EvidenceValue, FindingDraft, Severity } from '../src/engine/types.js';
 import { isSqlParserReady, quoteIdent, quoteQualified, redact } from '../src/sql/index.js';
 import { formatCount, formatNumber, formatPercent, roundRatio } from './_lib/format.js';
-import { findIndexCandidates, INDEX_CANDIDATE_THRESHOLDS } from './_lib/query-index-candidates.js';
+import { findIndexCandidates, INDEX_CANDIDATE_THRESHOLDS } from '../src/analysis/query-index-candidates.js';
 import { judgeVerification, updatesColumnHot, writesOf } from './_lib/query-index-judgement.js';
 
 const VERIFY_HINT =
@@ -16,6 +16,7 @@ export default defineRule({
   category: 'indexes',
   defaultSeverity: 'warning',
   requires: ['statements', 'tables', 'indexes'],
+  enrichments: ['index-verification'],
   thresholds: {
     ...INDEX_CANDIDATE_THRESHOLDS,
     warningDbTimeShare: { default: 0.05, description: 'Share of execution time (0–1) of the benefiting statements for a warning.' },

@@ -4,7 +4,7 @@ import { analyzeStatement, isSqlParserReady, buildAnalysisContext, redact, type 
 import { formatCount, formatNumber, roundRatio } from './_lib/format.js';
 import { backendEvidence, temporalEvidence, type TemporalEvidence } from './_lib/query-loop-evidence.js';
 import { buildKeyCatalog, childShapes, findLinks, type ChildShape, type Link } from './_lib/query-loop-shapes.js';
-import { cumulativeStatements, windowStatements, type StatementFigures, type StatementSet } from './_lib/query-statements.js';
+import { cumulativeStatements, windowStatements, type StatementFigures, type StatementSet } from '../src/analysis/query-statements.js';
 
 interface Pair {
   readonly parent: StatementFigures;

@@ -2,7 +2,7 @@
 import { analyzeStatement, buildAnalysisContext } from '../../src/sql/index.js';
 import type { IndexVerification, Snapshot } from '../../src/snapshot/types.js';
 import type { Window } from '../../src/snapshot/window-types.js';
-import type { IndexSuggestion } from './query-index-candidates.js';
+import type { IndexSuggestion } from '../../src/analysis/query-index-candidates.js';
 
 function sameColumns(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((c, i) => b[i] === c);

@@ -5,7 +5,7 @@ import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ApiToken } from '../config/daemon/index.js';
-import type { DaemonControl } from '../daemon/daemon.js';
+import type { DaemonControl } from './deps.js';
 import type { AnyRule } from '../engine/types.js';
 import type { Store } from '../store/index.js';
 import { installAuth } from './auth.js';

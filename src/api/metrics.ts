@@ -1,4 +1,4 @@
-import type { TargetMetrics } from '../daemon/daemon.js';
+import type { TargetMetrics } from './deps.js';
 import type { Store } from '../store/index.js';
 
 /** Escapes a Prometheus label value. */

@@ -1,49 +1,32 @@
 import type { Config, ReportFormat } from '../config/resolve.js';
-import { evaluateRules } from '../engine/evaluate.js';
+import { runAudit } from '../audit/index.js';
 import type { AnyRule } from '../engine/types.js';
 import { UsageError } from '../errors/errors.js';
 import {
   applyBaseline,
   buildBaseline,
-  buildReport,
   countAtOrAbove,
   gateCounts,
   loadBaselineFile,
-  renderJson,
-  renderJunit,
-  renderMarkdown,
-  renderSarif,
-  renderText,
+  renderReport,
   ruleErrors,
-  withoutBaselined,
   writeBaselineFile,
   type Report,
   type ReportDiagnostic,
 } from '../report/index.js';
-import type { Snapshot } from '../snapshot/types.js';
-import type { Window } from '../snapshot/window-types.js';
 import { EXIT } from './failure.js';
-import {
-  allRules,
-  collectSnapshot,
-  collectWindow,
-  connectTarget,
-  enrichSnapshot,
-  initSqlParser,
-  maskUrl,
-  redact,
-} from './integrations.js';
-import { colorEnabled, type CliIo } from './io.js';
+import { allRules, connectTarget, initSqlParser, maskUrl } from './integrations.js';
+import { colorEnabled, type CliIo } from '../terminal/io.js';
 import { parseOutputs, writeOutputFile } from './outputs.js';
-import { createProgress, type Progress } from './progress.js';
-import { packageVersion } from './version.js';
+import { createProgress, type Progress } from '../terminal/progress.js';
+import { packageVersion } from '../version.js';
 
 const NO_TARGET_HINT =
   'pass --database-url postgres://user@host:5432/database (password in the URL, PGPASSWORD or ~/.pgpass), or set DATABASE_URL (or PGHOST, PGPORT, PGUSER, PGDATABASE); `pg-advisor demo` tries it on a throwaway PostgreSQL';
 
 /**
- * connect → collect (or sample for --window) → enrich → evaluate → report. The connection is closed
- * before rules run. Throws the collector's typed errors (connection, permission) unchanged.
+ * connect → the audit pipeline (src/audit) → report. The connection is closed before the report is
+ * returned. Throws the collector's typed errors (connection, permission) unchanged.
  */
 export async function collectReport(config: Config, rules: readonly AnyRule[], progress: Progress): Promise<Report> {
   if (!config.databaseUrl) throw new UsageError('no database to check', { hint: NO_TARGET_HINT });
@@ -65,39 +48,20 @@ export async function collectReport(config: Config, rules: readonly AnyRule[], p
     statementTimeoutMs: config.statementTimeoutMs,
     connectTimeoutMs: config.connectTimeoutMs,
   });
-  let snapshot: Snapshot;
-  let window: Window | null = null;
+  let report: Report;
   try {
-    if (config.windowMs > 0) {
-      const seconds = Math.round(config.windowMs / 1000);
-      const started = Date.now();
-      progress.update(`sampling 0/${seconds} s`);
-      const collected = await collectWindow(target, {
-        durationMs: config.windowMs,
-        onSample: () => progress.update(`sampling ${Math.min(seconds, Math.round((Date.now() - started) / 1000))}/${seconds} s`),
-      });
-      snapshot = collected.snapshot;
-      window = collected.window;
-    } else {
-      progress.update('collecting statistics …');
-      snapshot = await collectSnapshot(target);
-    }
-    if (config.ruleIds.includes('missing-index')) {
-      progress.update('verifying index suggestions …');
-      // Same window and thresholds as the rule, so the verified candidates are the ones it judges.
-      snapshot = await enrichSnapshot(target, snapshot, {
-        window,
-        thresholds: config.ruleSettings['missing-index']?.thresholds,
-      });
-    }
+    ({ report } = await runAudit(target, {
+      rules: rules.filter((r) => config.ruleIds.includes(r.id)),
+      settings: config.ruleSettings,
+      windowMs: config.windowMs,
+      version: packageVersion(),
+      onProgress: (message) => progress.update(message),
+    }));
   } finally {
     progress.clear();
+    // The report is complete; a failure to close the pool cannot change it.
     await target.close().catch(() => {});
   }
-
-  const selected = rules.filter((r) => config.ruleIds.includes(r.id));
-  const evaluation = evaluateRules({ rules: selected, snapshot, window, settings: config.ruleSettings });
-  const report = buildReport({ snapshot, window, evaluation, redact, version: packageVersion() });
   return extra.length > 0 ? { ...report, diagnostics: [...extra, ...report.diagnostics] } : report;
 }
 
@@ -113,38 +77,25 @@ export interface ReleaseGateOptions {
   readonly outputs?: readonly string[];
 }
 
-/** The report in `format`; `rules` are described in SARIF and JUnit. Text is coloured only when `color`. */
-export function renderReport(
+/** The report in `format`; the selected `rules` are described in SARIF and JUnit. Coloured only when `color`. */
+export function renderCheckReport(
   report: Report,
   format: ReportFormat,
   config: Config,
   options: { rules?: readonly AnyRule[]; gate?: ReleaseGateOptions; color?: boolean } = {},
 ): string {
-  const selected = (options.rules ?? allRules).filter((r) => config.ruleIds.includes(r.id));
-  const { failOn } = config;
-  const gate = options.gate ?? {};
-  switch (format) {
-    case 'json':
-      return renderJson(report);
-    case 'markdown':
-      return renderMarkdown(report, { failOn });
-    case 'sarif':
-      return renderSarif(report, selected, { artifactUri: gate.sarifArtifact });
-    case 'junit':
-      return renderJunit(report, selected, failOn);
-    default: {
-      // The terminal report shows what gates; baselined findings are counted in one line (JSON has them).
-      const gated = withoutBaselined(report);
-      const known = report.findings.length - gated.findings.length;
-      const text = renderText(gated, { color: options.color ?? false, failOn });
-      return gate.baseline && known > 0 ? `${text}${known} baselined finding${known === 1 ? '' : 's'} (in ${gate.baseline}) not shown; --format json lists them\n` : text;
-    }
-  }
+  return renderReport(report, format, {
+    rules: (options.rules ?? allRules).filter((r) => config.ruleIds.includes(r.id)),
+    failOn: config.failOn,
+    baselineFile: options.gate?.baseline,
+    sarifArtifact: options.gate?.sarifArtifact,
+    color: options.color,
+  });
 }
 
 /** Renders the report on stdout in the configured format. */
 export function printReport(report: Report, config: Config, io: CliIo, rules: readonly AnyRule[] = allRules, gate: ReleaseGateOptions = {}): void {
-  io.stdout.write(renderReport(report, config.format, config, { rules, gate, color: colorEnabled(io.stdout, io.env) }));
+  io.stdout.write(renderCheckReport(report, config.format, config, { rules, gate, color: colorEnabled(io.stdout, io.env) }));
 }
 
 /** 2 when a rule crashed, 1 when findings reach --fail-on (baselined ones excluded), else 0. */
@@ -170,6 +121,6 @@ export async function runCheck(config: Config, rules: readonly AnyRule[], io: Cl
   if (gate.writeBaseline !== undefined) writeBaselineFile(gate.writeBaseline, buildBaseline(collected, new Date().toISOString()));
   const report = baseline && gate.baseline !== undefined ? applyBaseline(collected, baseline, gate.baseline) : collected;
   printReport(report, config, io, rules, gate);
-  for (const output of outputs) writeOutputFile(output.path, renderReport(report, output.format, config, { rules, gate }));
+  for (const output of outputs) writeOutputFile(output.path, renderCheckReport(report, output.format, config, { rules, gate }));
   return checkExitCode(report, config, io);
 }

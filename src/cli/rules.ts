@@ -2,7 +2,7 @@ import type { AnyRule } from '../engine/types.js';
 import { UsageError } from '../errors/errors.js';
 import { describeRule, renderRuleDocs, renderRulesJson, renderRulesText } from '../report/rules.js';
 import { EXIT } from './failure.js';
-import { colorEnabled, type CliIo } from './io.js';
+import { colorEnabled, type CliIo } from '../terminal/io.js';
 
 /** `pg-advisor rules [id] [--format text|json]`. */
 export function runRulesCommand(rules: readonly AnyRule[], id: string | undefined, format: string, io: CliIo): number {

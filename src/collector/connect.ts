@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { ConnectTarget, Target, TargetOptions } from './api.js';
 import { ConnectionError, PermissionError, SQLSTATE, sqlState, UsageError } from '../errors/errors.js';
-import { maskUrl } from './mask-url.js';
+import { maskUrl } from '../secrets/index.js';
 import { APPLICATION_NAME } from './sql-marker.js';
 
 /** Advisor sessions of this role in this database other than this one, and the session settings in force. */

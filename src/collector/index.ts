@@ -1,6 +1,5 @@
 export type { CollectOptions, CollectSnapshot, CollectWindow, ConnectTarget, Target, TargetOptions, WindowOptions } from './api.js';
 export { connectTarget } from './connect.js';
-export { maskUrl } from './mask-url.js';
 export { collectSnapshot } from './collect.js';
 export { collectWindow } from './window.js';
 export { TextCache } from './text-cache.js';

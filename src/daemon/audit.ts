@@ -1,9 +1,8 @@
 import type { CollectSnapshot, CollectWindow, Target } from '../collector/api.js';
+import { runAudit } from '../audit/index.js';
 import type { DaemonTargetConfig } from '../config/daemon/index.js';
-import { evaluateRules } from '../engine/evaluate.js';
 import type { AnyRule } from '../engine/types.js';
-import { buildReport } from '../report/index.js';
-import { redact } from '../sql/redact.js';
+import type { Report } from '../report/index.js';
 
 export interface AuditDeps {
   readonly collectSnapshot: CollectSnapshot;
@@ -11,8 +10,8 @@ export interface AuditDeps {
 }
 
 /**
- * One audit of a target on the sampler's pool: a snapshot, or a sampling window when `windowMs` > 0,
- * evaluated into the JSON report (version 1). Throws on collection failure.
+ * One chat audit of a target on the sampler's pool, through the audit pipeline: a snapshot, or a
+ * sampling window when `windowMs` > 0, with the enrichments its rules declare. Throws on collection failure.
  */
 export async function runAuditReport(
   target: Target,
@@ -21,10 +20,13 @@ export async function runAuditReport(
   windowMs: number,
   deps: AuditDeps,
   version: string,
-): Promise<Record<string, unknown>> {
-  const { snapshot, window } =
-    windowMs > 0 ? await deps.collectWindow(target, { durationMs: windowMs }) : { snapshot: await deps.collectSnapshot(target), window: null };
-  const evaluation = evaluateRules({ rules: rules.filter((r) => config.ruleIds.includes(r.id)), snapshot, window, settings: config.ruleSettings });
-  const report = buildReport({ snapshot, window, evaluation, redact: (t) => redact(t), version });
-  return JSON.parse(JSON.stringify(report)) as Record<string, unknown>;
+): Promise<Report> {
+  const { report } = await runAudit(target, {
+    rules: rules.filter((r) => config.ruleIds.includes(r.id)),
+    settings: config.ruleSettings,
+    windowMs,
+    version,
+    collectors: deps,
+  });
+  return report;
 }

@@ -8,9 +8,10 @@
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Target } from '../collector/api.js';
-import { maskUrl } from '../collector/mask-url.js';
+import { maskUrl } from '../secrets/index.js';
 import type { AuditScheduleConfig, DaemonConfig, DaemonTargetConfig } from '../config/daemon/index.js';
-import type { AnyRule, Finding } from '../engine/types.js';
+import type { AnyRule } from '../engine/types.js';
+import type { Report } from '../report/index.js';
 import { buildAuditDigest } from '../notify/audit.js';
 import { createDispatcher, type Dispatcher } from '../notify/dispatcher.js';
 import { buildOutboxDrafts, runOutboxOnce, type OutboxDraft, type OutboxRunSummary } from '../notify/outbox.js';
@@ -73,13 +74,12 @@ export function createAuditRunner(options: AuditRunnerOptions): AuditRunner {
 
   const targetConfig = (name: string): DaemonTargetConfig | undefined => config.targets.find((t) => t.name === name);
 
-  async function complete(auditId: number, targetId: number, targetName: string, report: Record<string, unknown>, schedules: readonly AuditScheduleConfig[]): Promise<number> {
-    const current = findingsOf(report) ?? [];
-    const previousReport = await store.outbox.previousReport(targetId, auditId);
-    const previous = previousReport ? (findingsOf(previousReport) ?? []) : null;
+  async function complete(auditId: number, targetId: number, targetName: string, report: Report, schedules: readonly AuditScheduleConfig[]): Promise<number> {
+    const current = report.findings;
+    const previous = await store.outbox.previousFindings(targetId, auditId);
     const fingerprints = [...current, ...(previous ?? [])].map((f) => f.fingerprint);
     const findingIds = schedules.length > 0 && config.publicBaseUrl ? await store.outbox.findingIds(targetId, fingerprints) : {};
-    const auditedAt = typeof report.collectedAt === 'string' ? report.collectedAt : new Date().toISOString();
+    const auditedAt = report.collectedAt;
     const drafts: OutboxDraft[] = [];
     for (const schedule of schedules) {
       const digest = buildAuditDigest({
@@ -261,8 +261,5 @@ export function addOutboxPump(options: OutboxPumpOptions): OutboxPump {
   };
 }
 
-function findingsOf(report: Readonly<Record<string, unknown>>): Finding[] | null {
-  return Array.isArray(report.findings) ? (report.findings as Finding[]) : null;
-}
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { DaemonControl, NotificationControl, TargetMetrics } from '../api/deps.js';
 import { collectSnapshot, collectWindow } from '../collector/index.js';
-import { maskUrl } from '../collector/mask-url.js';
+import { maskUrl } from '../secrets/index.js';
 import { maskDestinationUrl, type DaemonConfig, type DaemonTargetConfig } from '../config/daemon/index.js';
 import type { AnyRule } from '../engine/types.js';
 import { intervalToCron, Scheduler, type BackoffPolicy, type JobStatus } from '../scheduler/index.js';
@@ -18,34 +19,6 @@ export interface DaemonLogger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
-}
-
-export interface TargetMetrics {
-  readonly target: string;
-  readonly samples: number;
-  readonly errors: number;
-  /** Sum and last of sample durations (seconds). */
-  readonly durationSecondsSum: number;
-  readonly lastDurationSeconds: number | null;
-}
-
-/** Chat destinations of a running daemon, as the API shows and tests them (URLs masked). */
-export interface NotificationControl {
-  destinations(): readonly { readonly name: string; readonly kind: DestinationKind; readonly url: string }[];
-  /** Sends the one-line test message now; undefined when no such destination. Never throws. */
-  sendTest(name: string): Promise<DeliveryResult | undefined>;
-}
-
-/** What the API needs from a running daemon. */
-export interface DaemonControl {
-  /** Scheduler status per target name (this replica's view). */
-  jobStatus(target: string): JobStatus | undefined;
-  metrics(): readonly TargetMetrics[];
-  /** Starts an audit; resolves with the stored record (status `running`) once it is registered. */
-  startAudit(target: string, windowMs: number | null): Promise<AuditRecord | undefined>;
-  readonly replicaId: string;
-  /** Audits to chat (absent in some tests). */
-  readonly notifications?: NotificationControl;
 }
 
 export interface DaemonOptions {
@@ -136,7 +109,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
 
   async function addTarget(t: DaemonTargetConfig, targetId: number): Promise<void> {
     const sampler = createTargetSampler({
-      store, targetId, config: t, rules, resolveAfterMisses: config.lifecycle.resolveAfterMisses, deps: options.deps, logger: log,
+      store, targetId, config: t, rules, resolveAfterMisses: config.lifecycle.resolveAfterMisses, version: options.version, deps: options.deps, logger: log,
     });
     samplers.set(t.name, sampler);
     metrics.set(t.name, { samples: 0, errors: 0, durationSecondsSum: 0, lastDurationSeconds: null });

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { allRules } from '../../rules/index.js';
 import { assertSafeBind, buildApp } from '../api/index.js';
-import { packageVersion } from '../cli/version.js';
+import { packageVersion } from '../version.js';
 import { describeDaemonConfig, loadDaemonConfig, type DaemonConfig } from '../config/daemon/index.js';
 import type { AnyRule } from '../engine/types.js';
 import { initSqlParser } from '../sql/index.js';
@@ -130,4 +130,5 @@ export async function runMigrate(options: MigrateOptions = {}): Promise<MigrateR
 }
 
 export { createDaemon } from './daemon.js';
-export type { Daemon, DaemonControl, DaemonLogger, DaemonOptions, NotificationControl, TargetMetrics } from './daemon.js';
+export type { Daemon, DaemonLogger, DaemonOptions } from './daemon.js';
+export type { DaemonControl, NotificationControl, TargetMetrics } from '../api/deps.js';

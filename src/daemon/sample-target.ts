@@ -1,14 +1,16 @@
 import type { Target } from '../collector/api.js';
 import { collectSnapshot as defaultCollect, connectTarget as defaultConnect } from '../collector/index.js';
-import { maskUrl } from '../collector/mask-url.js';
+import { scrubTargetError } from '../secrets/index.js';
 import type { DaemonTargetConfig } from '../config/daemon/index.js';
-import { evaluateRules } from '../engine/evaluate.js';
+import { runAudit, type AuditResult } from '../audit/index.js';
+import { packageVersion } from '../version.js';
 import type { AnyRule, Diagnostic } from '../engine/types.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { redact } from '../sql/redact.js';
 import type { LifecycleChanges, Store } from '../store/index.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointIdentity } from './checkpoint.js';
-import { lightSample, SampleHistory } from './history.js';
+import { lightSample, SampleHistory, type HistoryView } from './history.js';
+import type { Sample as LightSample } from '../snapshot/window-types.js';
 import { buildSeries, selectStatements } from './series.js';
 
 export interface SamplerDeps {
@@ -46,6 +48,8 @@ export interface TargetSamplerOptions {
   readonly config: DaemonTargetConfig;
   readonly rules: readonly AnyRule[];
   readonly resolveAfterMisses: number;
+  /** pg-advisor's version for the reports (default: this package's). */
+  readonly version?: string;
   readonly deps?: Partial<SamplerDeps>;
   readonly logger?: SamplerLogger;
 }
@@ -81,7 +85,7 @@ export function createTargetSampler(options: TargetSamplerOptions): TargetSample
       });
       return target;
     } catch (error) {
-      throw scrubbed(error, config.url);
+      throw scrubTargetError(error, config.url);
     }
   }
 
@@ -113,18 +117,31 @@ export function createTargetSampler(options: TargetSamplerOptions): TargetSample
     name: config.name,
     async sample() {
       const started = Date.now();
-      let snapshot: Snapshot;
+      let audit: AuditResult;
+      let seen: { current: LightSample; view: HistoryView; identity: CheckpointIdentity } | undefined;
       try {
-        snapshot = await collect(await ensure());
+        audit = await runAudit(await ensure(), {
+          rules,
+          settings: config.ruleSettings,
+          version: options.version ?? packageVersion(),
+          collectors: { collectSnapshot: collect },
+          history: async (snapshot) => {
+            const identity: CheckpointIdentity = { database: snapshot.meta.database, serverVersionNum: snapshot.meta.serverVersionNum };
+            await loadHistory(identity);
+            const current = lightSample(snapshot);
+            const view = history.view(current);
+            seen = { current, view, identity };
+            return view.window;
+          },
+        });
       } catch (error) {
         await drop();
-        throw scrubbed(error, config.url);
+        throw scrubTargetError(error, config.url);
       }
-      const identity: CheckpointIdentity = { database: snapshot.meta.database, serverVersionNum: snapshot.meta.serverVersionNum };
-      await loadHistory(identity);
-      const current = lightSample(snapshot);
-      const { step, window, intervalSeconds } = history.view(current);
-      const evaluation = evaluateRules({ rules, snapshot, window, settings: config.ruleSettings });
+      if (!seen) throw new Error('the audit pipeline did not consult the sample history');
+      const { snapshot, evaluation, window } = audit;
+      const { current, identity } = seen;
+      const { step, intervalSeconds } = seen.view;
       const statements = selectStatements(step);
       const texts = new Map(snapshot.statements.map((s) => [s.queryId, s.query]));
       const queryTexts = statements
@@ -176,11 +193,4 @@ function sourceDiagnostics(snapshot: Snapshot): Diagnostic[] {
   return Object.entries(snapshot.meta.sources).flatMap(([source, status]) =>
     status && status.status === 'unavailable' ? [{ source, status: 'unavailable' as const, message: status.reason, hint: status.hint }] : [],
   );
-}
-
-/** The error with the target's URL (and so its password) masked in the message. */
-function scrubbed(error: unknown, url: string): Error {
-  const err = error instanceof Error ? error : new Error(String(error));
-  if (err.message.includes(url)) err.message = err.message.split(url).join(maskUrl(url));
-  return err;
 }

@@ -8,12 +8,15 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import pg from 'pg';
-import { checkExitCode, collectReport, printReport } from '../cli/check.js';
-import { EXIT } from '../cli/failure.js';
+import { allRules } from '../../rules/index.js';
+import { runAudit } from '../audit/index.js';
+import { connectTarget } from '../collector/index.js';
 import { parseLongDuration } from '../config/daemon/duration.js';
-import { allRules } from '../cli/integrations.js';
-import type { CliIo } from '../cli/io.js';
-import { createProgress, type Progress } from '../cli/progress.js';
+import { ruleErrors, renderReport, type Report } from '../report/index.js';
+import { initSqlParser } from '../sql/index.js';
+import { colorEnabled, type CliIo } from '../terminal/io.js';
+import { createProgress, type Progress } from '../terminal/progress.js';
+import { packageVersion } from '../version.js';
 import { resolveConfig, type Config } from '../config/resolve.js';
 import { killStalePostmaster, majorFromEnv, SUPPORTED_MAJORS, startEmbeddedCluster, type EmbeddedCluster, type SupportedMajor } from '../embedded/cluster.js';
 import { UsageError } from '../errors/errors.js';
@@ -39,7 +42,13 @@ const STOP_TIMEOUT_MS = 8000;
 /** The daemon phase fixes one planted problem after this long by default: time to look at the open finding first. */
 export const DEMO_RESOLVE_AFTER_MS = 90_000;
 
-export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> {
+/**
+ * How the demo ended when it returns (Ctrl-C and SIGTERM exit in its signal handler instead): `ran`, or
+ * `rules-crashed` when a rule crashed (the report says which); the CLI turns it into the exit code.
+ */
+export type DemoOutcome = 'ran' | 'rules-crashed';
+
+export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoOutcome> {
   // Validate flags before starting anything.
   const baseConfig = resolveConfig({
     flags: { window: options.window, format: options.format, databaseUrl: 'postgres://placeholder/db' },
@@ -87,11 +96,14 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
         `${overrides.length > 0 ? `, demo thresholds ${overrides.join(', ')}` : ''}\n`,
     );
     // The report comes first even with the daemon: findings on screen at once, before its first samples.
-    const report = await collectReport(config, allRules, progress);
-    printReport(report, config, io);
-    // Findings are the point of the demo: it succeeded when it ran (rule crashes still exit 2).
-    const reportExit = checkExitCode(report, { ...config, failOn: 'never' }, io) === EXIT.ERROR ? EXIT.ERROR : EXIT.OK;
-    if (daemon === null) return reportExit;
+    const report = await auditDemo(config, progress);
+    const rules = allRules.filter((r) => config.ruleIds.includes(r.id));
+    io.stdout.write(renderReport(report, config.format, { rules, failOn: config.failOn, color: colorEnabled(io.stdout, io.env) }));
+    // Findings are the point of the demo: it succeeded when it ran, unless a rule crashed.
+    const crashed = ruleErrors(report);
+    if (crashed > 0) io.stderr.write(`pg-advisor demo: ${crashed} rule(s) crashed; the report above is incomplete (see its diagnostics)\n`);
+    const outcome: DemoOutcome = crashed > 0 ? 'rules-crashed' : 'ran';
+    if (daemon === null) return outcome;
     // From here on a crashed rule is already reported on stderr; the daemon runs regardless (exit 130 / 143).
     // Loaded lazily: only the daemon phase needs the store, scheduler and API.
     const { startDemoDaemon } = await import('./serve.js');
@@ -114,6 +126,26 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
     // Clean up before giving the signals back: a Ctrl-C during cleanup joins it instead of orphaning the server.
     if (!session.interrupted) await session.cleanup();
     removeSignalHandlers();
+  }
+}
+
+/** The demo's check: the audit pipeline as the pg_monitor-only role, over the configured window. */
+async function auditDemo(config: Config, progress: Progress): Promise<Report> {
+  await initSqlParser();
+  const target = await connectTarget({ url: config.databaseUrl ?? '', statementTimeoutMs: config.statementTimeoutMs, connectTimeoutMs: config.connectTimeoutMs });
+  try {
+    const { report } = await runAudit(target, {
+      rules: allRules.filter((r) => config.ruleIds.includes(r.id)),
+      settings: config.ruleSettings,
+      windowMs: config.windowMs,
+      version: packageVersion(),
+      onProgress: (message) => progress.update(message),
+    });
+    return report;
+  } finally {
+    progress.clear();
+    // The report is complete; the throwaway server is removed at exit anyway.
+    await target.close().catch(() => {});
   }
 }
 
@@ -204,7 +236,7 @@ class DemoSession {
   /** SIGINT / SIGTERM: clean up, then exit 130 / 143. A second signal exits at once. */
   handleSignals(): () => void {
     const onSignal = (signal: NodeJS.Signals): void => {
-      const code = signal === 'SIGTERM' ? 143 : EXIT.INTERRUPTED;
+      const code = signal === 'SIGTERM' ? 143 : 130;
       if (this.interrupted) process.exit(code);
       this.interrupted = true;
       // Sessions the server terminates while we stop it must not crash the process mid-cleanup.

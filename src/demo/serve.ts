@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { CliIo, OutputStream } from '../cli/io.js';
-import type { Progress } from '../cli/progress.js';
+import type { CliIo, OutputStream } from '../terminal/io.js';
+import type { Progress } from '../terminal/progress.js';
 import { runServe, type ServeHandle } from '../daemon/index.js';
 import { DEMO_RULE_SETTINGS } from './scenarios/index.js';
 

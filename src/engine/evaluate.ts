@@ -8,6 +8,7 @@ import {
   type Diagnostic,
   type Finding,
   type Severity,
+  type ThresholdSpecs,
 } from './types.js';
 
 export interface RuleSettings {
@@ -32,11 +33,17 @@ export interface EvaluateResult {
 
 /** Resolves a rule's thresholds: defaults overlaid by settings. */
 export function resolveThresholds(rule: AnyRule, settings?: RuleSettings): Record<string, number> {
+  return resolveThresholdSpecs(rule.thresholds, settings?.thresholds);
+}
+
+/** The one place thresholds are resolved: each spec's default unless `overrides` has the key. */
+export function resolveThresholdSpecs<T extends ThresholdSpecs>(
+  specs: T,
+  overrides?: Readonly<Record<string, number | undefined>>,
+): { [K in keyof T]: number } {
   const out: Record<string, number> = {};
-  for (const [key, spec] of Object.entries(rule.thresholds)) {
-    out[key] = settings?.thresholds?.[key] ?? spec.default;
-  }
-  return out;
+  for (const [key, spec] of Object.entries(specs)) out[key] = overrides?.[key] ?? spec.default;
+  return out as { [K in keyof T]: number };
 }
 
 /**

@@ -84,6 +84,13 @@ export type Requirement =
   | 'vacuum'
   | 'bloat';
 
+/**
+ * Live facts a rule needs beyond the collected statistics, gathered by the audit pipeline (src/audit)
+ * after collection and attached to the snapshot; a rule never queries for them itself.
+ * - `index-verification`: hypopg plans of the rule's index candidates (snapshot.enrichments.indexVerifications).
+ */
+export type Enrichment = 'index-verification';
+
 export interface RuleInput<T extends ThresholdSpecs = ThresholdSpecs> {
   /** The latest full snapshot. Deep-frozen: rules must not mutate it. */
   readonly snapshot: Snapshot;
@@ -99,6 +106,8 @@ export interface RuleDefinition<T extends ThresholdSpecs = ThresholdSpecs> {
   readonly category: Category;
   readonly defaultSeverity: Severity;
   readonly requires: readonly Requirement[];
+  /** Enrichments the pipeline runs for this rule, with this rule's thresholds; none when absent. */
+  readonly enrichments?: readonly Enrichment[];
   readonly thresholds: T;
   readonly docs: RuleDocs;
   /** Pure and synchronous: no I/O, no clock, no randomness. */

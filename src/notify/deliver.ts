@@ -6,7 +6,8 @@
  * happened, with an error text that never contains the destination URL.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { backoffDelay, classifyStatus, describeError, parseRetryAfter, scrub, type AttemptVerdict } from './retry-policy.js';
+import { backoffDelay, classifyStatus, describeError, parseRetryAfter, type AttemptVerdict } from './retry-policy.js';
+import { scrubDestination } from '../secrets/index.js';
 import type { Destination } from './types.js';
 import { IDEMPOTENCY_HEADER, webhookSignatureHeaders } from './webhook.js';
 
@@ -118,7 +119,7 @@ async function attemptOnce(destination: Destination, body: string, options: Deli
       return { verdict, status: response.status, error: null, retryAfterMs: null };
     }
     const snippet = await readSnippet(response);
-    const error = scrub(`HTTP ${response.status}${snippet ? `: ${snippet}` : ''}`, destination.url);
+    const error = scrubDestination(`HTTP ${response.status}${snippet ? `: ${snippet}` : ''}`, destination.url);
     const retryAfterMs = verdict === 'transient' ? parseRetryAfter(response.headers.get('retry-after'), now()) : null;
     return { verdict, status: response.status, error, retryAfterMs };
   } catch (error) {

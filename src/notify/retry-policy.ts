@@ -5,6 +5,7 @@
  * - Other 4xx: permanent — the payload or the URL is wrong, and retrying only spams the receiver.
  * - Timeouts and connection errors: transient.
  */
+import { scrubDestination } from '../secrets/index.js';
 
 export type AttemptVerdict = 'delivered' | 'transient' | 'permanent';
 
@@ -51,17 +52,5 @@ export function describeError(error: unknown, url: string): string {
   if (err?.name === 'AbortError') return 'aborted';
   const code = err?.cause?.code;
   const message = code ? `connection error: ${code}` : `request failed: ${err?.cause?.message ?? err?.message ?? String(error)}`;
-  return scrub(message, url);
-}
-
-/** Removes the URL (and its path, which holds the token) from a text. */
-export function scrub(text: string, url: string): string {
-  let out = text.split(url).join('<destination url>');
-  try {
-    const { pathname } = new URL(url);
-    if (pathname.length > 1) out = out.split(pathname).join('/<redacted>');
-  } catch {
-    // not a URL: nothing more to scrub
-  }
-  return out.length > 500 ? `${out.slice(0, 499)}…` : out;
+  return scrubDestination(message, url);
 }

@@ -28,3 +28,4 @@ export {
   writeBaselineFile,
 } from './baseline.js';
 export type { Baseline, BaselineEntry, BaselinedFinding, BaselinedReport, BaselineState, BaselineSummary } from './baseline.js';
+export { renderReport, type RenderReportOptions, type ReportFormatName } from './render.js';

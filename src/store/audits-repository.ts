@@ -1,3 +1,4 @@
+import type { Report } from '../report/types.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditsTable, Database } from './schema.js';
 import { iso, isoRequired } from './iso.js';
@@ -5,7 +6,7 @@ import type { AuditRecord, AuditStatus } from './types.js';
 
 export interface AuditsRepository {
   startAudit(targetId: number, input: { trigger: 'api' | 'schedule'; windowMs: number | null }): Promise<number>;
-  finishAudit(id: number, result: { report: Record<string, unknown> } | { error: string }): Promise<void>;
+  finishAudit(id: number, result: { report: Report } | { error: string }): Promise<void>;
   listAudits(targetId: number, options?: { limit?: number }): Promise<AuditRecord[]>;
   findAudit(id: number): Promise<AuditRecord | undefined>;
 }

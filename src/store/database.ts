@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { maskUrl } from '../collector/mask-url.js';
+import { maskUrl } from '../secrets/index.js';
 import type { Database } from './schema.js';
 
 export type StoreKind = 'pglite' | 'postgres';

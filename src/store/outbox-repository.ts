@@ -8,7 +8,9 @@
  * again once the lease ends. PGlite has a single connection, where the same statement is simply serial.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Finding } from '../engine/types.js';
 import type { Outbox, OutboxDraft, OutboxMessage } from '../notify/outbox.js';
+import type { Report } from '../report/types.js';
 import { iso, isoRequired } from './iso.js';
 import type { Database, OutboxTable } from './schema.js';
 import type { DeliveryRecord, DeliveryStatus } from './types.js';
@@ -18,11 +20,11 @@ export interface OutboxRepository extends Outbox {
    * Marks the audit done with its report and writes its messages, in one transaction. A message whose
    * idempotency key already exists is not written again.
    */
-  finishAuditWithMessages(auditId: number, report: Record<string, unknown>, drafts: readonly OutboxDraft[]): Promise<void>;
+  finishAuditWithMessages(auditId: number, report: Report, drafts: readonly OutboxDraft[]): Promise<void>;
   /** Messages written outside an audit (tests, tools); same key rule. */
   enqueue(drafts: readonly OutboxDraft[], auditId?: number | null): Promise<void>;
-  /** The report of the latest finished audit of the target before `beforeAuditId`, or null. */
-  previousReport(targetId: number, beforeAuditId: number): Promise<Record<string, unknown> | null>;
+  /** The findings of the latest finished audit of the target before `beforeAuditId`, or null. */
+  previousFindings(targetId: number, beforeAuditId: number): Promise<readonly Finding[] | null>;
   /** Store ids of the target's findings by fingerprint (for links in messages). */
   findingIds(targetId: number, fingerprints: readonly string[]): Promise<Record<string, number>>;
   /** Deliveries of the given audits, oldest first. */
@@ -147,7 +149,7 @@ export function createOutboxRepository(db: Kysely<Database>, options: OutboxRepo
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
-    async previousReport(targetId, beforeAuditId) {
+    async previousFindings(targetId, beforeAuditId) {
       const row = await db
         .selectFrom('audits')
         .select('report')
@@ -158,7 +160,9 @@ export function createOutboxRepository(db: Kysely<Database>, options: OutboxRepo
         .orderBy('id', 'desc')
         .limit(1)
         .executeTakeFirst();
-      return row?.report ?? null;
+      // Reports are stored by finishAuditWithMessages as the version-1 JSON contract.
+      const findings = row?.report?.findings;
+      return Array.isArray(findings) ? (findings as Finding[]) : null;
     },
     async findingIds(targetId, fingerprints) {
       if (fingerprints.length === 0) return {};

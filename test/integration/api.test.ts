@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
 import { assertSafeBind, buildApp } from '../../src/api/index.js';
 import type { ApiToken } from '../../src/config/daemon/index.js';
-import type { DaemonControl } from '../../src/daemon/daemon.js';
+import type { DaemonControl } from '../../src/api/deps.js';
 import type { Finding, Severity } from '../../src/engine/types.js';
 import { UsageError } from '../../src/errors/errors.js';
 import { createStore, type Store } from '../../src/store/index.js';

@@ -3,6 +3,7 @@
  * key, claims that exclude each other (two store connections on PostgreSQL claim disjoint rows) and
  * expire, retries when due, give-ups never claimed again, per-destination scopes and counts.
  */
+import { makeFinding, makeReport } from '../support/report-fixtures.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore, type Store } from '../../src/store/index.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../support/store.js';
@@ -30,21 +31,21 @@ for (const kind of STORE_KINDS) {
     it('writes a message per key once, with the audit in one transaction', async () => {
       const [t] = await store.targets.syncTargets([{ name: 'main', maskedUrl: 'postgres://h/db', intervalMs: 60_000 }]);
       auditId = await store.audits.startAudit(t!.id, { trigger: 'schedule', windowMs: 0 });
-      await store.outbox.finishAuditWithMessages(auditId, { version: 1, findings: [] }, [draft('a', 'k1'), draft('b', 'k2')]);
-      await store.outbox.finishAuditWithMessages(auditId, { version: 1, findings: [] }, [draft('a', 'k1')]);
+      await store.outbox.finishAuditWithMessages(auditId, makeReport([makeFinding()]), [draft('a', 'k1'), draft('b', 'k2')]);
+      await store.outbox.finishAuditWithMessages(auditId, makeReport([]), [draft('a', 'k1')]);
       expect((await store.audits.findAudit(auditId))?.status).toBe('done');
       const rows = await store.outbox.listDeliveries([auditId]);
       expect(rows.map((r) => [r.destination, r.idempotencyKey, r.status, r.attempts])).toEqual([
         ['a', 'k1', 'pending', 0],
         ['b', 'k2', 'pending', 0],
       ]);
-      expect(await store.outbox.previousReport(t!.id, auditId + 1)).toEqual({ version: 1, findings: [] });
-      expect(await store.outbox.previousReport(t!.id, auditId)).toBeNull();
+      expect(await store.outbox.previousFindings(t!.id, auditId + 1)).toEqual([]); // the latest write of the audit's report
+      expect(await store.outbox.previousFindings(t!.id, auditId)).toBeNull();
 
       // A failing write rolls the audit back with it: no report without its messages.
       const second = await store.audits.startAudit(t!.id, { trigger: 'schedule', windowMs: 0 });
       await expect(
-        store.outbox.finishAuditWithMessages(second, { version: 1 }, [{ destination: 'a', idempotencyKey: 'k3', body: undefined as unknown as Record<string, unknown> }]),
+        store.outbox.finishAuditWithMessages(second, makeReport([makeFinding()]), [{ destination: 'a', idempotencyKey: 'k3', body: undefined as unknown as Record<string, unknown> }]),
       ).rejects.toThrow();
       expect((await store.audits.findAudit(second))?.status).toBe('running');
       expect(await store.outbox.listDeliveries([second])).toEqual([]);

@@ -1,3 +1,4 @@
+import { makeReport } from '../support/report-fixtures.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding, Severity } from '../../src/engine/types.js';
 import {
@@ -191,7 +192,7 @@ for (const kind of STORE_KINDS) {
     it('stores audits', async () => {
       const id = await store.audits.startAudit(targetId, { trigger: 'api', windowMs: 10_000 });
       expect((await store.audits.findAudit(id))?.status).toBe('running');
-      await store.audits.finishAudit(id, { report: { findings: [] } });
+      await store.audits.finishAudit(id, { report: makeReport([]) });
       const [audit] = await store.audits.listAudits(targetId);
       expect(audit).toMatchObject({ id, target: 'main', status: 'done', windowMs: 10_000, report: { findings: [] } });
     });

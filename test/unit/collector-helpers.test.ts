@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { maskUrl, TextCache } from '../../src/collector/index.js';
+import { TextCache } from '../../src/collector/index.js';
+import { maskUrl } from '../../src/secrets/index.js';
 import { describeConnectError } from '../../src/collector/connect.js';
 import { type CollectionContext, versionAtLeast } from '../../src/collector/context.js';
 import { failedSourceStatus, isConnectionLost, PGSS_SETUP_HINT } from '../../src/collector/source-status.js';

@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, classifyStatus, deliver, parseRetryAfter, renderTestMessage, signWebhook, verifyWebhookSignature } from '../../src/notify/index.js';
-import { scrub } from '../../src/notify/retry-policy.js';
+import { scrubDestination as scrub } from '../../src/secrets/index.js';
 
 describe('classifyStatus', () => {
   it.each([

@@ -3,7 +3,8 @@
  * read-only transaction per check: generic plan, hypothetical index, re-plan, reset. Never EXPLAIN
  * ANALYZE (nothing is executed), never a real index. Failures are recorded per check, never thrown.
  */
-import { findIndexCandidates, INDEX_CANDIDATE_THRESHOLDS, type IndexCandidateThresholds } from '../../../rules/_lib/query-index-candidates.js';
+import { findIndexCandidates, INDEX_CANDIDATE_THRESHOLDS, type IndexCandidateThresholds } from '../../analysis/query-index-candidates.js';
+import { resolveThresholdSpecs } from '../../engine/evaluate.js';
 import { analyzeStatement, initSqlParser, quoteIdent, quoteQualified } from '../../sql/index.js';
 import type { IndexVerification, Snapshot } from '../../snapshot/types.js';
 import type { Window } from '../../snapshot/window-types.js';
@@ -22,19 +23,11 @@ export interface VerifyOptions {
   readonly statementTimeoutMs?: number;
   /** The window the rules will see, so candidates match theirs; null = cumulative counters. */
   readonly window?: Window | null;
-  /** Threshold overrides of the missing-index rule (same keys). */
-  readonly thresholds?: Partial<IndexCandidateThresholds>;
+  /** The missing-index rule's resolved thresholds (its candidate keys are used; defaults for any absent). */
+  readonly thresholds?: Readonly<Partial<IndexCandidateThresholds>>;
 }
 
 type Query = Target['query'];
-
-function defaultThresholds(overrides: Partial<IndexCandidateThresholds> = {}): IndexCandidateThresholds {
-  const out: Record<string, number> = {};
-  for (const [key, spec] of Object.entries(INDEX_CANDIDATE_THRESHOLDS)) {
-    out[key] = (overrides as Record<string, number | undefined>)[key] ?? spec.default;
-  }
-  return out as IndexCandidateThresholds;
-}
 
 /** Highest `$n` in a normalised text (the parameters a generic plan needs). */
 function parameterCount(text: string): number {
@@ -78,7 +71,7 @@ export async function planGenericCost(q: Query, text: string, serverVersionNum: 
 /** Checks every current suggestion against its statements; returns one verification per check. */
 export async function verifyIndexSuggestions(target: Target, snapshot: Snapshot, options: VerifyOptions = {}): Promise<IndexVerification[]> {
   await initSqlParser();
-  const suggestions = findIndexCandidates(snapshot, options.window ?? null, defaultThresholds(options.thresholds));
+  const suggestions = findIndexCandidates(snapshot, options.window ?? null, resolveThresholdSpecs(INDEX_CANDIDATE_THRESHOLDS, options.thresholds));
   // A two-column suggestion is also checked as its one-column prefix (the rule keeps the smaller index
   // unless the pair clearly wins).
   const variants = suggestions.flatMap((s) => (s.columns.length > 1 ? [s, { ...s, columns: s.columns.slice(0, 1) }] : [s]));

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { extname } from 'node:path';
 import cron from 'node-cron';
 import { parseDocument } from 'yaml';
-import { maskUrl } from '../../collector/mask-url.js';
+import { maskUrl } from '../../secrets/index.js';
 import type { AnyRule, Severity } from '../../engine/types.js';
 import type { Destination } from '../../notify/types.js';
 import { UsageError } from '../../errors/errors.js';

@@ -2,8 +2,8 @@
  * Statement statistics for the query rules on one basis: the `--window` deltas when the window saw the
  * statement often enough, else the cumulative pg_stat_statements counters (and evidence says which).
  */
-import type { Snapshot, StatementStat } from '../../src/snapshot/types.js';
-import type { StatementDelta, Window } from '../../src/snapshot/window-types.js';
+import type { Snapshot, StatementStat } from '../snapshot/types.js';
+import type { StatementDelta, Window } from '../snapshot/window-types.js';
 
 export type Basis = 'window' | 'cumulative';
 

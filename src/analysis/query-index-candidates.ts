@@ -2,9 +2,9 @@
  * Missing-index candidates (detection.md §2.2 steps 1–5), shared by the `missing-index` rule and the
  * collector's hypopg enrichment, so both judge exactly the same suggestions. Pure.
  */
-import { analyzeStatement, buildAnalysisContext, type StatementAnalysis } from '../../src/sql/index.js';
-import type { ColumnStat, Snapshot, TableStat } from '../../src/snapshot/types.js';
-import type { Window } from '../../src/snapshot/window-types.js';
+import { analyzeStatement, buildAnalysisContext, type StatementAnalysis } from '../sql/index.js';
+import type { ColumnStat, Snapshot, TableStat } from '../snapshot/types.js';
+import type { Window } from '../snapshot/window-types.js';
 import { cumulativeStatements, windowStatements, type Basis, type StatementFigures } from './query-statements.js';
 
 export const INDEX_CANDIDATE_THRESHOLDS = {
