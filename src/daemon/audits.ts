@@ -1,29 +1,26 @@
 /**
- * Audits that post to chat. Each configured audit schedule (node-cron expression read in its time
- * zone, never overlapping itself) audits its targets one after the other: sample (optional window) →
- * evaluate → compare with the target's previous audit → digest → one outbox message per destination,
- * written in the same transaction as the audit's report. The outbox pump (one scheduler job per
- * destination, so a failing destination never holds up the others) delivers them at least once.
- * `POST /api/v1/targets/{name}/audits` goes through the same completion, so it posts too.
+ * The audit runner: audits that post to chat. Each configured audit schedule is a scheduler job (its cron
+ * expression read in its time zone, never overlapping itself) that audits its targets one after the
+ * other through the audit pipeline (optional window) → compare with the target's previous audit →
+ * digest → one outbox message per destination, written in the same transaction as the audit's report.
+ * The outbox pump (outbox-pump.ts) delivers them. `POST /api/v1/targets/{name}/audits` goes through the
+ * same completion, so it posts too.
  */
-import cron, { type ScheduledTask } from 'node-cron';
 import type { Target } from '../collector/api.js';
-import { maskUrl } from '../secrets/index.js';
 import type { AuditScheduleConfig, DaemonConfig, DaemonTargetConfig } from '../config/daemon/index.js';
 import type { AnyRule } from '../engine/types.js';
-import type { Report } from '../report/index.js';
 import { buildAuditDigest } from '../notify/audit.js';
-import { createDispatcher, type Dispatcher } from '../notify/dispatcher.js';
-import { buildOutboxDrafts, runOutboxOnce, type OutboxDraft, type OutboxRunSummary } from '../notify/outbox.js';
+import { buildOutboxDrafts, type OutboxDraft } from '../notify/outbox.js';
 import type { Destination } from '../notify/types.js';
-import { intervalToCron, type Scheduler } from '../scheduler/index.js';
+import type { Report } from '../report/index.js';
+import type { Scheduler } from '../scheduler/index.js';
+import { maskUrl } from '../secrets/index.js';
 import type { AuditRecord, Store } from '../store/index.js';
 import { runAuditReport, type AuditDeps } from './audit.js';
+import type { DaemonLogger } from './daemon.js';
 
-interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
+/** Scheduler job names of audit schedules (a target name cannot contain a colon). */
+export const AUDIT_JOB_PREFIX = 'audit:';
 
 export interface AuditRunnerOptions {
   readonly config: DaemonConfig;
@@ -32,7 +29,9 @@ export interface AuditRunnerOptions {
   readonly version: string;
   readonly deps: AuditDeps;
   readonly replicaId: string;
-  readonly log: Logger;
+  readonly log: Pick<DaemonLogger, 'info' | 'warn'>;
+  /** Runs the audit schedules' cron ticks (in each schedule's time zone). */
+  readonly scheduler: Scheduler;
   /** Runs `body` on the target's pool (the sampler's, so the per-target connection cap holds). */
   readonly withTarget: <T>(name: string, body: (target: Target) => Promise<T>) => Promise<T>;
   /** Called after an audit wrote messages (the daemon kicks the outbox pump). */
@@ -56,11 +55,11 @@ export interface AuditRunner {
    * slot) audits the target. Without a slot (tests, tools) the run is claimed as now.
    */
   runSchedule(name: string, slot?: Date): Promise<void>;
-  /** Starts the cron tasks. */
-  startSchedules(): void;
+  /** Adds one scheduler job per audit schedule (they tick once the scheduler starts). */
+  addSchedules(): void;
   /** Each schedule's next tick (null before start and after stop). */
   nextRuns(): { readonly name: string; readonly nextRunAt: Date | null }[];
-  /** Stops the cron tasks and waits (up to timeoutMs) for audits in progress. */
+  /** Stops starting audits and waits (up to timeoutMs) for audits in progress; the scheduler stops the ticks. */
   stop(timeoutMs: number): Promise<void>;
 }
 
@@ -69,7 +68,6 @@ export function createAuditRunner(options: AuditRunnerOptions): AuditRunner {
   const destinations = new Map(config.destinations.map((d) => [d.name, d]));
   const inFlight = new Set<Promise<void>>();
   const running = new Set<string>();
-  const tasks = new Map<string, ScheduledTask>();
   let stopping = false;
 
   const targetConfig = (name: string): DaemonTargetConfig | undefined => config.targets.find((t) => t.name === name);
@@ -156,21 +154,26 @@ export function createAuditRunner(options: AuditRunnerOptions): AuditRunner {
 
   return {
     start,
-    nextRuns: () => config.audits.schedules.map((s) => ({ name: s.name, nextRunAt: tasks.get(s.name)?.getNextRun() ?? null })),
+    nextRuns: () =>
+      config.audits.schedules.map((s) => ({ name: s.name, nextRunAt: options.scheduler.status(`${AUDIT_JOB_PREFIX}${s.name}`)?.nextRunAt ?? null })),
     schedulesOf: (target) => config.audits.schedules.filter((s) => s.targets.includes(target)),
     runSchedule,
-    startSchedules() {
+    addSchedules() {
       for (const s of config.audits.schedules) {
-        // The tick's scheduled time (whole seconds) names the run, the same on every replica.
-        const task = cron.createTask(s.cron, (context) => runSchedule(s.name, new Date(Math.floor(context.date.getTime() / 1000) * 1000)), { name: `audit:${s.name}`, timezone: s.timezone, noOverlap: true, logger: silent });
-        void task.start();
-        tasks.set(s.name, task);
+        options.scheduler.addJob({
+          name: `${AUDIT_JOB_PREFIX}${s.name}`,
+          cron: s.cron,
+          timezone: s.timezone,
+          // A failed target is logged and recorded per audit; the schedule itself never backs off.
+          run: async ({ scheduledAt }) => {
+            await runSchedule(s.name, scheduledAt ?? undefined);
+            return 'done';
+          },
+        });
       }
     },
     async stop(timeoutMs) {
       stopping = true;
-      for (const task of tasks.values()) await task.destroy();
-      tasks.clear();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...inFlight]),
@@ -183,83 +186,3 @@ export function createAuditRunner(options: AuditRunnerOptions): AuditRunner {
   };
 }
 
-export interface OutboxPumpOptions {
-  readonly config: DaemonConfig;
-  readonly store: Store;
-  readonly scheduler: Scheduler;
-  readonly log: Logger;
-  /** Messages claimed per run and destination (default 5: audits are rare, and a small batch keeps claims short). */
-  readonly limit?: number;
-}
-
-export interface OutboxPump {
-  /** Runs every destination's pump now (joining runs in progress); resolves with the summed result. */
-  runNow(): Promise<OutboxRunSummary>;
-  /** Asks every pump to run soon (a run in progress is not interrupted). */
-  kick(): void;
-  /** Aborts deliveries in flight (they are retried later); call before stopping the scheduler. */
-  abort(): void;
-  readonly dispatcher: Dispatcher;
-}
-
-export const OUTBOX_JOB_PREFIX = '__outbox';
-
-/**
- * Adds the outbox jobs to the scheduler: one per configured destination (`__outbox:<name>`) and one for
- * messages whose destination is no longer configured (they fail permanently and are recorded).
- */
-export function addOutboxPump(options: OutboxPumpOptions): OutboxPump {
-  const { config, store, scheduler, log } = options;
-  const d = config.delivery;
-  const limit = options.limit ?? 5;
-  const controller = new AbortController();
-  const dispatcher = createDispatcher({
-    destinations: config.destinations,
-    concurrency: d.concurrency,
-    deliverOptions: { timeoutMs: d.timeoutMs, maxElapsedMs: d.maxElapsedMs, signal: controller.signal },
-  });
-  // A claim outlives the worst run (each claimed message retried for maxElapsed plus one timeout, in
-  // turn, on its destination's lane); a process killed mid-run leaves its claims to expire after that.
-  const leaseMs = limit * (d.maxElapsedMs + d.timeoutMs) + 10_000;
-  const names = config.destinations.map((x) => x.name);
-  const jobs: { job: string; outbox: ReturnType<Store['outbox']['scoped']> }[] = [
-    ...names.map((n) => ({ job: `${OUTBOX_JOB_PREFIX}:${n}`, outbox: store.outbox.scoped({ only: [n] }, leaseMs) })),
-    { job: OUTBOX_JOB_PREFIX, outbox: store.outbox.scoped({ except: names }, leaseMs) },
-  ];
-  const last = new Map<string, OutboxRunSummary>();
-  const cronExpr = intervalToCron(d.pollIntervalMs);
-  for (const { job, outbox } of jobs) {
-    scheduler.addJob({
-      name: job,
-      cron: cronExpr,
-      runOnStart: true,
-      run: async () => {
-        const summary = await runOutboxOnce(outbox, dispatcher, { limit, retryDelayMs: d.retryDelayMs, maxAgeMs: d.maxAgeMs });
-        last.set(job, summary);
-        if (summary.claimed > 0) log.info('outbox delivered', { job, ...summary });
-        if (summary.retrying + summary.failed > 0) log.warn('outbox deliveries not done', { job, retrying: summary.retrying, failed: summary.failed });
-        return 'done';
-      },
-    });
-  }
-  return {
-    dispatcher,
-    async runNow() {
-      const total = { claimed: 0, delivered: 0, retrying: 0, failed: 0 };
-      for (const { job } of jobs) {
-        last.delete(job);
-        await scheduler.runNow(job);
-        const s = last.get(job);
-        if (s) for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += s[k];
-      }
-      return total;
-    },
-    kick() {
-      for (const { job } of jobs) void scheduler.tick(job);
-    },
-    abort: () => controller.abort(),
-  };
-}
-
-
-const silent = { info() {}, warn() {}, error() {}, debug() {} };

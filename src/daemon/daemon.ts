@@ -11,7 +11,8 @@ import type { OutboxRunSummary } from '../notify/outbox.js';
 import { renderTestMessage } from '../notify/render.js';
 import type { DestinationKind } from '../notify/types.js';
 import type { AuditDeps } from './audit.js';
-import { addOutboxPump, createAuditRunner, type OutboxPump } from './audits.js';
+import { createAuditRunner } from './audits.js';
+import { addOutboxPump, type OutboxPump } from './outbox-pump.js';
 import { createLeaseCoordinator, HEARTBEAT_CRON } from './replicas.js';
 import { createTargetSampler, type SamplerDeps, type TargetSampler } from './sample-target.js';
 
@@ -79,6 +80,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     deps: auditDeps,
     replicaId,
     log,
+    scheduler,
     withTarget: async (name, body) => {
       const sampler = samplers.get(name);
       if (!sampler) throw new Error(`target ${name} is not configured`);
@@ -189,8 +191,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
       const abandoned = await store.outbox.abandonStaleAudits(30 * 60_000);
       if (abandoned > 0) log.warn('audits abandoned by a stopped daemon marked failed', { audits: abandoned });
       if (options.outboxPump ?? true) pump = addOutboxPump({ config, store, scheduler, log });
+      runner.addSchedules();
       scheduler.start();
-      runner.startSchedules();
       log.info('daemon started', { replica: replicaId, targets: config.targets.length, store: store.location });
     },
     async stop(timeoutMs = 10_000) {

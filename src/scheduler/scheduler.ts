@@ -19,11 +19,18 @@ export interface JobStatus {
   readonly skipped: boolean;
 }
 
+/** What started a run: a cron tick (its scheduled time, whole seconds) or a direct call (null). */
+export interface JobTick {
+  readonly scheduledAt: Date | null;
+}
+
 export interface JobOptions {
   readonly name: string;
-  /** node-cron expression (6 fields, seconds first). */
+  /** node-cron expression (6 fields, seconds first; 5 fields start at second 0). */
   readonly cron: string;
-  readonly run: () => Promise<RunResult>;
+  /** IANA time zone the cron expression is read in (default: the process's). */
+  readonly timezone?: string;
+  readonly run: (tick: JobTick) => Promise<RunResult>;
   /** Also run once right after start(), without waiting for the first tick. */
   readonly runOnStart?: boolean;
   readonly backoff?: BackoffPolicy;
@@ -60,7 +67,12 @@ export class Scheduler {
   addJob(options: JobOptions): void {
     if (this.#jobs.has(options.name)) throw new Error(`job ${options.name} already exists`);
     if (!cron.validate(options.cron)) throw new Error(`invalid cron expression for ${options.name}: ${options.cron}`);
-    const task = cron.createTask(options.cron, () => this.#tick(options.name), { name: options.name, noOverlap: true, logger: silentLogger });
+    const task = cron.createTask(
+      options.cron,
+      // The tick's scheduled time (whole seconds) names the run, the same on every replica.
+      (context) => this.#tick(options.name, false, new Date(Math.floor(context.date.getTime() / 1000) * 1000)),
+      { name: options.name, timezone: options.timezone, noOverlap: true, logger: silentLogger },
+    );
     this.#jobs.set(options.name, {
       options,
       task,
@@ -126,24 +138,24 @@ export class Scheduler {
     return { name: job.options.name, running: job.current !== null, circuit: job.circuit, nextRunAt: this.#stopping ? null : nextRunAt, ...job.status };
   }
 
-  async #tick(name: string, force = false): Promise<void> {
+  async #tick(name: string, force = false, scheduledAt: Date | null = null): Promise<void> {
     const job = this.#jobs.get(name);
     if (!job || (this.#stopping && !force)) return;
     if (job.current) return force ? job.current : undefined; // never overlap
     const now = this.#now();
     if (!force && now < job.notBefore) return; // backing off, or circuit open
     if (job.circuit === 'open') job.circuit = 'half-open';
-    job.current = this.#run(job).finally(() => {
+    job.current = this.#run(job, scheduledAt).finally(() => {
       job.current = null;
     });
     return job.current;
   }
 
-  async #run(job: JobState): Promise<void> {
+  async #run(job: JobState, scheduledAt: Date | null): Promise<void> {
     const started = this.#now();
     const policy = job.options.backoff ?? DEFAULT_BACKOFF;
     try {
-      const result = await job.options.run();
+      const result = await job.options.run({ scheduledAt });
       const end = this.#now();
       job.status = { ...job.status, lastRunAt: new Date(started), lastDurationMs: end - started, skipped: result === 'skipped' };
       if (result === 'done') {
