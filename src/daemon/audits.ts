@@ -74,9 +74,9 @@ export function createAuditRunner(options: AuditRunnerOptions): AuditRunner {
 
   async function complete(auditId: number, targetId: number, targetName: string, report: Report, schedules: readonly AuditScheduleConfig[]): Promise<number> {
     const current = report.findings;
-    const previous = await store.outbox.previousFindings(targetId, auditId);
+    const previous = await store.audits.previousFindings(targetId, auditId);
     const fingerprints = [...current, ...(previous ?? [])].map((f) => f.fingerprint);
-    const findingIds = schedules.length > 0 && config.publicBaseUrl ? await store.outbox.findingIds(targetId, fingerprints) : {};
+    const findingIds = schedules.length > 0 && config.publicBaseUrl ? await store.audits.findingIds(targetId, fingerprints) : {};
     const auditedAt = report.collectedAt;
     const drafts: OutboxDraft[] = [];
     for (const schedule of schedules) {
@@ -103,7 +103,7 @@ export function createAuditRunner(options: AuditRunnerOptions): AuditRunner {
         messages: mine.length,
       });
     }
-    await store.outbox.finishAuditWithMessages(auditId, report, drafts);
+    await store.audits.finishAuditWithMessages(auditId, report, drafts);
     return drafts.length;
   }
 
@@ -140,7 +140,7 @@ export function createAuditRunner(options: AuditRunnerOptions): AuditRunner {
       for (const target of schedule.targets) {
         if (stopping) break;
         try {
-          if (!(await store.outbox.claimAuditSlot(name, target, slot, options.replicaId))) continue; // another replica runs it
+          if (!(await store.audits.claimAuditSlot(name, target, slot, options.replicaId))) continue; // another replica runs it
           const started = await start(target, { trigger: 'schedule', windowMs: schedule.windowMs, schedules: [schedule] });
           await started?.done;
         } catch (error) {

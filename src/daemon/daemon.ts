@@ -188,7 +188,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         },
       });
       // Audits left running by a process that died (an audit takes at most its 10-minute window plus sampling).
-      const abandoned = await store.outbox.abandonStaleAudits(30 * 60_000);
+      const abandoned = await store.audits.abandonStaleAudits(30 * 60_000);
       if (abandoned > 0) log.warn('audits abandoned by a stopped daemon marked failed', { audits: abandoned });
       if (options.outboxPump ?? true) pump = addOutboxPump({ config, store, scheduler, log });
       runner.addSchedules();

@@ -1,44 +1,24 @@
 /**
- * The outbox of audit messages (src/notify's `Outbox` on the store) and the audit-side queries that
- * feed it: the previous report of a target, finding ids for links, and the audit's completion written
- * in the same transaction as its messages.
+ * The outbox of audit messages (src/notify's `Outbox` on the store). Audits write their messages through
+ * the audits repository (in the same transaction as the audit's report); this claims and settles them.
  *
  * Claims: `FOR UPDATE SKIP LOCKED` picks due rows no other replica is claiming right now, and the claim
  * itself is a lease (`claimed_until`): a process killed after claiming leaves the row to be claimed
  * again once the lease ends. PGlite has a single connection, where the same statement is simply serial.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Finding } from '../engine/types.js';
 import type { Outbox, OutboxDraft, OutboxMessage } from '../notify/outbox.js';
-import type { Report } from '../report/types.js';
 import { iso, isoRequired } from './iso.js';
 import type { Database, OutboxTable } from './schema.js';
 import type { DeliveryRecord, DeliveryStatus } from './types.js';
 
 export interface OutboxRepository extends Outbox {
-  /**
-   * Marks the audit done with its report and writes its messages, in one transaction. A message whose
-   * idempotency key already exists is not written again.
-   */
-  finishAuditWithMessages(auditId: number, report: Report, drafts: readonly OutboxDraft[]): Promise<void>;
-  /** Messages written outside an audit (tests, tools); same key rule. */
+  /** Messages written outside an audit (tests, tools). A message whose idempotency key exists is not written again. */
   enqueue(drafts: readonly OutboxDraft[], auditId?: number | null): Promise<void>;
-  /** The findings of the latest finished audit of the target before `beforeAuditId`, or null. */
-  previousFindings(targetId: number, beforeAuditId: number): Promise<readonly Finding[] | null>;
-  /** Store ids of the target's findings by fingerprint (for links in messages). */
-  findingIds(targetId: number, fingerprints: readonly string[]): Promise<Record<string, number>>;
   /** Deliveries of the given audits, oldest first. */
   listDeliveries(auditIds: readonly number[]): Promise<DeliveryRecord[]>;
   /** Outbox rows per destination and state: pending (never tried), retrying, delivered, failed. */
   countByDestination(): Promise<{ destination: string; status: 'pending' | 'retrying' | 'delivered' | 'failed'; count: number }[]>;
-  /**
-   * Claims one run of a scheduled audit (schedule, target, cron tick) for `owner`; false when another
-   * replica claimed it first. Claims older than a week (AUDIT_SLOT_RETENTION, on the store's clock) are
-   * forgotten, so a run that old is refused rather than claimed again: never twice, whatever the date.
-   */
-  claimAuditSlot(schedule: string, target: string, slot: Date, owner: string): Promise<boolean>;
-  /** Audits still `running` that were requested more than `olderThanMs` ago become `failed` (their process died). */
-  abandonStaleAudits(olderThanMs: number): Promise<number>;
   /** An `Outbox` whose claims only see some destinations (one pump per destination). */
   scoped(scope: { readonly only?: readonly string[]; readonly except?: readonly string[] }, leaseMs?: number): Outbox;
 }
@@ -50,20 +30,20 @@ export interface OutboxRepositoryOptions {
 
 export const DEFAULT_OUTBOX_LEASE_MS = 20 * 60_000;
 
-/** How long claimed audit slots are remembered; an older slot can no longer be claimed. */
-export const AUDIT_SLOT_RETENTION = '7 days';
+
+
+/** Writes messages; a message whose idempotency key already exists is not written again. */
+export async function insertOutboxDrafts(trx: Kysely<Database>, drafts: readonly OutboxDraft[], auditId: number | null): Promise<void> {
+  if (drafts.length === 0) return;
+  await trx
+    .insertInto('outbox')
+    .values(drafts.map((d) => ({ audit_id: auditId, destination: d.destination, idempotency_key: d.idempotencyKey, body: JSON.stringify(d.body) })))
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .execute();
+}
 
 export function createOutboxRepository(db: Kysely<Database>, options: OutboxRepositoryOptions = {}): OutboxRepository {
   const leaseMs = options.leaseMs ?? DEFAULT_OUTBOX_LEASE_MS;
-
-  const insert = async (trx: Kysely<Database>, drafts: readonly OutboxDraft[], auditId: number | null): Promise<void> => {
-    if (drafts.length === 0) return;
-    await trx
-      .insertInto('outbox')
-      .values(drafts.map((d) => ({ audit_id: auditId, destination: d.destination, idempotency_key: d.idempotencyKey, body: JSON.stringify(d.body) })))
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .execute();
-  };
 
   const claim = async (limit: number, scope: { only?: readonly string[]; except?: readonly string[] }, claimMs: number): Promise<OutboxMessage[]> => {
     if (limit <= 0 || (scope.only && scope.only.length === 0)) return [];
@@ -120,55 +100,7 @@ export function createOutboxRepository(db: Kysely<Database>, options: OutboxRepo
   return {
     ...outboxOf({}),
     scoped: (scope, claimMs) => outboxOf(scope, claimMs),
-    async finishAuditWithMessages(auditId, report, drafts) {
-      await db.transaction().execute(async (trx) => {
-        await trx.updateTable('audits').set({ status: 'done', finished_at: new Date(), report: JSON.stringify(report) }).where('id', '=', auditId).execute();
-        await insert(trx, drafts, auditId);
-      });
-    },
-    enqueue: (drafts, auditId = null) => insert(db, drafts, auditId),
-    async claimAuditSlot(schedule, target, slot, owner) {
-      const horizon = sql<Date>`now() - ${AUDIT_SLOT_RETENTION}::interval`;
-      await db.deleteFrom('audit_slots').where('slot', '<', horizon).execute();
-      // The claim and the purge judge age on the same clock: a slot past the horizon is refused here,
-      // otherwise it would be purged before every claim and won again by each replica.
-      const result = await sql<{ owner: string }>`
-        insert into audit_slots (schedule, target, slot, owner)
-        select ${schedule}, ${target}, ${slot}::timestamptz, ${owner}
-        where ${slot}::timestamptz >= ${horizon}
-        on conflict (schedule, target, slot) do nothing
-        returning owner`.execute(db);
-      return result.rows[0]?.owner === owner;
-    },
-    async abandonStaleAudits(olderThanMs) {
-      const result = await db
-        .updateTable('audits')
-        .set({ status: 'failed', finished_at: new Date(), error: 'abandoned: the daemon running it stopped before it finished' })
-        .where('status', '=', 'running')
-        .where('requested_at', '<', sql<Date>`now() - ${`${Math.max(0, Math.round(olderThanMs))} milliseconds`}::interval`)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
-    },
-    async previousFindings(targetId, beforeAuditId) {
-      const row = await db
-        .selectFrom('audits')
-        .select('report')
-        .where('target_id', '=', targetId)
-        .where('id', '<', beforeAuditId)
-        .where('status', '=', 'done')
-        .where('report', 'is not', null)
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      // Reports are stored by finishAuditWithMessages as the version-1 JSON contract.
-      const findings = row?.report?.findings;
-      return Array.isArray(findings) ? (findings as Finding[]) : null;
-    },
-    async findingIds(targetId, fingerprints) {
-      if (fingerprints.length === 0) return {};
-      const rows = await db.selectFrom('findings').select(['id', 'fingerprint']).where('target_id', '=', targetId).where('fingerprint', 'in', [...new Set(fingerprints)]).execute();
-      return Object.fromEntries(rows.map((r) => [r.fingerprint, Number(r.id)]));
-    },
+    enqueue: (drafts, auditId = null) => insertOutboxDrafts(db, drafts, auditId),
     async listDeliveries(auditIds) {
       if (auditIds.length === 0) return [];
       const rows = await db.selectFrom('outbox').selectAll().where('audit_id', 'in', [...auditIds]).orderBy('id').execute();

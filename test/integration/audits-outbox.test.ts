@@ -31,21 +31,21 @@ for (const kind of STORE_KINDS) {
     it('writes a message per key once, with the audit in one transaction', async () => {
       const [t] = await store.targets.syncTargets([{ name: 'main', maskedUrl: 'postgres://h/db', intervalMs: 60_000 }]);
       auditId = await store.audits.startAudit(t!.id, { trigger: 'schedule', windowMs: 0 });
-      await store.outbox.finishAuditWithMessages(auditId, makeReport([makeFinding()]), [draft('a', 'k1'), draft('b', 'k2')]);
-      await store.outbox.finishAuditWithMessages(auditId, makeReport([]), [draft('a', 'k1')]);
+      await store.audits.finishAuditWithMessages(auditId, makeReport([makeFinding()]), [draft('a', 'k1'), draft('b', 'k2')]);
+      await store.audits.finishAuditWithMessages(auditId, makeReport([]), [draft('a', 'k1')]);
       expect((await store.audits.findAudit(auditId))?.status).toBe('done');
       const rows = await store.outbox.listDeliveries([auditId]);
       expect(rows.map((r) => [r.destination, r.idempotencyKey, r.status, r.attempts])).toEqual([
         ['a', 'k1', 'pending', 0],
         ['b', 'k2', 'pending', 0],
       ]);
-      expect(await store.outbox.previousFindings(t!.id, auditId + 1)).toEqual([]); // the latest write of the audit's report
-      expect(await store.outbox.previousFindings(t!.id, auditId)).toBeNull();
+      expect(await store.audits.previousFindings(t!.id, auditId + 1)).toEqual([]); // the latest write of the audit's report
+      expect(await store.audits.previousFindings(t!.id, auditId)).toBeNull();
 
       // A failing write rolls the audit back with it: no report without its messages.
       const second = await store.audits.startAudit(t!.id, { trigger: 'schedule', windowMs: 0 });
       await expect(
-        store.outbox.finishAuditWithMessages(second, makeReport([makeFinding()]), [{ destination: 'a', idempotencyKey: 'k3', body: undefined as unknown as Record<string, unknown> }]),
+        store.audits.finishAuditWithMessages(second, makeReport([makeFinding()]), [{ destination: 'a', idempotencyKey: 'k3', body: undefined as unknown as Record<string, unknown> }]),
       ).rejects.toThrow();
       expect((await store.audits.findAudit(second))?.status).toBe('running');
       expect(await store.outbox.listDeliveries([second])).toEqual([]);
@@ -100,21 +100,21 @@ for (const kind of STORE_KINDS) {
     it('lets one replica claim each scheduled audit run, and marks audits of dead processes failed', async () => {
       // A cron tick of today (relative to the clock, so the test means the same on any date).
       const slot = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
-      expect(await store.outbox.claimAuditSlot('nightly', 'main', slot, 'replica-1')).toBe(true);
-      expect(await store.outbox.claimAuditSlot('nightly', 'main', slot, 'replica-2')).toBe(false);
-      expect(await store.outbox.claimAuditSlot('nightly', 'main', slot, 'replica-1')).toBe(false); // never twice, not even by the winner
-      expect(await store.outbox.claimAuditSlot('nightly', 'other', slot, 'replica-2')).toBe(true);
-      expect(await store.outbox.claimAuditSlot('nightly', 'main', new Date(slot.getTime() + 86_400_000), 'replica-2')).toBe(true);
+      expect(await store.audits.claimAuditSlot('nightly', 'main', slot, 'replica-1')).toBe(true);
+      expect(await store.audits.claimAuditSlot('nightly', 'main', slot, 'replica-2')).toBe(false);
+      expect(await store.audits.claimAuditSlot('nightly', 'main', slot, 'replica-1')).toBe(false); // never twice, not even by the winner
+      expect(await store.audits.claimAuditSlot('nightly', 'other', slot, 'replica-2')).toBe(true);
+      expect(await store.audits.claimAuditSlot('nightly', 'main', new Date(slot.getTime() + 86_400_000), 'replica-2')).toBe(true);
       // A run older than the remembered week is refused for everyone, never claimed once per replica.
       const old = new Date(slot.getTime() - 8 * 86_400_000);
-      expect(await store.outbox.claimAuditSlot('nightly', 'main', old, 'replica-1')).toBe(false);
-      expect(await store.outbox.claimAuditSlot('nightly', 'main', old, 'replica-2')).toBe(false);
+      expect(await store.audits.claimAuditSlot('nightly', 'main', old, 'replica-1')).toBe(false);
+      expect(await store.audits.claimAuditSlot('nightly', 'main', old, 'replica-2')).toBe(false);
 
       const [t] = await store.targets.listTargets();
       const stale = await store.audits.startAudit(t!.id, { trigger: 'schedule', windowMs: 0 });
-      expect(await store.outbox.abandonStaleAudits(60_000)).toBe(0); // just started: still running
+      expect(await store.audits.abandonStaleAudits(60_000)).toBe(0); // just started: still running
       await sleep(50);
-      expect(await store.outbox.abandonStaleAudits(10)).toBeGreaterThanOrEqual(1);
+      expect(await store.audits.abandonStaleAudits(10)).toBeGreaterThanOrEqual(1);
       expect(await store.audits.findAudit(stale)).toMatchObject({ status: 'failed', error: expect.stringContaining('abandoned') });
     });
 
