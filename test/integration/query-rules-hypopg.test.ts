@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import missingIndex from '../../rules/missing-index.js';
+import missingIndex from '../../rules/missing-index/index.js';
 import { collectSnapshot, connectTarget } from '../../src/collector/index.js';
 import { enrichSnapshot } from '../../src/collector/enrich/index.js';
 import { evaluateRules } from '../../src/engine/evaluate.js';

@@ -1,12 +1,15 @@
-import { defineRule } from '../src/engine/define-rule.js';
-import type { EvidenceValue, FindingDraft, Severity } from '../src/engine/types.js';
-import { isSqlParserReady, quoteIdent, quoteQualified, redact } from '../src/sql/index.js';
-import { formatCount, formatNumber, formatPercent, roundRatio } from './_lib/format.js';
-import { findIndexCandidates, INDEX_CANDIDATE_THRESHOLDS } from './_lib/query-index-candidates.js';
-import { judgeVerification, updatesColumnHot, writesOf } from './_lib/query-index-judgement.js';
+import { defineRule } from '../../src/engine/define-rule.js';
+import type { EvidenceValue, FindingDraft, Severity } from '../../src/engine/types.js';
+import { isSqlParserReady, redact } from '../../src/sql/index.js';
+import { formatCount, formatNumber, formatPercent, roundRatio } from '../_lib/format.js';
+import { findIndexCandidates, INDEX_CANDIDATE_THRESHOLDS } from '../_lib/query-index-candidates.js';
+import { judgeVerification, updatesColumnHot, writesOf } from './judgement.js';
+import { alternativesEvidence, choiceSentence, columnChoiceEvidence, indexSql } from './report.js';
 
 const VERIFY_HINT =
   'Not verified with a hypothetical index: install hypopg in this database (CREATE EXTENSION hypopg) and grant the advisor role SELECT on the table so it can EXPLAIN the statement.';
+
+const GIN_NOTE = 'A trigram GIN index cannot be verified with hypopg (it builds only btree, hash and BRIN indexes).';
 
 const PARSER_NOT_LOADED = 'the SQL parser is not loaded: initSqlParser() must be awaited before rules are evaluated';
 
@@ -42,7 +45,10 @@ export default defineRule({
       const verdict = judgeVerification(candidate, verifications, t.minCostReductionFraction);
       if (verdict === 'rejected') continue; // the planner would not use it, or it barely helps
       const best = verdict?.best;
-      const s = verdict ? { ...candidate, columns: verdict.columns } : candidate;
+      // A statement whose selectivity the heuristics cannot tell counts only when a hypothetical index helped it.
+      const statements = candidate.statements.filter((x) => !x.requiresVerification || verdict?.helpedQueryIds.has(x.queryId));
+      if (statements.length === 0) continue;
+      const s = { ...candidate, statements, columns: verdict ? verdict.columns : candidate.columns };
 
       const top = s.statements[0]!;
       const calls = s.statements.reduce((n, x) => n + x.calls, 0);
@@ -62,8 +68,7 @@ export default defineRule({
       const limitBound = !best && s.statements.every((x) => x.limitBound);
       if (limitBound) severity = 'info';
 
-      const target = quoteQualified(s.schema, s.table);
-      const sql = `CREATE INDEX CONCURRENTLY ON ${target} (${s.columns.map(quoteIdent).join(', ')})`;
+      const sql = indexSql(candidate, s.columns);
       const evidence: Record<string, EvidenceValue> = {
         queryIds: s.statements.map((x) => x.queryId),
         basis: s.basis,
@@ -82,6 +87,13 @@ export default defineRule({
         writeAmplificationDowngrade: downgraded,
         hotUpdateWarning: hotWarning,
         limitBound,
+        origin: top.origin,
+        indexMethod: s.method,
+        partialPredicate: s.predicate,
+        columnChoice: columnChoiceEvidence(s, s.columns),
+        rejectedColumns: { ...s.rejected },
+        alternatives: alternativesEvidence(s, verdict),
+        unusableIndexes: [...s.unusableIndexes],
       };
       if (best) {
         evidence.costBefore = roundRatio(best.costBefore!);
@@ -90,14 +102,16 @@ export default defineRule({
       const failure = best ? undefined : verifications.find((v) => v.status === 'failed' && v.table === s.table && v.schema === s.schema && v.reason);
       if (failure) evidence.verificationFailure = failure.reason!.slice(0, 300);
       const notes = [
-        best ? `A hypothetical index cut the generic-plan cost from ${best.costBefore} to ${best.costAfter}.` : failure && !/not installed/.test(failure.reason!) ? `Not verified with a hypothetical index: ${failure.reason!.slice(0, 300)}.` : VERIFY_HINT,
+        choiceSentence(s, s.columns, verdict),
+        s.unusableIndexes.length > 0 ? `Existing index ${s.unusableIndexes.join(', ')} leads with the column but cannot serve this predicate.` : '',
+        best ? `A hypothetical index cut the generic-plan cost from ${best.costBefore} to ${best.costAfter}.` : failure && !/not installed/.test(failure.reason!) ? `Not verified with a hypothetical index: ${failure.reason!.slice(0, 300)}.` : s.method === 'gin' ? GIN_NOTE : VERIFY_HINT,
         hotWarning ? `Frequent updates of ${s.columns.join(', ')} are HOT today; the index makes them non-HOT (more write I/O and bloat).` : '',
         downgraded ? 'The table is write-heavy or already has many indexes: weigh the write cost before adding it.' : '',
         limitBound ? 'Every call returned exactly its LIMIT, so how selective the filter is could not be observed: check the column has many distinct values (or grant SELECT so pg_stats shows it) before creating the index.' : '',
       ].filter(Boolean);
       findings.push({
         severity,
-        summary: `${s.statements.length === 1 ? 'A statement reads' : `${s.statements.length} statements read`} about all of ${s.schema}.${s.table} (${formatCount(top.blocksPerCall)} blocks per call; the table has ${formatCount(s.tablePages)} pages) to return ${formatNumber(top.rowsPerCall)} rows, taking ${formatPercent(share)} of execution time; an index on (${s.columns.join(', ')}) would serve ${s.statements.length === 1 ? 'it' : 'them'}.`,
+        summary: `${s.statements.length === 1 ? 'A statement reads' : `${s.statements.length} statements read`} about all of ${s.schema}.${s.table} (${formatCount(top.blocksPerCall)} blocks per call; the table has ${formatCount(s.tablePages)} pages) to return ${formatNumber(top.rowsPerCall)} rows, taking ${formatPercent(share)} of execution time; an index on (${s.columns.join(', ')})${s.predicate ? ` WHERE ${s.predicate}` : ''} would serve ${s.statements.length === 1 ? 'it' : 'them'}.`,
         object: { type: 'table', schema: s.schema, name: s.table, columns: s.columns },
         evidence,
         recommendation: { text: `Create the index without blocking writes: ${sql}. Statement: ${redact(top.query, { maxLength: 500 })}. ${notes.join(' ')}`, sql },
