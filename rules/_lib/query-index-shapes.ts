@@ -67,6 +67,18 @@ export function isForeignKeyCheck(text: string, a: StatementAnalysis): boolean {
  * question, and suggesting a near-duplicate is worse than a miss.
  */
 export function coverageOf(indexes: readonly IndexStat[], choice: ColumnChoice): { covered: boolean; unusable: string[] } {
+  if (choice.predicate !== null) {
+    // A partial choice is served by an index with that predicate, or by a btree leading with the NULL-tested column.
+    const norm = (x: string) => x.replace(/[()"\s]/g, '').toLowerCase();
+    const wanted = norm(choice.predicate);
+    const covered = indexes.some((i) => {
+      const predicate = parseIndexDefinition(i.definition)?.predicate;
+      const lead = i.columns[0];
+      return i.isValid && ((predicate && norm(predicate).includes(wanted)) ||
+        (i.method === 'btree' && lead !== null && lead !== undefined && wanted.startsWith(`${norm(lead)}is`)));
+    });
+    return { covered, unusable: [] };
+  }
   const leads = choice.equalityColumns.length > 0 ? choice.equalityColumns : choice.columns.slice(0, 1);
   const role = choice.equalityColumns.length > 0 ? 'equality' : (choice.reasons[0]?.role ?? 'equality');
   const unusable: string[] = [];
