@@ -4,13 +4,16 @@ import { SYSTEM_SCHEMA_FILTER } from './common.js';
 
 /**
  * Views of user schemas with their definitions, so a statement on a view can be resolved to the base table
- * it reads (missing-index). pg_get_viewdef needs no privilege on the view (pg_monitor suffices); PG 15–18.
+ * it reads (missing-index). Views of extensions (pg_stat_statements …) are left out. pg_get_viewdef needs no
+ * privilege on the view (pg_monitor suffices); PG 15–18.
  */
 export const VIEWS_SQL = `select /* pg-advisor */ c.oid, n.nspname as schema, c.relname as name,
   pg_catalog.pg_get_viewdef(c.oid) as definition
 from pg_catalog.pg_class c
 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
 where c.relkind = 'v' and ${SYSTEM_SCHEMA_FILTER}
+  and not exists (select 1 from pg_catalog.pg_depend d
+                  where d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass and d.objid = c.oid and d.deptype = 'e')
 order by n.nspname, c.relname`;
 
 /** Partitions of user schemas and the root of their tree (an index is recommended on the root). PG 12+. */
