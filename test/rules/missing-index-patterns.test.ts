@@ -103,6 +103,13 @@ ruleTester(rule, {
       snapshot: snap([stmt('451', QUEUE, 900, 10, 40, 3_100)], { columns: [stat('jobs', 'finished_at', { dataType: 'timestamp with time zone', nullFrac: 0.5 })] }),
     },
     {
+      name: 'rare IS NULL already served by a partial index',
+      snapshot: snap([stmt('452', QUEUE, 900, 10, 40, 3_100)], {
+        columns: [stat('jobs', 'finished_at', { dataType: 'timestamp with time zone', nullFrac: 0.001 })],
+        indexes: [index(jobs, ['id'], { name: 'jobs_open_idx', isPartial: true, definition: 'CREATE INDEX jobs_open_idx ON public.jobs USING btree (id) WHERE (finished_at IS NULL)' })],
+      }),
+    },
+    {
       name: 'two one-sided ranges, nothing verified: which one leads is a guess',
       snapshot: snap([stmt('461', TWO_RANGES, 900, 30, 40, 3_800)]),
     },
