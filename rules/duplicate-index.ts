@@ -3,7 +3,7 @@ import type { FindingDraft } from '../src/engine/types.js';
 import type { IndexStat, Snapshot } from '../src/snapshot/types.js';
 import { quoteQualified } from '../src/sql/quote.js';
 import { formatBytes, formatCount } from './_lib/format.js';
-import { parseIndexDefinition, type IndexDefinition } from './_lib/index-definition.js';
+import { parseIndexDefinition, type IndexDefinition } from '../src/analysis/index-definition.js';
 
 type Kind = 'exact' | 'prefix';
 interface Keeper {

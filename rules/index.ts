@@ -8,7 +8,7 @@ import fkWithoutIndex from './fk-without-index.js';
 import idleInTransaction from './idle-in-transaction.js';
 import indexBloat from './index-bloat.js';
 import invalidIndex from './invalid-index.js';
-import missingIndex from './missing-index.js';
+import missingIndex from './missing-index/index.js';
 import nPlusOne from './n-plus-one.js';
 import poolExhaustion from './pool-exhaustion.js';
 import tableBloat from './table-bloat.js';

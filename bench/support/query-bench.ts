@@ -8,7 +8,7 @@ import type { AnyRule } from '../../src/engine/types.js';
 import { deepFreeze } from '../../src/snapshot/freeze.js';
 import { SNAPSHOT_FORMAT_VERSION, type Snapshot } from '../../src/snapshot/types.js';
 import { generateDistinctStatements } from './sql-bench.js';
-import missingIndex from '../../rules/missing-index.js';
+import missingIndex from '../../rules/missing-index/index.js';
 import nPlusOne from '../../rules/n-plus-one.js';
 
 export function buildQueryBenchSnapshot(options: { statements?: number; tables?: number } = {}): Snapshot {

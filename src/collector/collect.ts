@@ -1,6 +1,7 @@
 import { deepFreeze } from '../snapshot/freeze.js';
 import {
   type BloatState,
+  type RelationsState,
   type Settings,
   type Snapshot,
   SNAPSHOT_FORMAT_VERSION,
@@ -19,6 +20,7 @@ import { collectConstraints } from './sources/constraints.js';
 import { collectDatabases } from './sources/databases.js';
 import { collectIndexes } from './sources/indexes.js';
 import { collectRoles } from './sources/roles.js';
+import { collectRelations } from './sources/relations.js';
 import { collectSettings } from './sources/settings.js';
 import { collectStatements } from './sources/statements.js';
 import { collectTables } from './sources/tables.js';
@@ -104,6 +106,7 @@ export const collectSnapshot: CollectSnapshot = async (target, options: CollectO
     }
     return { data };
   });
+  const relations = await run<RelationsState | null>('relations', null, plain(collectRelations));
   const vacuum = await run<VacuumState | null>('vacuum', null, withNote(collectVacuum, hidden('vacuum progress and standby xmins')));
   const bloat = await run<BloatState | null>('bloat', null, async () => {
     const r = await collectBloat(ctx, {
@@ -147,6 +150,7 @@ export const collectSnapshot: CollectSnapshot = async (target, options: CollectO
     columns,
     vacuum,
     bloat,
+    relations,
   };
   return deepFreeze(snapshot);
 };

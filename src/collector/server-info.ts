@@ -18,7 +18,8 @@ export const SERVER_INFO_SQL = `select /* pg-advisor */
     where e.extname = 'pg_stat_statements') as pgss_schema,
   (select n.nspname from pg_catalog.pg_extension e join pg_catalog.pg_namespace n on n.oid = e.extnamespace
     where e.extname = 'pgstattuple') as pgstattuple_schema,
-  exists (select 1 from pg_catalog.pg_extension e where e.extname = 'hypopg') as hypopg`;
+  exists (select 1 from pg_catalog.pg_extension e where e.extname = 'hypopg') as hypopg,
+  exists (select 1 from pg_catalog.pg_extension e where e.extname = 'pg_trgm') as pg_trgm`;
 
 /** Whether the pgstattuple functions we call may be executed ($1 = schema name). */
 export const PGSTATTUPLE_PRIVILEGE_SQL = `select /* pg-advisor */
@@ -51,6 +52,7 @@ interface ServerInfoRow extends Record<string, unknown> {
   pgss_schema: string | null;
   pgstattuple_schema: string | null;
   hypopg: boolean;
+  pg_trgm: boolean;
 }
 
 /** Versions, identity and capabilities of the connection. Required: errors propagate. */
@@ -103,6 +105,7 @@ export async function collectServerInfo(target: Target): Promise<CollectionConte
       pgssVersion: row.pgss_version,
       pgstattuple,
       hypopg: row.hypopg,
+      pgTrgm: row.pg_trgm,
     },
     pgssSchema,
     pgstattupleSchema: row.pgstattuple_schema === null ? null : quoteIdent(row.pgstattuple_schema),

@@ -21,7 +21,8 @@ export type SourceName =
   | 'constraints'
   | 'columns'
   | 'vacuum'
-  | 'bloat';
+  | 'bloat'
+  | 'relations';
 
 export type SourceStatus =
   | { readonly status: 'ok'; readonly note?: string }
@@ -42,6 +43,8 @@ export interface Capabilities {
   readonly pgstattuple: boolean;
   /** hypopg is installed in this database. */
   readonly hypopg: boolean;
+  /** pg_trgm is installed in this database (trigram GIN indexes serve LIKE '%…%' and ILIKE); absent in old snapshots. */
+  readonly pgTrgm?: boolean;
 }
 
 export interface SnapshotMeta {
@@ -342,6 +345,8 @@ export interface ColumnStat {
   readonly topFrequency: number | null;
   /** correlation (-1..1); null when unknown. */
   readonly correlation: number | null;
+  /** Effective collation name (the database's for `default`, e.g. "C", "en_US.utf8"); null for types without one. */
+  readonly collation?: string | null;
 }
 
 export interface VacuumProgress {
@@ -468,4 +473,26 @@ export interface Snapshot {
   readonly columns: readonly ColumnStat[];
   readonly vacuum: VacuumState | null;
   readonly bloat: BloatState | null;
+  /** Views and partition trees (absent in snapshots from before the `relations` source). */
+  readonly relations?: RelationsState | null;
+}
+
+/** A view and its definition (pg_get_viewdef), so statements on it can be resolved to base tables. */
+export interface ViewDefinition {
+  readonly oid: number;
+  readonly schema: string;
+  readonly name: string;
+  /** pg_get_viewdef(oid): the SELECT the view stands for. */
+  readonly definition: string;
+}
+
+/** A partition and the root of its partition tree (pg_partition_root). */
+export interface PartitionLink {
+  readonly oid: number;
+  readonly rootOid: number;
+}
+
+export interface RelationsState {
+  readonly views: readonly ViewDefinition[];
+  readonly partitions: readonly PartitionLink[];
 }

@@ -37,6 +37,8 @@ export interface Predicate extends ColumnRef {
   readonly parameterCount: number;
   /** The predicate sits in a JOIN … ON clause rather than WHERE. */
   readonly inJoin: boolean;
+  /** LIKE/ILIKE compared with a string constant: the pattern (pg_stat_statements usually leaves `$n`). */
+  readonly pattern?: string;
 }
 
 /** An equality between columns of two base tables (`a.x = b.y`), from ON or WHERE. */
@@ -108,4 +110,6 @@ export interface AnalysisContext {
   readonly schemasByTableName: ReadonlyMap<string, readonly string[]>;
   /** table oid → columns known from indexes, constraints and pg_stats (may be incomplete). */
   readonly knownColumns: ReadonlyMap<number, ReadonlySet<string>>;
+  /** "schema.name" → view definition (pg_get_viewdef), when the snapshot has them. */
+  readonly views?: ReadonlyMap<string, string>;
 }

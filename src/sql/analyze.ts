@@ -57,11 +57,13 @@ export function buildAnalysisContext(snapshot: Snapshot): AnalysisContext {
     if (c.refTableOid !== null) for (const col of c.refColumns) add(c.refTableOid, col);
   }
   for (const c of snapshot.columns) add(oidByName.get(`${c.schema}.${c.table}`), c.column);
+  const views = new Map((snapshot.relations?.views ?? []).map((v) => [`${v.schema}.${v.name}`, v.definition]));
   const context: AnalysisContext = {
     searchPath: snapshot.meta.searchPath.length > 0 ? snapshot.meta.searchPath : ['public'],
     tablesByQualifiedName,
     schemasByTableName,
     knownColumns,
+    ...(views.size > 0 ? { views } : {}),
   };
   contextCache.set(snapshot, context);
   return context;

@@ -17,6 +17,8 @@ export interface RawCondition extends RawColumn {
   readonly operator: string;
   readonly value: ValueKind;
   readonly parameterCount: number;
+  /** LIKE/ILIKE compared with a string constant: the pattern (tells a left-anchored prefix from `%…%`). */
+  readonly pattern?: string;
 }
 
 export type ConditionResult =
@@ -122,7 +124,8 @@ export function classifyCondition(expr: unknown, resolve: ColumnResolver): Condi
       const v = valueOf(rexpr);
       if (!v) return UNANALYSED;
       const op: PredicateOp = kind === 'AEXPR_LIKE' && name === '~~' ? 'like-prefix' : 'other';
-      return { type: 'predicate', predicate: { ...col, op, operator: name, ...v } };
+      const pattern = stringOf((fieldsOf(stripCasts(rexpr), 'A_Const')?.sval as AstNode | undefined)?.sval);
+      return { type: 'predicate', predicate: { ...col, op, operator: name, ...v, ...(pattern === null ? {} : { pattern }) } };
     }
     case 'AEXPR_BETWEEN':
     case 'AEXPR_BETWEEN_SYM': {

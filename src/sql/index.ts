@@ -5,3 +5,5 @@ export type { AnalyzeOptions } from './analyze.js';
 export { redact } from './redact.js';
 export type * from './analysis-types.js';
 export { quoteIdent, quoteLiteral, quoteQualified } from './quote.js';
+export { analyzeQueryBlocks } from './blocks.js';
+export type { BlockOrigin, QueryBlock } from './blocks.js';

@@ -4,7 +4,7 @@
  * pg_stat_statements key includes the role), and look-alike statements differ in text so their queryids differ.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import missingIndex from '../../rules/missing-index.js';
+import missingIndex from '../../rules/missing-index/index.js';
 import nPlusOne from '../../rules/n-plus-one.js';
 import { collectSnapshot, collectWindow, connectTarget, type Target } from '../../src/collector/index.js';
 import { evaluateRules } from '../../src/engine/evaluate.js';

@@ -5,7 +5,7 @@
  * second collection must find nothing left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseIndexDefinition } from '../../rules/_lib/index-definition.js';
+import { parseIndexDefinition } from '../../src/analysis/index-definition.js';
 import type { Finding } from '../../src/engine/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { collectAndEvaluate, type Evaluation } from '../support/scenario-check.js';

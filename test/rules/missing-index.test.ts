@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateRules } from '../../src/engine/evaluate.js';
-import rule from '../../rules/missing-index.js';
+import rule from '../../rules/missing-index/index.js';
 import { initSqlParser } from '../../src/sql/index.js';
 import type { ColumnStat, IndexVerification, StatementStat, TableStat } from '../../src/snapshot/types.js';
 import type { StatementDelta } from '../../src/snapshot/window-types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIndexDefinition, splitTopLevel } from '../../rules/_lib/index-definition.js';
+import { parseIndexDefinition, splitTopLevel } from '../../src/analysis/index-definition.js';
 
 describe('parseIndexDefinition', () => {
   it('parses a primary key index', () => {

@@ -10,16 +10,19 @@ import { allRules } from '../../rules/index.js';
 import { DOCS_DIR, renderRuleDoc, renderRuleIndex } from '../../scripts/gen-rule-docs.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const RULE_FILES = readdirSync(join(ROOT, 'rules'))
-  .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
-  .map((f) => basename(f, '.ts'))
+/** A rule is `rules/<id>.ts`, or `rules/<id>/index.ts` when it has private helpers (`_lib` is shared code). */
+const RULE_FILES = readdirSync(join(ROOT, 'rules'), { withFileTypes: true })
+  .filter((f) => (f.isFile() && f.name.endsWith('.ts') && f.name !== 'index.ts') ||
+    (f.isDirectory() && !f.name.startsWith('_') && existsSync(join(ROOT, 'rules', f.name, 'index.ts'))))
+  .map((f) => basename(f.name, '.ts'))
   .sort();
 /** A threshold key names its unit: bytes, seconds, a ratio or fraction, or a count of something. */
 const UNIT_SUFFIX = /(Bytes|Seconds|Ms|Ratio|Fraction|Share|Percent|Tuples|Xids|Age|Connections|Samples|Count|Calls|Rows|Blocks)$/;
 
 async function loadModule(id: string): Promise<AnyRule> {
-  const mod = (await import(join(ROOT, 'rules', `${id}.ts`))) as { default?: AnyRule };
-  if (!mod.default) throw new Error(`rules/${id}.ts has no default export`);
+  const file = existsSync(join(ROOT, 'rules', `${id}.ts`)) ? `${id}.ts` : join(id, 'index.ts');
+  const mod = (await import(join(ROOT, 'rules', file))) as { default?: AnyRule };
+  if (!mod.default) throw new Error(`rules/${file} has no default export`);
   return mod.default;
 }
 

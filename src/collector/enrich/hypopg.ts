@@ -17,7 +17,7 @@ export const HYPOPG_SCHEMA_SQL = `select /* pg-advisor */ n.nspname as schema
 let preparedCounter = 0;
 
 export interface VerifyOptions {
-  /** Most (suggestion, statement) checks per run (count, default 20). */
+  /** Most (candidate index, statement) checks per run (count, default 40). */
   readonly maxChecks?: number;
   /** statement_timeout for each planning statement (ms, default 2000). */
   readonly statementTimeoutMs?: number;
@@ -72,10 +72,14 @@ export async function planGenericCost(q: Query, text: string, serverVersionNum: 
 export async function verifyIndexSuggestions(target: Target, snapshot: Snapshot, options: VerifyOptions = {}): Promise<IndexVerification[]> {
   await initSqlParser();
   const suggestions = findIndexCandidates(snapshot, options.window ?? null, resolveThresholdSpecs(INDEX_CANDIDATE_THRESHOLDS, options.thresholds));
-  // A two-column suggestion is also checked as its one-column prefix (the rule keeps the smaller index
-  // unless the pair clearly wins).
-  const variants = suggestions.flatMap((s) => (s.columns.length > 1 ? [s, { ...s, columns: s.columns.slice(0, 1) }] : [s]));
-  const checks = variants.flatMap((s) => s.statements.map((st) => ({ s, st }))).slice(0, options.maxChecks ?? 20);
+  // Each suggestion is compared with its alternatives (a one-column prefix, other ranges, the sort key), so
+  // the rule can keep the index with the largest saving. hypopg builds btree indexes here; GIN is not verified.
+  const variants = suggestions.filter((s) => s.method === 'btree').flatMap((s) => {
+    const lists = [s.columns, ...(s.columns.length > 1 ? [s.columns.slice(0, 1)] : []), ...s.alternatives];
+    const unique = lists.filter((l, i) => lists.findIndex((o) => o.length === l.length && o.every((c, k) => l[k] === c)) === i);
+    return unique.map((columns) => ({ ...s, columns, opclasses: columns.map((c) => s.opclasses[s.columns.indexOf(c)] ?? null) }));
+  });
+  const checks = variants.flatMap((s) => s.statements.map((st) => ({ s, st }))).slice(0, options.maxChecks ?? 40);
   if (checks.length === 0) return [];
   const fail = (s: (typeof checks)[number]['s'], queryId: string, reason: string): IndexVerification => ({
     schema: s.schema, table: s.table, columns: s.columns, queryId, status: 'failed', costBefore: null, costAfter: null, usesIndex: false, reason,
@@ -105,7 +109,8 @@ export async function verifyIndexSuggestions(target: Target, snapshot: Snapshot,
         await q(`select /* pg-advisor */ ${fn('hypopg_reset')}()`);
         try {
           const before = await planGenericCost(q, st.query, snapshot.meta.serverVersionNum);
-          const ddl = `create index on ${quoteQualified(s.schema, s.table)} (${s.columns.map(quoteIdent).join(', ')})`;
+          const keys = s.columns.map((c, i) => (s.opclasses[i] ? `${quoteIdent(c)} ${s.opclasses[i]}` : quoteIdent(c)));
+          const ddl = `create index on ${quoteQualified(s.schema, s.table)} (${keys.join(', ')})${s.predicate ? ` where ${s.predicate}` : ''}`;
           const created = await q<{ indexname: string }>(`select /* pg-advisor */ indexname from ${fn('hypopg_create_index')}($1)`, [ddl]);
           const name = created[0]?.indexname;
           const after = await planGenericCost(q, st.query, snapshot.meta.serverVersionNum);
