@@ -10,7 +10,7 @@ import indexBloat from './index-bloat.js';
 import invalidIndex from './invalid-index.js';
 import missingIndex from './missing-index/index.js';
 import nPlusOne from './n-plus-one.js';
-import poolExhaustion from './pool-exhaustion.js';
+import poolExhaustion from './pool-exhaustion/index.js';
 import tableBloat from './table-bloat.js';
 import vacuumLag from './vacuum-lag.js';
 import xidWraparound from './xid-wraparound.js';

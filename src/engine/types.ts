@@ -109,7 +109,10 @@ export interface RuleDefinition<T extends ThresholdSpecs = ThresholdSpecs> {
   /** Enrichments the pipeline runs for this rule, with this rule's thresholds; none when absent. */
   readonly enrichments?: readonly Enrichment[];
   readonly thresholds: T;
+  /** Prose; `{thresholdKey}` placeholders are filled with the defaults by defineRule. */
   readonly docs: RuleDocs;
+  /** The docs as written (placeholders unfilled); set by defineRule. */
+  readonly docsTemplate?: RuleDocs;
   /** Pure and synchronous: no I/O, no clock, no randomness. */
   evaluate(input: RuleInput<T>): readonly FindingDraft[];
 }

@@ -1,4 +1,4 @@
-import rule from '../../rules/pool-exhaustion.js';
+import rule from '../../rules/pool-exhaustion/index.js';
 import type { Backend, RoleStat, DatabaseStat, Settings } from '../../src/snapshot/types.js';
 import { makeBackend, makeBackends, makeDatabase, makeRole, makeSnapshot, makeWindow } from '../support/builders.js';
 import { ruleTester } from '../support/rule-tester.js';

@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import poolExhaustion from '../../rules/pool-exhaustion.js';
+import poolExhaustion from '../../rules/pool-exhaustion/index.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from '../../src/daemon/checkpoint.js';
 import { lightSample, MAX_HISTORY_SAMPLES, SampleHistory } from '../../src/daemon/history.js';
 import { evaluateRules } from '../../src/engine/evaluate.js';

@@ -2,6 +2,7 @@
  * Parity: every rule module is registered, named after its id, tested and documented, and its docs page
  * is exactly what scripts/gen-rule-docs.ts produces (run `npx tsx scripts/gen-rule-docs.ts` to update).
  */
+import { formatThresholdDefault } from '../../src/engine/docs-template.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +64,17 @@ describe('rule parity', () => {
         const path = join(DOCS_DIR, `${id}.md`);
         expect(existsSync(path), `docs/rules/${id}.md (run npx tsx scripts/gen-rule-docs.ts)`).toBe(true);
         expect(readFileSync(path, 'utf8'), 'docs page is stale: run npx tsx scripts/gen-rule-docs.ts').toBe(renderRuleDoc(rule));
+      });
+
+      it('names its thresholds in its docs instead of restating their defaults', async () => {
+        const rule = await loadModule(id);
+        const template = Object.values(rule.docsTemplate ?? rule.docs).join('\n');
+        for (const [key, spec] of Object.entries(rule.thresholds)) {
+          const shown = formatThresholdDefault(key, spec.default);
+          // A default written out in prose drifts when the code changes; `{key}` is filled in by defineRule.
+          const restated = new RegExp(`(^|[^0-9.,])${shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9])`);
+          if (shown.length >= 3) expect(template, `${key}: write {${key}} instead of ${shown}`).not.toMatch(restated);
+        }
       });
 
       it('describes every threshold and names its unit in the key', async () => {

@@ -1,9 +1,9 @@
-import { defineRule } from '../src/engine/define-rule.js';
-import type { FindingDraft, Severity } from '../src/engine/types.js';
-import { activitySeries, confirmedIn, countBy, isBusy } from './_lib/connections.js';
-import { formatCount, formatDuration, formatPercent, roundRatio } from './_lib/format.js';
-import { observePools, steadySize } from './_lib/pools.js';
-import { fitLine } from './_lib/trend.js';
+import { defineRule } from '../../src/engine/define-rule.js';
+import type { FindingDraft, Severity } from '../../src/engine/types.js';
+import { activitySeries, confirmedIn, countBy, isBusy } from './connections.js';
+import { formatCount, formatDuration, formatPercent, roundRatio } from '../_lib/format.js';
+import { observePools, steadySize } from './pools.js';
+import { fitLine } from './trend.js';
 
 /** A pool needs at least this many samples before it can be called pegged and saturated. */
 const MIN_POOL_SAMPLES = 3;
