@@ -28,6 +28,20 @@ function formatDefault(key: string, value: number): string {
   return String(value);
 }
 
+/** Word-wraps a prose paragraph at `width` columns (docs lines stay readable in a terminal and in diffs). */
+export function wrapProse(text: string, width = 110): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
+}
+
 /** The Markdown page of one rule. */
 export function renderRuleDoc(rule: AnyRule): string {
   const rows = Object.entries(rule.thresholds).map(
@@ -38,21 +52,21 @@ export function renderRuleDoc(rule: AnyRule): string {
     '',
     `# ${rule.id}: ${rule.title}`,
     '',
-    `Category: ${rule.category} · default severity: ${rule.defaultSeverity} · needs: ${rule.requires.join(', ') || 'nothing'}`,
+    wrapProse(`Category: ${rule.category} · default severity: ${rule.defaultSeverity} · needs: ${rule.requires.join(', ') || 'nothing'}`),
     '',
-    rule.docs.summary,
+    wrapProse(rule.docs.summary),
     '',
     '## Why it matters',
     '',
-    rule.docs.why,
+    wrapProse(rule.docs.why),
     '',
     '## How to fix it',
     '',
-    rule.docs.fix,
+    wrapProse(rule.docs.fix),
     '',
     '## When it is a false positive',
     '',
-    rule.docs.falsePositives,
+    wrapProse(rule.docs.falsePositives),
     '',
     '## Thresholds',
     '',
