@@ -47,7 +47,7 @@ export interface AuditResult {
 
 /** Throws the collector's typed errors (connection, permission, timeout); never closes the target. */
 export async function runAudit(target: Target, options: AuditOptions): Promise<AuditResult> {
-  const progress = options.onProgress ?? (() => {});
+  const progress = options.onProgress ?? (() => undefined);
   const collectSnapshot = options.collectors?.collectSnapshot ?? defaultCollectSnapshot;
   const collectWindow = options.collectors?.collectWindow ?? defaultCollectWindow;
   const windowMs = options.windowMs ?? 0;

@@ -145,7 +145,9 @@ async function auditDemo(config: Config, progress: Progress): Promise<Report> {
   } finally {
     progress.clear();
     // The report is complete; the throwaway server is removed at exit anyway.
-    await target.close().catch(() => {});
+    await target.close().catch(() => {
+      // the report is complete; the throwaway server is removed at exit anyway
+    });
   }
 }
 
@@ -221,8 +223,14 @@ class DemoSession {
   cleanup(): Promise<void> {
     this.cleaning ??= (async () => {
       this.progress.clear();
-      for (const step of [...this.cleanupSteps].reverse()) await step().catch(() => {});
-      await this.planted?.release().catch(() => {});
+      for (const step of [...this.cleanupSteps].reverse()) {
+        await step().catch(() => {
+          // cleanup goes on: one failed step must not leave the server and its data behind
+        });
+      }
+      await this.planted?.release().catch(() => {
+        // the server is stopped and removed next, which ends whatever the release left
+      });
       const cluster = this.cluster ?? (this.starting ? await bounded(this.starting.catch(() => null), STOP_TIMEOUT_MS, null) : null);
       if (!cluster) return;
       // stop() can wait forever when the postmaster already exited (e.g. Ctrl-C reached its process group).
@@ -240,8 +248,12 @@ class DemoSession {
       if (this.interrupted) process.exit(code);
       this.interrupted = true;
       // Sessions the server terminates while we stop it must not crash the process mid-cleanup.
-      process.on('uncaughtException', () => {});
-      process.on('unhandledRejection', () => {});
+      process.on('uncaughtException', () => {
+        // sessions the server terminates while it stops; exit follows the cleanup
+      });
+      process.on('unhandledRejection', () => {
+        // as above: a planted session's query rejected by the stopping server
+      });
       this.progress.note(`\ninterrupted (${signal}): stopping PostgreSQL and removing its data directory …`);
       void this.cleanup().finally(() => process.exit(code));
     };
@@ -265,7 +277,7 @@ class DemoSession {
 
   waitForever(): Promise<never> {
     return new Promise<never>(() => {
-      setInterval(() => {}, 60_000);
+      setInterval(() => undefined, 60_000); // keeps the event loop alive until a signal exits
     });
   }
 }
@@ -276,12 +288,16 @@ function bounded<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
 
 async function withClient<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: 'pg-advisor-demo' });
-  client.on('error', () => {});
+  client.on('error', () => {
+    // a session the server ends shows up as the next query's error
+  });
   await client.connect();
   try {
     return await body(client);
   } finally {
-    await client.end().catch(() => {});
+    await client.end().catch(() => {
+      // the demo's own helper connection: closing is best effort, the server is removed at exit
+    });
   }
 }
 

@@ -173,7 +173,9 @@ export async function startDemoDaemon(input: DemoServeInput): Promise<ServeHandl
 
 async function terminateApplication(adminUrl: string, application: string): Promise<number> {
   const client = new pg.Client({ connectionString: adminUrl, application_name: 'pg-advisor-demo' });
-  client.on('error', () => {});
+  client.on('error', () => {
+    // a session the server ends shows up as the next query's error
+  });
   await client.connect();
   try {
     const { rows } = await client.query<{ n: number }>(
@@ -183,7 +185,9 @@ async function terminateApplication(adminUrl: string, application: string): Prom
     );
     return rows[0]?.n ?? 0;
   } finally {
-    await client.end().catch(() => {});
+    await client.end().catch(() => {
+      // best effort: the demo's server is removed at exit
+    });
   }
 }
 
@@ -201,5 +205,6 @@ function formatSeconds(ms: number): string {
 }
 
 function bounded(promise: Promise<void>, ms: number): Promise<void> {
-  return Promise.race([promise.catch(() => {}), new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
+  // Bounded wait for a cleanup step; its failure cannot be acted on during shutdown.
+  return Promise.race([promise.catch(() => undefined), new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
 }

@@ -183,4 +183,6 @@ export class Scheduler {
   }
 }
 
-const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
+/** node-cron's own logging: the scheduler reports runs through JobStatus instead. */
+const ignore = (): void => undefined;
+const silentLogger = { info: ignore, warn: ignore, error: ignore, debug: ignore };

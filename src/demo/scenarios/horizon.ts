@@ -26,7 +26,7 @@ export async function holdHorizon(adminUrl: string, name: string): Promise<HeldH
     return { kind: 'prepared-transaction', name, release: () => rollbackPrepared(adminUrl, name) };
   } catch (error) {
     if ((error as { code?: string }).code !== PREPARED_DISABLED) {
-      await client.end().catch(() => {});
+      await client.end().catch(() => undefined /* closing a planted session is best effort: the server is removed at exit */);
       throw error;
     }
     // A failed PREPARE rolls the transaction back; hold a snapshot in this session instead.
@@ -37,8 +37,8 @@ export async function holdHorizon(adminUrl: string, name: string): Promise<HeldH
       kind: 'backend',
       name,
       async release() {
-        await client.query('rollback').catch(() => {});
-        await client.end().catch(() => {});
+        await client.query('rollback').catch(() => undefined /* the session may already be gone; closing it ends the transaction anyway */);
+        await client.end().catch(() => undefined /* closing a planted session is best effort: the server is removed at exit */);
       },
     };
   }
@@ -48,5 +48,5 @@ async function rollbackPrepared(adminUrl: string, gid: string): Promise<void> {
   await withSession(adminUrl, async (c) => {
     const { rowCount } = await c.query('select 1 from pg_catalog.pg_prepared_xacts where gid = $1 and database = current_database()', [gid]);
     if (rowCount) await c.query(`rollback prepared ${quoteLiteral(gid)}`);
-  }).catch(() => {});
+  }).catch(() => undefined /* best effort: the demo removes the server at exit */);
 }

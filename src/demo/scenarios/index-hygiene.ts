@@ -53,7 +53,9 @@ async function plant(ctx: PlantContext): Promise<Planted> {
       `ledger_lines.account_id: a foreign key to billing_accounts without an index (${LINES.toLocaleString('en-US')} rows; billing_accounts sees deletes)`,
       'controls: a text_pattern_ops index on the same column, ledger_notes (its foreign key leads a composite index), ledger_tags (small)',
     ],
-    async release() {},
+    async release() {
+      // nothing to undo: the data stays until the server is removed
+    },
   };
 }
 

@@ -68,7 +68,7 @@ export async function plantAll(ctx: PlantContext, options: { only?: readonly str
   const selected = scenarios.filter((s) => !only || only.includes(s.id));
   const planted: Planted[] = [];
   const release = async (): Promise<void> => {
-    for (const p of [...planted].reverse()) await p.release().catch(() => {});
+    for (const p of [...planted].reverse()) await p.release().catch(() => undefined /* release the others too: the server is removed at exit in any case */);
   };
   try {
     for (const [i, scenario] of selected.entries()) {

@@ -26,7 +26,7 @@ const REQUESTS = 110;
 const CLIENTS = 2;
 
 async function dropPlantRole(adminUrl: string): Promise<void> {
-  await withSession(adminUrl, (c) => c.query(`drop owned by ${quoteIdent(ROLE)}`)).catch(() => {});
+  await withSession(adminUrl, (c) => c.query(`drop owned by ${quoteIdent(ROLE)}`)).catch(() => undefined /* the role may not exist yet (first run) */);
   await dropRole(adminUrl, ROLE);
 }
 

@@ -66,7 +66,7 @@ const ROLES = [
 /** Drops the plant's roles: their grants first (DROP OWNED), then the roles. Never throws. */
 async function dropRoles(adminUrl: string): Promise<void> {
   for (const [role] of ROLES) {
-    await withSession(adminUrl, (c) => c.query(`drop owned by ${quoteIdent(role)}`)).catch(() => {});
+    await withSession(adminUrl, (c) => c.query(`drop owned by ${quoteIdent(role)}`)).catch(() => undefined /* the role may not exist yet (first run) */);
     await dropRole(adminUrl, role);
   }
 }
@@ -110,9 +110,9 @@ async function plant(ctx: PlantContext): Promise<Planted> {
     const loopsOpts = (childrenPerRequest: number, pauseMs: number) => ({
       pauseMs, maxMs: MAX_LOOP_MS, warmup: Math.ceil(WARMUP_CHILD_CALLS / childrenPerRequest),
     });
-    const feedLoop = startLoop(feed, (c, i) => listThenEach(c, BELONGS_TO, (i % 50) * 20).then(() => {}), loopsOpts(20, PAUSE_MS));
+    const feedLoop = startLoop(feed, (c, i) => listThenEach(c, BELONGS_TO, (i % 50) * 20).then(() => undefined), loopsOpts(20, PAUSE_MS));
     // Ten children per request instead of twenty: half the pause keeps the child rates alike.
-    const profileLoop = startLoop(profile, (c, i) => listThenEach(c, HAS_MANY, (i % 100) * 10).then(() => {}), loopsOpts(10, PAUSE_MS / 2));
+    const profileLoop = startLoop(profile, (c, i) => listThenEach(c, HAS_MANY, (i % 100) * 10).then(() => undefined), loopsOpts(10, PAUSE_MS / 2));
     loops.push(feedLoop, profileLoop);
 
     // timeline and auth-service: the auth lookups are paced by the timeline's rows (a fixed 0.3 per row,

@@ -16,7 +16,9 @@ export function sleep(ms: number): Promise<void> {
 /** A connected client; server-side errors of an idle client (terminated backend) are swallowed. */
 export async function openSession(url: string, applicationName = 'pg-advisor-demo'): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url, application_name: applicationName });
-  client.on('error', () => {});
+  client.on('error', () => {
+    // a session the server ends shows up as the next query's error
+  });
   await client.connect();
   return client;
 }
@@ -27,7 +29,7 @@ export async function withSession<T>(url: string, body: (client: pg.Client) => P
   try {
     return await body(client);
   } finally {
-    await client.end().catch(() => {});
+    await client.end().catch(() => undefined /* closing a planted session is best effort: the server is removed at exit */);
   }
 }
 
@@ -114,7 +116,7 @@ export async function ensureLoginRole(adminUrl: string, role: string, attributes
 
 /** Drops a role created by a plant; ignores errors (sessions may still be closing). */
 export async function dropRole(adminUrl: string, role: string): Promise<void> {
-  await withSession(adminUrl, (c) => c.query(`drop role if exists ${quoteIdent(role)}`)).catch(() => {});
+  await withSession(adminUrl, (c) => c.query(`drop role if exists ${quoteIdent(role)}`)).catch(() => undefined /* a leftover from an interrupted run, if any */);
 }
 
 /** Opens `count` sessions (a few at a time: scram authentication costs CPU on both ends). */
@@ -134,7 +136,7 @@ export async function openSessions(url: string, count: number, applicationName: 
 }
 
 export async function closeSessions(clients: readonly pg.Client[]): Promise<void> {
-  await Promise.all(clients.map((c) => c.end().catch(() => {})));
+  await Promise.all(clients.map((c) => c.end().catch(() => undefined /* closing a planted session is best effort */)));
 }
 
 /**
