@@ -1,5 +1,6 @@
 import type { Snapshot } from '../snapshot/types.js';
 import type { Window } from '../snapshot/window-types.js';
+import { statementFingerprint } from '../sql/fingerprint.js';
 import { fingerprintOf } from './fingerprint.js';
 import {
   SEVERITIES,
@@ -56,6 +57,14 @@ export function evaluateRules(options: EvaluateOptions): EvaluateResult {
   const diagnostics: Diagnostic[] = [];
   const evaluated: string[] = [];
   const sources = options.snapshot.meta.sources;
+  let texts: Map<string, string> | undefined;
+  /** The text fingerprint of a finding's statement, when it has one and its text parses. */
+  const statementIdentity = (queryId: string | undefined): string | undefined => {
+    if (queryId === undefined) return undefined;
+    texts ??= new Map(options.snapshot.statements.flatMap((s) => (s.query ? [[s.queryId, s.query] as const] : [])));
+    const text = texts.get(queryId);
+    return (text !== undefined ? statementFingerprint(text) : null) ?? undefined;
+  };
 
   for (const rule of options.rules) {
     const missing = rule.requires.filter((r) => sources[r]?.status !== 'ok');
@@ -76,7 +85,7 @@ export function evaluateRules(options: EvaluateOptions): EvaluateResult {
       for (const draft of drafts) {
         const severity: Severity = draft.severity ?? rule.defaultSeverity;
         if (!SEVERITIES.includes(severity)) throw new Error(`invalid severity ${String(severity)}`);
-        const fingerprint = fingerprintOf(rule.id, draft.object, draft.identity);
+        const fingerprint = fingerprintOf(rule.id, draft.object, draft.identity, statementIdentity(draft.object.queryId));
         if (seen.has(fingerprint)) continue; // one finding per object; the first (strongest) wins
         seen.add(fingerprint);
         findings.push({

@@ -183,12 +183,20 @@ function invalid(origin: string, kind: string, issues: readonly z.core.$ZodIssue
  */
 export function applyBaseline(report: Report, baseline: Baseline, file: string): BaselinedReport {
   const known = new Map<string, Severity>();
+  const remember = (key: string, severity: Severity): void => {
+    const previous = known.get(key);
+    if (previous === undefined || severityRank(severity) > severityRank(previous)) known.set(key, severity);
+  };
   for (const entry of baseline.fingerprints) {
-    const previous = known.get(entry.fingerprint);
-    if (previous === undefined || severityRank(entry.severity) > severityRank(previous)) known.set(entry.fingerprint, entry.severity);
+    remember(entry.fingerprint, entry.severity);
+    // Baselines written before statement fingerprints named a query finding by its query id: they still
+    // match on the database they were written on (query ids differ between databases).
+    if (entry.object.queryId) remember(legacyQueryKey(entry.rule, entry.object.type, entry.object.queryId), entry.severity);
   }
   const findings = report.findings.map((finding): BaselinedFinding => {
-    const baselineSeverity = known.get(finding.fingerprint);
+    const baselineSeverity =
+      known.get(finding.fingerprint) ??
+      (finding.object.queryId ? known.get(legacyQueryKey(finding.rule, finding.object.type, finding.object.queryId)) : undefined);
     if (baselineSeverity === undefined) return { ...finding, baselined: false, baselineState: 'new' };
     const escalated = severityRank(finding.severity) > severityRank(baselineSeverity);
     return { ...finding, baselined: !escalated, baselineState: escalated ? 'escalated' : 'baselined', baselineSeverity };
@@ -207,6 +215,8 @@ export function applyBaseline(report: Report, baseline: Baseline, file: string):
     },
   };
 }
+
+const legacyQueryKey = (rule: string, type: string, queryId: string): string => `legacy:${JSON.stringify([rule, type, queryId])}`;
 
 /** True when `--baseline` marked the finding as known (it does not count for --fail-on). */
 export function isBaselined(finding: Finding): boolean {

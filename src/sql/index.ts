@@ -7,3 +7,4 @@ export type * from './analysis-types.js';
 export { quoteIdent, quoteLiteral, quoteQualified } from './quote.js';
 export { analyzeQueryBlocks } from './blocks.js';
 export type { BlockOrigin, QueryBlock } from './blocks.js';
+export { statementFingerprint } from './fingerprint.js';
