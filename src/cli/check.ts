@@ -14,7 +14,8 @@ import {
   renderMarkdown,
   renderSarif,
   renderText,
-  ruleErrors,
+  sourceFailureLines,
+  crashedRules,
   withoutBaselined,
   writeBaselineFile,
   type Report,
@@ -147,9 +148,14 @@ export function printReport(report: Report, config: Config, io: CliIo, rules: re
   io.stdout.write(renderReport(report, config.format, config, { rules, gate, color: colorEnabled(io.stdout, io.env) }));
 }
 
-/** 2 when a rule crashed, 1 when findings reach --fail-on (baselined ones excluded), else 0. */
+/** 2 when a rule crashed or a source a rule needs failed, 1 when findings reach --fail-on (baselined ones excluded), else 0. */
 export function checkExitCode(report: Report, config: Config, io: CliIo): number {
-  const crashed = ruleErrors(report);
+  const failedSources = sourceFailureLines(report);
+  if (failedSources.length > 0) {
+    io.stderr.write(`${failedSources.join('\n')}\n`);
+    return EXIT.ERROR;
+  }
+  const crashed = crashedRules(report);
   if (crashed > 0) {
     io.stderr.write(`pg-advisor: ${crashed} rule(s) crashed; the report above is incomplete (see its diagnostics)\n`);
     io.stderr.write('  hint: this is a bug in pg-advisor; please report it with the JSON report (--format json)\n');

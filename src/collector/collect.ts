@@ -10,6 +10,7 @@ import {
 } from '../snapshot/types.js';
 import type { CollectOptions, CollectSnapshot } from './api.js';
 import type { CollectionContext } from './context.js';
+import { withCollectionDeadline } from './deadline.js';
 import { collectServerInfo } from './server-info.js';
 import { describeServerInfoError, failedSourceStatus, isConnectionLost, unavailableUpFront } from './source-status.js';
 import { collectActivity } from './sources/activity.js';
@@ -42,11 +43,18 @@ export const textCacheFor = perTarget(() => new TextCache());
 type Outcome<T> = { data: T; note?: string };
 
 /**
- * One snapshot: server info (required, errors propagate), then every source in turn; a failing source is
- * recorded `unavailable` with a hint and the rest is still collected. Bloat runs last (it reuses tables,
- * indexes and columns). The result is deep-frozen.
+ * One snapshot: server info (required, errors propagate), then every source in turn; a source that cannot
+ * run is recorded `unavailable` (missing extension or privilege) or `failed` (timeout, error) with a hint, and
+ * the rest is still collected. Bloat runs last (it reuses tables, indexes and columns). The result is
+ * deep-frozen. On a Target from connectTarget the whole collection has a deadline (Target.deadlines).
  */
 export const collectSnapshot: CollectSnapshot = async (target, options: CollectOptions = {}) => {
+  const deadline = target.deadlines?.collectionMs;
+  if (deadline === undefined) return collectUnbounded(target, options);
+  return withCollectionDeadline(deadline, 'collecting statistics', () => collectUnbounded(target, options));
+};
+
+const collectUnbounded: CollectSnapshot = async (target, options: CollectOptions = {}) => {
   const started = performance.now();
   const ctx = await collectServerInfo(target).catch((error: unknown) => {
     throw describeServerInfoError(error);
@@ -117,8 +125,9 @@ export const collectSnapshot: CollectSnapshot = async (target, options: CollectO
     });
     return r.note === undefined ? { data: r.bloat } : { data: r.bloat, note: r.note };
   });
-  if (sources.tables?.status === 'unavailable' && sources.bloat?.status === 'ok') {
-    sources.bloat = { status: 'unavailable', reason: 'the tables source failed', hint: sources.tables.hint };
+  const tablesStatus = sources.tables;
+  if (tablesStatus && tablesStatus.status !== 'ok' && sources.bloat?.status === 'ok') {
+    sources.bloat = { status: tablesStatus.status, reason: `the tables source is ${tablesStatus.status}`, hint: tablesStatus.hint };
   }
 
   const snapshot: Snapshot = {

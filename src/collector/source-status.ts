@@ -34,7 +34,10 @@ export function unavailableUpFront(source: SourceName, ctx: CollectionContext): 
   return null;
 }
 
-/** A failed source's status: what happened and the exact grant/extension/setting that would fix it. */
+/**
+ * A source's status after its statement failed: `unavailable` when a privilege or an extension is missing
+ * (the exact grant or extension that fixes it), `failed` for everything else (timeout, lock, unexpected error).
+ */
 export function failedSourceStatus(source: SourceName, error: unknown, ctx: CollectionContext): SourceStatus {
   if (error instanceof BloatUnavailable) return { status: 'unavailable', reason: error.message, hint: error.hint };
   const code = sqlState(error);
@@ -54,18 +57,24 @@ export function failedSourceStatus(source: SourceName, error: unknown, ctx: Coll
     case SQLSTATE.UNDEFINED_TABLE:
     case SQLSTATE.UNDEFINED_FUNCTION:
       return {
-        status: 'unavailable',
+        status: source === 'statements' || source === 'bloat' ? 'unavailable' : 'failed',
         reason,
         hint: source === 'statements' ? PGSS_SETUP_HINT : source === 'bloat' ? 'CREATE EXTENSION pgstattuple' : 'report this as a bug: a catalog object is missing on this server version',
       };
     case SQLSTATE.OBJECT_NOT_IN_PREREQUISITE_STATE:
-      return { status: 'unavailable', reason, hint: source === 'statements' ? PGSS_SETUP_HINT : 'check the server log' };
+      return source === 'statements'
+        ? { status: 'unavailable', reason, hint: PGSS_SETUP_HINT }
+        : { status: 'failed', reason, hint: 'check the server log' };
     case SQLSTATE.QUERY_CANCELED:
-      return { status: 'unavailable', reason, hint: 'the query hit statement_timeout; raise statementTimeoutMs or collect off-peak' };
+      return {
+        status: 'failed',
+        reason,
+        hint: 'the query hit statement_timeout (large catalogs or a busy server); raise --statement-timeout (statementTimeout) or collect off-peak',
+      };
     case SQLSTATE.LOCK_NOT_AVAILABLE:
-      return { status: 'unavailable', reason, hint: 'another session held a conflicting lock beyond lock_timeout; retry later' };
+      return { status: 'failed', reason, hint: 'another session held a conflicting lock beyond lock_timeout; retry later' };
     default:
-      return { status: 'unavailable', reason, hint: 'retry; if it persists, report it with the message above' };
+      return { status: 'failed', reason, hint: 'retry; if it persists, report it with the message above' };
   }
 }
 
@@ -94,6 +103,7 @@ export function describeServerInfoError(error: unknown): Error {
 
 /** The session died (server shutdown, network) rather than one statement failing. */
 export function isConnectionLost(error: unknown): boolean {
+  if (error instanceof ConnectionError) return true; // e.g. a statement past its client-side deadline
   const code = sqlState(error);
   if (code === SQLSTATE.ADMIN_SHUTDOWN || code === SQLSTATE.CANNOT_CONNECT_NOW) return true;
   if (code !== undefined && /^[0-9A-Z]{5}$/.test(code)) return false;

@@ -174,7 +174,7 @@ export function createTargetSampler(options: TargetSamplerOptions): TargetSample
 
 function sourceDiagnostics(snapshot: Snapshot): Diagnostic[] {
   return Object.entries(snapshot.meta.sources).flatMap(([source, status]) =>
-    status && status.status === 'unavailable' ? [{ source, status: 'unavailable' as const, message: status.reason, hint: status.hint }] : [],
+    status && status.status !== 'ok' ? [{ source, status: status.status === 'failed' ? ('error' as const) : ('unavailable' as const), message: status.reason, hint: status.hint }] : [],
   );
 }
 
