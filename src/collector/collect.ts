@@ -18,6 +18,7 @@ import { collectBloat } from './sources/bloat.js';
 import { collectColumns } from './sources/columns.js';
 import { collectConstraints } from './sources/constraints.js';
 import { collectDatabases } from './sources/databases.js';
+import { lockedNote } from './sources/common.js';
 import { collectIndexes } from './sources/indexes.js';
 import { collectRoles } from './sources/roles.js';
 import { collectSettings } from './sources/settings.js';
@@ -98,8 +99,18 @@ const collectUnbounded: CollectSnapshot = async (target, options: CollectOptions
   const activity = await run('activity', [], withNote(collectActivity, hidden('query, state and xmin details of sessions')));
   const databases = await run('databases', [], plain(collectDatabases));
   const roles = await run('roles', [], plain(collectRoles));
-  const tables = await run('tables', [], plain((c) => collectTables(c)));
-  const indexes = await run('indexes', [], plain(collectIndexes));
+  // Relations under DDL (an AccessExclusiveLock held or queued) are listed but not sized: counted in a note.
+  const tables = await run('tables', [], async () => {
+    const data = await collectTables(ctx);
+    const note = lockedNote('table(s)', data.filter((t) => t.locked).map((t) => `${t.schema}.${t.name}`));
+    return note === undefined ? { data } : { data, note };
+  });
+  const indexes = await run('indexes', [], async () => {
+    const data = await collectIndexes(ctx);
+    // A locked index (or one of a locked table) has definition '' and size null (see INDEXES_SQL).
+    const note = lockedNote('index(es)', data.filter((i) => i.definition === '').map((i) => `${i.schema}.${i.name}`));
+    return note === undefined ? { data } : { data, note };
+  });
   const constraints = await run('constraints', [], plain(collectConstraints));
   const columns = await run('columns', [], async () => {
     const data = await collectColumns(ctx);

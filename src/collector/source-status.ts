@@ -1,13 +1,26 @@
 import type { SourceName, SourceStatus } from '../snapshot/types.js';
 import { AdvisorError, ConnectionError, PermissionError, SQLSTATE, sqlState, TargetError } from '../errors/errors.js';
-import { type CollectionContext, versionAtLeast } from './context.js';
+import { type CollectionContext, schemaUsageGrant, versionAtLeast } from './context.js';
 import { BloatUnavailable } from './sources/bloat.js';
 
 export const PGSS_SETUP_HINT =
   'add pg_stat_statements to shared_preload_libraries, restart, then CREATE EXTENSION pg_stat_statements in this database';
 
+/** Hint of a standby: what it cannot tell, and where to look instead. */
+export const STANDBY_HINT =
+  'run pg-advisor against the primary for vacuum and dead-tuple judgements (the standby replays them, it does not keep them)';
+
 /** Why a source cannot run at all, decided from capabilities before querying; null when it may run. */
 export function unavailableUpFront(source: SourceName, ctx: CollectionContext): SourceStatus | null {
+  if (source === 'vacuum' && ctx.inRecovery === true) {
+    return {
+      status: 'unavailable',
+      reason:
+        'the server is a standby (in recovery): vacuum does not run here and dead-tuple and vacuum statistics ' +
+        '(n_dead_tup, last autovacuum, autovacuum progress) are not maintained, so rules needing them cannot judge',
+      hint: STANDBY_HINT,
+    };
+  }
   if (source !== 'statements') return null;
   const caps = ctx.capabilities;
   if (caps.pgssVersion === null) {
@@ -15,6 +28,13 @@ export function unavailableUpFront(source: SourceName, ctx: CollectionContext): 
       status: 'unavailable',
       reason: `the pg_stat_statements extension is not installed in database ${ctx.database}`,
       hint: caps.pgssLoaded ? `CREATE EXTENSION pg_stat_statements in database ${ctx.database}` : PGSS_SETUP_HINT,
+    };
+  }
+  if (ctx.pgssSchemaDenied) {
+    return {
+      status: 'unavailable',
+      reason: `pg_stat_statements is installed in schema ${ctx.pgssSchemaDenied}, on which ${ctx.currentUser} has no USAGE`,
+      hint: schemaUsageGrant(ctx.pgssSchemaDenied, ctx.currentUser),
     };
   }
   if (!caps.pgssLoaded) {
@@ -29,6 +49,15 @@ export function unavailableUpFront(source: SourceName, ctx: CollectionContext): 
       status: 'unavailable',
       reason: `pg_stat_statements ${caps.pgssVersion} is older than 1.8`,
       hint: 'ALTER EXTENSION pg_stat_statements UPDATE',
+    };
+  }
+  if (ctx.computeQueryId === 'off') {
+    return {
+      status: 'unavailable',
+      reason:
+        'compute_query_id = off: no query identifier is computed, so pg_stat_statements records no new statements ' +
+        'and its counters are stale',
+      hint: "ALTER SYSTEM SET compute_query_id = 'auto'; SELECT pg_reload_conf(); (and remove any database or role setting that turns it off)",
     };
   }
   return null;

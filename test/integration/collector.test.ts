@@ -314,7 +314,11 @@ describe('degraded targets', () => {
       expect(t).toMatchObject({ locked: true, heapBytes: null, totalBytes: null });
       expect(s.indexes.find((i) => i.name === 'locked_t_pkey')?.sizeBytes).toBeNull();
       expect(s.tables.find((x) => x.name === 'OrderItems')).toMatchObject({ locked: false });
-      expect(s.meta.sources.tables).toEqual({ status: 'ok' });
+      // Counted and named, never silently skipped.
+      expect(s.meta.sources.tables).toEqual({
+        status: 'ok',
+        note: '1 table(s) not measured: an AccessExclusiveLock is held or queued on them (DDL in progress): shop.locked_t',
+      });
     } finally {
       await locker.query('rollback');
       await locker.end();
