@@ -151,7 +151,7 @@ export const connectTarget: ConnectTarget = async (options: TargetOptions): Prom
         client.release(broken);
       }
     },
-    deadlines: { queryMs: deadlineMs, collectionMs: collectionDeadlineMs(statementTimeoutMs) },
+    deadlines: { queryMs: deadlineMs, collectionMs: collectionDeadlineMs(statementTimeoutMs), statementTimeoutMs },
     close,
   };
 };

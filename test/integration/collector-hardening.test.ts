@@ -2,12 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRules } from '../../rules/index.js';
 import { collectSnapshot, collectWindow, connectTarget, type Target } from '../../src/collector/index.js';
 import { loadDaemonConfig } from '../../src/config/daemon/index.js';
+import { createDaemon } from '../../src/daemon/daemon.js';
 import { createTargetSampler } from '../../src/daemon/sample-target.js';
 import { evaluateRules } from '../../src/engine/evaluate.js';
 import { ConnectionError, UsageError } from '../../src/errors/errors.js';
 import type { Store } from '../../src/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFreezableProxy, type FreezableProxy } from '../support/freezable-proxy.js';
+import { openTestStore } from '../support/store.js';
 
 let db: TestDatabase;
 let monitorUrl: string;
@@ -107,6 +109,42 @@ describe('a frozen server (a proxy that stops forwarding, like a SIGSTOPped post
       const closed = await timed(() => sampler.close());
       expect(closed.ms).toBeLessThan(1500);
       await fresh.close();
+    }
+  });
+});
+
+describe('the daemon against a target that freezes', () => {
+  it('the sample fails within the deadline, the circuit opens, the target is not left `ok`, and stop() is prompt', async () => {
+    const frozen = await startFreezableProxy(monitorUrl);
+    const opened = await openTestStore('postgres');
+    const config = loadDaemonConfig({
+      file: 'daemon.yaml',
+      text: 'targets:\n  - name: frozen\n    urlEnv: URL\n    interval: 1h\n    statementTimeout: 500ms\n    connectTimeout: 1s\n',
+      env: { URL: frozen.url },
+      rules: allRules,
+    });
+    const daemon = createDaemon({
+      config, store: opened.store, rules: allRules, version: 'test', sampleOnStart: false, outboxPump: false,
+      backoff: { baseMs: 60_000, maxMs: 120_000, openAfterFailures: 1, openForMs: 600_000 },
+    });
+    let stopped = false;
+    try {
+      await daemon.start();
+      await daemon.sampleNow('frozen');
+      expect(daemon.jobStatus('frozen')).toMatchObject({ consecutiveFailures: 0, circuit: 'closed' });
+      frozen.freeze();
+      const sampled = await timed(() => daemon.sampleNow('frozen'));
+      expect(sampled.ms).toBeLessThan(4000);
+      expect(daemon.jobStatus('frozen')).toMatchObject({ consecutiveFailures: 1, circuit: 'open' });
+      expect(daemon.jobStatus('frozen')?.lastError).toMatch(/did not answer within 1500 ms/);
+      expect((await opened.store.targets.findTarget('frozen'))?.state).toBe('circuit-open');
+      const stopping = await timed(() => daemon.stop(2000));
+      stopped = true;
+      expect(stopping.ms).toBeLessThan(3000);
+    } finally {
+      if (!stopped) await daemon.stop(2000).catch(() => {});
+      await opened.close();
+      await frozen.close();
     }
   });
 });
