@@ -4,6 +4,7 @@ import { describeConnectError } from '../../src/collector/connect.js';
 import { type CollectionContext, versionAtLeast } from '../../src/collector/context.js';
 import { failedSourceStatus, isConnectionLost, PGSS_SETUP_HINT } from '../../src/collector/source-status.js';
 import { parseReloptions } from '../../src/collector/sources/common.js';
+import { collectionDeadlineMs, QueryDeadlineError, queryDeadlineMs, withCollectionDeadline } from '../../src/collector/deadline.js';
 import { refuseUnsafeUrl, safetyMismatches, unsafeUrlSettings } from '../../src/collector/session-safety.js';
 import { ConnectionError, PermissionError, UsageError } from '../../src/errors/errors.js';
 
@@ -109,6 +110,27 @@ describe('safetyMismatches', () => {
       'idle_in_transaction_session_timeout=0ms',
     ]);
     expect(safetyMismatches({ ...ok, read_only: 'off', application_name: 'x', lock_timeout_ms: 600_000 }, s)).toHaveLength(3);
+  });
+});
+
+describe('client-side deadlines', () => {
+  it('sit a little above statement_timeout (at least 1 s grace, half of it for long ones) and bound a collection', () => {
+    expect(queryDeadlineMs(500)).toBe(1500);
+    expect(queryDeadlineMs(5000)).toBe(7500);
+    expect(collectionDeadlineMs(500)).toBe(60_000);
+    expect(collectionDeadlineMs(5000)).toBe(150_000);
+  });
+  it('a statement past its deadline counts as a lost session (the collection ends, the pool drops it)', () => {
+    expect(isConnectionLost(new QueryDeadlineError(1500, 500))).toBe(true);
+  });
+  it('withCollectionDeadline rejects at the deadline and swallows the abandoned body', async () => {
+    const started = Date.now();
+    const never = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('late')), 300));
+    await expect(withCollectionDeadline(50, 'collecting statistics', () => never)).rejects.toThrow(
+      'collecting statistics did not finish within 50 ms',
+    );
+    expect(Date.now() - started).toBeLessThan(250);
+    await new Promise((r) => setTimeout(r, 300)); // the late rejection must not surface as unhandled
   });
 });
 
