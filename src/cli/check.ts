@@ -7,6 +7,7 @@ import {
   buildBaseline,
   buildReport,
   countAtOrAbove,
+  crashedRules,
   gateCounts,
   loadBaselineFile,
   renderJson,
@@ -15,7 +16,6 @@ import {
   renderSarif,
   renderText,
   sourceFailureLines,
-  crashedRules,
   withoutBaselined,
   writeBaselineFile,
   type Report,
@@ -151,16 +151,13 @@ export function printReport(report: Report, config: Config, io: CliIo, rules: re
 /** 2 when a rule crashed or a source a rule needs failed, 1 when findings reach --fail-on (baselined ones excluded), else 0. */
 export function checkExitCode(report: Report, config: Config, io: CliIo): number {
   const failedSources = sourceFailureLines(report);
-  if (failedSources.length > 0) {
-    io.stderr.write(`${failedSources.join('\n')}\n`);
-    return EXIT.ERROR;
-  }
+  for (const line of failedSources) io.stderr.write(`${line}\n`);
   const crashed = crashedRules(report);
   if (crashed > 0) {
     io.stderr.write(`pg-advisor: ${crashed} rule(s) crashed; the report above is incomplete (see its diagnostics)\n`);
     io.stderr.write('  hint: this is a bug in pg-advisor; please report it with the JSON report (--format json)\n');
-    return EXIT.ERROR;
   }
+  if (crashed > 0 || failedSources.length > 0) return EXIT.ERROR;
   return countAtOrAbove(gateCounts(report), config.failOn) > 0 ? EXIT.FINDINGS : EXIT.OK;
 }
 

@@ -173,9 +173,12 @@ export function createTargetSampler(options: TargetSamplerOptions): TargetSample
 }
 
 function sourceDiagnostics(snapshot: Snapshot): Diagnostic[] {
-  return Object.entries(snapshot.meta.sources).flatMap(([source, status]) =>
-    status && status.status !== 'ok' ? [{ source, status: status.status === 'failed' ? ('error' as const) : ('unavailable' as const), message: status.reason, hint: status.hint }] : [],
-  );
+  return Object.entries(snapshot.meta.sources).flatMap(([source, status]) => {
+    if (!status || status.status === 'ok') return [];
+    // A failed source (timeout, lock, error) is an error; a missing extension or privilege is unavailable.
+    const kind = status.status === 'failed' ? ('error' as const) : ('unavailable' as const);
+    return [{ source, status: kind, message: status.reason, hint: status.hint }];
+  });
 }
 
 /** The error with the target's URL (and so its password) masked in the message. */
