@@ -6,10 +6,12 @@ import {
   applyBaseline,
   buildBaseline,
   countAtOrAbove,
+  crashedRules,
   gateCounts,
   loadBaselineFile,
   renderReport,
   ruleErrors,
+  sourceFailureLines,
   writeBaselineFile,
   type Report,
   type ReportDiagnostic,
@@ -98,14 +100,16 @@ export function printReport(report: Report, config: Config, io: CliIo, rules: re
   io.stdout.write(renderCheckReport(report, config.format, config, { rules, gate, color: colorEnabled(io.stdout, io.env) }));
 }
 
-/** 2 when a rule crashed, 1 when findings reach --fail-on (baselined ones excluded), else 0. */
+/** 2 when a rule crashed or a source a rule needs failed, 1 when findings reach --fail-on (baselined ones excluded), else 0. */
 export function checkExitCode(report: Report, config: Config, io: CliIo): number {
-  const crashed = ruleErrors(report);
+  const failedSources = sourceFailureLines(report);
+  for (const line of failedSources) io.stderr.write(`${line}\n`);
+  const crashed = crashedRules(report);
   if (crashed > 0) {
     io.stderr.write(`pg-advisor: ${crashed} rule(s) crashed; the report above is incomplete (see its diagnostics)\n`);
     io.stderr.write('  hint: this is a bug in pg-advisor; please report it with the JSON report (--format json)\n');
-    return EXIT.ERROR;
   }
+  if (crashed > 0 || failedSources.length > 0) return EXIT.ERROR;
   return countAtOrAbove(gateCounts(report), config.failOn) > 0 ? EXIT.FINDINGS : EXIT.OK;
 }
 

@@ -48,6 +48,13 @@ export interface Target {
    * without it runs the statements through `query`.
    */
   withReadOnlyTransaction?<T>(body: (query: Target['query']) => Promise<T>): Promise<T>;
+  /**
+   * Client-side deadlines (milliseconds) of a pool from connectTarget: `queryMs` for one statement (a little
+   * above statement_timeout), `collectionMs` for one whole snapshot, and the session's `statementTimeoutMs`.
+   * Absent on hand-built Targets (no deadline).
+   */
+  readonly deadlines?: { readonly queryMs: number; readonly collectionMs: number; readonly statementTimeoutMs: number };
+  /** Ends the sessions; bounded in time whatever the server does (sockets are destroyed if it does not answer). */
   close(): Promise<void>;
 }
 

@@ -11,6 +11,7 @@ import {
 } from '../snapshot/types.js';
 import type { CollectOptions, CollectSnapshot } from './api.js';
 import type { CollectionContext } from './context.js';
+import { withCollectionDeadline } from './deadline.js';
 import { collectServerInfo } from './server-info.js';
 import { describeServerInfoError, failedSourceStatus, isConnectionLost, unavailableUpFront } from './source-status.js';
 import { collectActivity } from './sources/activity.js';
@@ -18,6 +19,7 @@ import { collectBloat } from './sources/bloat.js';
 import { collectColumns } from './sources/columns.js';
 import { collectConstraints } from './sources/constraints.js';
 import { collectDatabases } from './sources/databases.js';
+import { lockedNote } from './sources/common.js';
 import { collectIndexes } from './sources/indexes.js';
 import { collectRoles } from './sources/roles.js';
 import { collectRelations } from './sources/relations.js';
@@ -44,11 +46,18 @@ export const textCacheFor = perTarget(() => new TextCache());
 type Outcome<T> = { data: T; note?: string };
 
 /**
- * One snapshot: server info (required, errors propagate), then every source in turn; a failing source is
- * recorded `unavailable` with a hint and the rest is still collected. Bloat runs last (it reuses tables,
- * indexes and columns). The result is deep-frozen.
+ * One snapshot: server info (required, errors propagate), then every source in turn; a source that cannot
+ * run is recorded `unavailable` (missing extension or privilege) or `failed` (timeout, error) with a hint, and
+ * the rest is still collected. Bloat runs last (it reuses tables, indexes and columns). The result is
+ * deep-frozen. On a Target from connectTarget the whole collection has a deadline (Target.deadlines).
  */
 export const collectSnapshot: CollectSnapshot = async (target, options: CollectOptions = {}) => {
+  const deadline = target.deadlines?.collectionMs;
+  if (deadline === undefined) return collectUnbounded(target, options);
+  return withCollectionDeadline(deadline, 'collecting statistics', () => collectUnbounded(target, options));
+};
+
+const collectUnbounded: CollectSnapshot = async (target, options: CollectOptions = {}) => {
   const started = performance.now();
   const ctx = await collectServerInfo(target).catch((error: unknown) => {
     throw describeServerInfoError(error);
@@ -92,8 +101,18 @@ export const collectSnapshot: CollectSnapshot = async (target, options: CollectO
   const activity = await run('activity', [], withNote(collectActivity, hidden('query, state and xmin details of sessions')));
   const databases = await run('databases', [], plain(collectDatabases));
   const roles = await run('roles', [], plain(collectRoles));
-  const tables = await run('tables', [], plain((c) => collectTables(c)));
-  const indexes = await run('indexes', [], plain(collectIndexes));
+  // Relations under DDL (an AccessExclusiveLock held or queued) are listed but not sized: counted in a note.
+  const tables = await run('tables', [], async () => {
+    const data = await collectTables(ctx);
+    const note = lockedNote('table(s)', data.filter((t) => t.locked).map((t) => `${t.schema}.${t.name}`));
+    return note === undefined ? { data } : { data, note };
+  });
+  const indexes = await run('indexes', [], async () => {
+    const data = await collectIndexes(ctx);
+    // A locked index (or one of a locked table) has definition '' and size null (see INDEXES_SQL).
+    const note = lockedNote('index(es)', data.filter((i) => i.definition === '').map((i) => `${i.schema}.${i.name}`));
+    return note === undefined ? { data } : { data, note };
+  });
   const constraints = await run('constraints', [], plain(collectConstraints));
   const columns = await run('columns', [], async () => {
     const data = await collectColumns(ctx);
@@ -120,8 +139,9 @@ export const collectSnapshot: CollectSnapshot = async (target, options: CollectO
     });
     return r.note === undefined ? { data: r.bloat } : { data: r.bloat, note: r.note };
   });
-  if (sources.tables?.status === 'unavailable' && sources.bloat?.status === 'ok') {
-    sources.bloat = { status: 'unavailable', reason: 'the tables source failed', hint: sources.tables.hint };
+  const tablesStatus = sources.tables;
+  if (tablesStatus && tablesStatus.status !== 'ok' && sources.bloat?.status === 'ok') {
+    sources.bloat = { status: tablesStatus.status, reason: `the tables source is ${tablesStatus.status}`, hint: tablesStatus.hint };
   }
 
   const snapshot: Snapshot = {

@@ -1,39 +1,35 @@
 import pg from 'pg';
 import type { ConnectTarget, Target, TargetOptions } from './api.js';
 import { ConnectionError, PermissionError, SQLSTATE, sqlState, UsageError } from '../errors/errors.js';
+import { CLOSE_GRACE_MS, collectionDeadlineMs, destroyClientSocket, queryDeadlineMs, queryWithin } from './deadline.js';
 import { maskUrl } from '../secrets/index.js';
+import {
+  refuseUnsafeUrl,
+  SAFETY_CHECK_SQL,
+  safetyMismatches,
+  safetySettingsSql,
+  startupOptions,
+  type SafetyCheckRow,
+  type SafetySettings,
+} from './session-safety.js';
 import { APPLICATION_NAME } from './sql-marker.js';
-
-/** Advisor sessions of this role in this database other than this one, and the session settings in force. */
-export const SESSION_CHECK_SQL = `select /* pg-advisor */
-  (select count(*)::int from pg_catalog.pg_stat_activity a
-    where a.application_name = $1 and a.usename = current_user and a.pid <> pg_catalog.pg_backend_pid()
-      and a.datname = pg_catalog.current_database()
-      and a.backend_type = 'client backend') as others,
-  pg_catalog.current_setting('default_transaction_read_only') as read_only,
-  pg_catalog.current_setting('application_name') as application_name`;
-
-/**
- * Runs first on every new session: remembers the server's idle_in_transaction_session_timeout (what the
- * application's sessions get) in a custom setting, then sets the advisor's own, shorter one. Sent as a
- * startup option instead, the server's value would be invisible to the settings source.
- */
-export const IDLE_TIMEOUT_SQL =
-  `select /* pg-advisor */ pg_catalog.set_config('pg_advisor.server_idle_in_transaction_session_timeout', ` +
-  `pg_catalog.current_setting('idle_in_transaction_session_timeout'), false); ` +
-  `select /* pg-advisor */ pg_catalog.set_config('idle_in_transaction_session_timeout', $IDLE$, false)`;
 
 export const BEGIN_READ_ONLY_SQL = 'begin /* pg-advisor */ transaction read only';
 export const ROLLBACK_SQL = 'rollback /* pg-advisor */';
 
 const HARD_CAP = 5;
+/** Idle time before the first TCP keepalive probe (milliseconds). */
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 const DEFAULTS = { statementTimeoutMs: 5000, lockTimeoutMs: 1000, connectTimeoutMs: 5000, idleInTransactionMs: 10_000 };
 
 /**
- * Opens a bounded, read-only pool to a target. Every session: application_name=pg-advisor,
- * default_transaction_read_only=on, statement_timeout, lock_timeout, idle_in_transaction_session_timeout
- * (server-side, sent as startup options). Refuses when this role already has as many advisor sessions
- * open as the cap allows. Throws ConnectionError / PermissionError with a hint; never leaks the password.
+ * Opens a bounded, read-only pool to a target. Refuses a URL that overrides a safety setting (before
+ * connecting). Every session: application_name=pg-advisor, default_transaction_read_only=on, statement_timeout,
+ * lock_timeout (startup options, then set again after connect with idle_in_transaction_session_timeout) and TCP
+ * keepalive; the first session verifies all of them. Every statement has a client-side deadline a little above
+ * statement_timeout (a frozen server fails instead of hanging); close() is bounded whatever the server does.
+ * Refuses when this role already has as many advisor sessions open as the cap allows. Throws UsageError /
+ * ConnectionError / PermissionError with a hint; never leaks the password.
  */
 export const connectTarget: ConnectTarget = async (options: TargetOptions): Promise<Target> => {
   const max = Math.max(1, Math.min(options.maxConnections ?? 2, HARD_CAP));
@@ -41,30 +37,41 @@ export const connectTarget: ConnectTarget = async (options: TargetOptions): Prom
   const lockTimeoutMs = positive(options.lockTimeoutMs, DEFAULTS.lockTimeoutMs, 'lockTimeoutMs');
   const connectTimeoutMs = positive(options.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 'connectTimeoutMs');
   const masked = maskUrl(options.url);
-  const sessionOptions = [
-    `-c default_transaction_read_only=on`,
-    `-c statement_timeout=${statementTimeoutMs}`,
-    `-c lock_timeout=${lockTimeoutMs}`,
-  ].join(' ');
+  refuseUnsafeUrl(options.url, masked);
+  const safety: SafetySettings = { statementTimeoutMs, lockTimeoutMs, idleInTransactionMs: DEFAULTS.idleInTransactionMs };
+  const deadlineMs = queryDeadlineMs(statementTimeoutMs);
   const pool = new pg.Pool({
     connectionString: options.url,
     max,
     application_name: APPLICATION_NAME,
-    options: sessionOptions,
+    options: startupOptions(safety),
     statement_timeout: statementTimeoutMs,
     lock_timeout: lockTimeoutMs,
     connectionTimeoutMillis: connectTimeoutMs,
     idleTimeoutMillis: 10_000,
+    // A peer that vanishes without a FIN (host down, network cut) is noticed by the kernel.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
   });
   // A session killed by the server (idle timeout, admin shutdown) must not crash the process.
   pool.on('error', () => {});
-  // Every session runs IDLE_TIMEOUT_SQL once, before its first statement (awaited, never concurrent).
+  // Every live session, so close() can destroy their sockets when the server does not answer.
+  const sessions = new Set<pg.PoolClient>();
+  pool.on('connect', (client) => {
+    sessions.add(client);
+    // A socket destroyed by a deadline while the client is checked out: its query gets the error instead.
+    client.on('error', () => {});
+  });
+  pool.on('remove', (client) => sessions.delete(client));
+  const send = <R extends pg.QueryResultRow>(client: pg.PoolClient, sql: string, params?: readonly unknown[]) =>
+    queryWithin<R>(client, sql, params, deadlineMs, statementTimeoutMs);
+  // Every session runs the safety settings once, before its first statement (awaited, never concurrent).
   const prepared = new WeakSet<pg.PoolClient>();
   const acquire = async (): Promise<pg.PoolClient> => {
     const client = await pool.connect();
     if (!prepared.has(client)) {
       try {
-        await client.query(IDLE_TIMEOUT_SQL.replace('$IDLE$', `'${DEFAULTS.idleInTransactionMs}'`));
+        await send(client, safetySettingsSql(safety));
       } catch (error) {
         client.release(true);
         throw error;
@@ -77,9 +84,9 @@ export const connectTarget: ConnectTarget = async (options: TargetOptions): Prom
     const client = await acquire();
     let broken = false;
     try {
-      return (await client.query<R>(sql, params ? [...params] : undefined)).rows;
+      return (await send<R>(client, sql, params)).rows;
     } catch (error) {
-      broken = sqlState(error) === undefined; // a protocol/connection failure: drop that session
+      broken = sqlState(error) === undefined || error instanceof ConnectionError; // a lost session: drop it
       throw error;
     } finally {
       client.release(broken);
@@ -90,17 +97,22 @@ export const connectTarget: ConnectTarget = async (options: TargetOptions): Prom
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    await pool.end();
+    // A graceful end when the server answers; otherwise the sockets are destroyed (a frozen server never
+    // acknowledges a Terminate, and pool.end() would wait for checked-out sessions forever).
+    const ended = pool.end().then(() => true, () => true);
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = await Promise.race([ended, new Promise<false>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS, false)))]);
+    clearTimeout(timer);
+    if (!graceful) for (const client of sessions) destroyClientSocket(client);
   };
 
   try {
-    const rows = await run<{ others: number; read_only: string; application_name: string }>(SESSION_CHECK_SQL, [
-      APPLICATION_NAME,
-    ]);
+    const rows = await run<SafetyCheckRow>(SAFETY_CHECK_SQL, [APPLICATION_NAME]);
     const row = rows[0];
-    if (!row || row.read_only !== 'on' || row.application_name !== APPLICATION_NAME) {
-      throw new UsageError(`The session settings of ${masked} override the advisor's safety settings`, {
-        hint: 'remove options/application_name/default_transaction_read_only from the connection URL',
+    const mismatches = row ? safetyMismatches(row, safety) : ['no answer'];
+    if (!row || mismatches.length > 0) {
+      throw new UsageError(`The session settings of ${masked} override the advisor's safety settings (${mismatches.join(', ')})`, {
+        hint: 'remove options, application_name and timeouts from the connection URL, and check for a pooler or proxy that rewrites session settings',
       });
     }
     if (row.others >= max) {
@@ -125,20 +137,21 @@ export const connectTarget: ConnectTarget = async (options: TargetOptions): Prom
       const client = await acquire();
       let broken = false;
       try {
-        await client.query(BEGIN_READ_ONLY_SQL);
+        await send(client, BEGIN_READ_ONLY_SQL);
         return await body(async <R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) => {
-          const result = await client.query<R>(sql, params ? [...params] : undefined);
+          const result = await send<R>(client, sql, params);
           return result.rows;
         });
       } finally {
         try {
-          await client.query(ROLLBACK_SQL);
+          await send(client, ROLLBACK_SQL);
         } catch {
           broken = true;
         }
         client.release(broken);
       }
     },
+    deadlines: { queryMs: deadlineMs, collectionMs: collectionDeadlineMs(statementTimeoutMs), statementTimeoutMs },
     close,
   };
 };

@@ -1,4 +1,5 @@
 import type { Capabilities } from '../snapshot/types.js';
+import { quoteIdent } from '../sql/quote.js';
 import type { Target } from './api.js';
 
 /** Built once per collection by server-info and passed to every source. */
@@ -17,7 +18,20 @@ export interface CollectionContext {
   readonly pgstattupleSchema: string | null;
   readonly pgssStatsReset: string | null;
   readonly pgssDealloc: number | null;
+  /** Schema of pg_stat_statements (unquoted) when current_user lacks USAGE on it; null otherwise. */
+  readonly pgssSchemaDenied?: string | null;
+  /** Schema of pgstattuple (unquoted) when current_user lacks USAGE on it; null otherwise. */
+  readonly pgstattupleSchemaDenied?: string | null;
+  /** pg_is_in_recovery(): a standby, where vacuum does not run and dead-tuple statistics are not kept. */
+  readonly inRecovery?: boolean;
+  /** compute_query_id as this session sees it (PG14+; null before). */
+  readonly computeQueryId?: string | null;
   readonly collectedAt: string;
+}
+
+/** The exact grant that lets the advisor's role use an extension installed in `schema`. */
+export function schemaUsageGrant(schema: string, role: string): string {
+  return `GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(role)}`;
 }
 
 /** Compares dotted extension versions: "1.10" ≥ "1.9". */

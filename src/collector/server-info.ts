@@ -1,6 +1,7 @@
 import { quoteIdent } from '../sql/quote.js';
 import type { Target } from './api.js';
 import { type CollectionContext, toIso, toNumber, versionAtLeast } from './context.js';
+import { isConnectionLost } from './source-status.js';
 
 export const SERVER_INFO_SQL = `select /* pg-advisor */
   pg_catalog.current_setting('server_version_num')::int as server_version_num,
@@ -18,13 +19,24 @@ export const SERVER_INFO_SQL = `select /* pg-advisor */
     where e.extname = 'pg_stat_statements') as pgss_schema,
   (select n.nspname from pg_catalog.pg_extension e join pg_catalog.pg_namespace n on n.oid = e.extnamespace
     where e.extname = 'pgstattuple') as pgstattuple_schema,
+  (select pg_catalog.has_schema_privilege(e.extnamespace, 'USAGE') from pg_catalog.pg_extension e
+    where e.extname = 'pg_stat_statements') as pgss_schema_usage,
+  (select pg_catalog.has_schema_privilege(e.extnamespace, 'USAGE') from pg_catalog.pg_extension e
+    where e.extname = 'pgstattuple') as pgstattuple_schema_usage,
   exists (select 1 from pg_catalog.pg_extension e where e.extname = 'hypopg') as hypopg,
-  exists (select 1 from pg_catalog.pg_extension e where e.extname = 'pg_trgm') as pg_trgm`;
+  exists (select 1 from pg_catalog.pg_extension e where e.extname = 'pg_trgm') as pg_trgm,
+  pg_catalog.pg_is_in_recovery() as in_recovery,
+  pg_catalog.current_setting('compute_query_id', true) as compute_query_id`;
 
-/** Whether the pgstattuple functions we call may be executed ($1 = schema name). */
+/**
+ * Whether the pgstattuple functions we call may be executed ($1 = schema name). By oid, not by name: resolving
+ * `schema.function` needs USAGE on the schema and would raise an error instead of answering false.
+ */
 export const PGSTATTUPLE_PRIVILEGE_SQL = `select /* pg-advisor */
-  pg_catalog.has_function_privilege(pg_catalog.quote_ident($1) || '.pgstattuple_approx(regclass)', 'execute')
-  and pg_catalog.has_function_privilege(pg_catalog.quote_ident($1) || '.pgstatindex(regclass)', 'execute') as usable`;
+  count(distinct p.proname) = 2 and coalesce(bool_and(pg_catalog.has_function_privilege(p.oid, 'execute')), false) as usable
+  from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+  where n.nspname = $1 and p.proname in ('pgstattuple_approx', 'pgstatindex')
+    and p.pronargs = 1 and p.proargtypes[0] = 'pg_catalog.regclass'::pg_catalog.regtype`;
 
 /** Whether pg_stat_statements is in shared_preload_libraries (may be hidden from non-superusers). */
 export const PRELOAD_SQL = `select /* pg-advisor */ pg_catalog.current_setting('shared_preload_libraries') as libraries`;
@@ -51,19 +63,30 @@ interface ServerInfoRow extends Record<string, unknown> {
   pgss_version: string | null;
   pgss_schema: string | null;
   pgstattuple_schema: string | null;
+  pgss_schema_usage: boolean | null;
+  pgstattuple_schema_usage: boolean | null;
   hypopg: boolean;
   pg_trgm: boolean;
+  in_recovery: boolean;
+  /** compute_query_id (PG14+), null before. */
+  compute_query_id: string | null;
 }
 
-/** Versions, identity and capabilities of the connection. Required: errors propagate. */
+/**
+ * Versions, identity and capabilities of the connection. The identity query is required (its errors
+ * propagate); capability probes never fail the collection: a probe that errors means "not usable".
+ */
 export async function collectServerInfo(target: Target): Promise<CollectionContext> {
   const [row] = await target.query<ServerInfoRow>(SERVER_INFO_SQL);
   if (!row) throw new Error('server info query returned no row');
   const pgssSchema = row.pgss_schema === null ? null : quoteIdent(row.pgss_schema);
+  const pgssSchemaDenied = row.pgss_schema !== null && row.pgss_schema_usage === false ? row.pgss_schema : null;
+  const pgstattupleSchemaDenied =
+    row.pgstattuple_schema !== null && row.pgstattuple_schema_usage === false ? row.pgstattuple_schema : null;
   let pgssLoaded = false;
   let pgssDealloc: number | null = null;
   let pgssStatsReset: string | null = null;
-  if (pgssSchema !== null) {
+  if (pgssSchema !== null && pgssSchemaDenied === null) {
     try {
       if (versionAtLeast(row.pgss_version, '1.9')) {
         const [info] = await target.query<{ dealloc: number; stats_reset: Date | null }>(pgssInfoSql(pgssSchema));
@@ -73,7 +96,8 @@ export async function collectServerInfo(target: Target): Promise<CollectionConte
         await target.query(pgssProbeSql(pgssSchema));
       }
       pgssLoaded = true;
-    } catch {
+    } catch (error) {
+      if (isConnectionLost(error)) throw error;
       pgssLoaded = false; // 55000: "must be loaded via shared_preload_libraries"
     }
   } else {
@@ -85,9 +109,14 @@ export async function collectServerInfo(target: Target): Promise<CollectionConte
     }
   }
   let pgstattuple = false;
-  if (row.pgstattuple_schema !== null) {
-    const [priv] = await target.query<{ usable: boolean }>(PGSTATTUPLE_PRIVILEGE_SQL, [row.pgstattuple_schema]);
-    pgstattuple = priv?.usable === true;
+  if (row.pgstattuple_schema !== null && pgstattupleSchemaDenied === null) {
+    try {
+      const [priv] = await target.query<{ usable: boolean }>(PGSTATTUPLE_PRIVILEGE_SQL, [row.pgstattuple_schema]);
+      pgstattuple = priv?.usable === true;
+    } catch (error) {
+      if (isConnectionLost(error)) throw error;
+      pgstattuple = false; // the probe itself failed: measure nothing, estimates still run
+    }
   }
   return {
     target,
@@ -111,6 +140,10 @@ export async function collectServerInfo(target: Target): Promise<CollectionConte
     pgstattupleSchema: row.pgstattuple_schema === null ? null : quoteIdent(row.pgstattuple_schema),
     pgssStatsReset,
     pgssDealloc,
+    pgssSchemaDenied,
+    pgstattupleSchemaDenied,
+    inRecovery: row.in_recovery === true,
+    computeQueryId: row.compute_query_id,
     collectedAt: toIso(row.collected_at) ?? new Date().toISOString(),
   };
 }

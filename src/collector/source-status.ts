@@ -1,13 +1,26 @@
 import type { SourceName, SourceStatus } from '../snapshot/types.js';
 import { AdvisorError, ConnectionError, PermissionError, SQLSTATE, sqlState, TargetError } from '../errors/errors.js';
-import { type CollectionContext, versionAtLeast } from './context.js';
+import { type CollectionContext, schemaUsageGrant, versionAtLeast } from './context.js';
 import { BloatUnavailable } from './sources/bloat.js';
 
 export const PGSS_SETUP_HINT =
   'add pg_stat_statements to shared_preload_libraries, restart, then CREATE EXTENSION pg_stat_statements in this database';
 
+/** Hint of a standby: what it cannot tell, and where to look instead. */
+export const STANDBY_HINT =
+  'run pg-advisor against the primary for vacuum and dead-tuple judgements (the standby replays them, it does not keep them)';
+
 /** Why a source cannot run at all, decided from capabilities before querying; null when it may run. */
 export function unavailableUpFront(source: SourceName, ctx: CollectionContext): SourceStatus | null {
+  if (source === 'vacuum' && ctx.inRecovery === true) {
+    return {
+      status: 'unavailable',
+      reason:
+        'the server is a standby (in recovery): vacuum does not run here and dead-tuple and vacuum statistics ' +
+        '(n_dead_tup, last autovacuum, autovacuum progress) are not maintained, so rules needing them cannot judge',
+      hint: STANDBY_HINT,
+    };
+  }
   if (source !== 'statements') return null;
   const caps = ctx.capabilities;
   if (caps.pgssVersion === null) {
@@ -15,6 +28,13 @@ export function unavailableUpFront(source: SourceName, ctx: CollectionContext): 
       status: 'unavailable',
       reason: `the pg_stat_statements extension is not installed in database ${ctx.database}`,
       hint: caps.pgssLoaded ? `CREATE EXTENSION pg_stat_statements in database ${ctx.database}` : PGSS_SETUP_HINT,
+    };
+  }
+  if (ctx.pgssSchemaDenied) {
+    return {
+      status: 'unavailable',
+      reason: `pg_stat_statements is installed in schema ${ctx.pgssSchemaDenied}, on which ${ctx.currentUser} has no USAGE`,
+      hint: schemaUsageGrant(ctx.pgssSchemaDenied, ctx.currentUser),
     };
   }
   if (!caps.pgssLoaded) {
@@ -31,10 +51,22 @@ export function unavailableUpFront(source: SourceName, ctx: CollectionContext): 
       hint: 'ALTER EXTENSION pg_stat_statements UPDATE',
     };
   }
+  if (ctx.computeQueryId === 'off') {
+    return {
+      status: 'unavailable',
+      reason:
+        'compute_query_id = off: no query identifier is computed, so pg_stat_statements records no new statements ' +
+        'and its counters are stale',
+      hint: "ALTER SYSTEM SET compute_query_id = 'auto'; SELECT pg_reload_conf(); (and remove any database or role setting that turns it off)",
+    };
+  }
   return null;
 }
 
-/** A failed source's status: what happened and the exact grant/extension/setting that would fix it. */
+/**
+ * A source's status after its statement failed: `unavailable` when a privilege or an extension is missing
+ * (the exact grant or extension that fixes it), `failed` for everything else (timeout, lock, unexpected error).
+ */
 export function failedSourceStatus(source: SourceName, error: unknown, ctx: CollectionContext): SourceStatus {
   if (error instanceof BloatUnavailable) return { status: 'unavailable', reason: error.message, hint: error.hint };
   const code = sqlState(error);
@@ -54,18 +86,24 @@ export function failedSourceStatus(source: SourceName, error: unknown, ctx: Coll
     case SQLSTATE.UNDEFINED_TABLE:
     case SQLSTATE.UNDEFINED_FUNCTION:
       return {
-        status: 'unavailable',
+        status: source === 'statements' || source === 'bloat' ? 'unavailable' : 'failed',
         reason,
         hint: source === 'statements' ? PGSS_SETUP_HINT : source === 'bloat' ? 'CREATE EXTENSION pgstattuple' : 'report this as a bug: a catalog object is missing on this server version',
       };
     case SQLSTATE.OBJECT_NOT_IN_PREREQUISITE_STATE:
-      return { status: 'unavailable', reason, hint: source === 'statements' ? PGSS_SETUP_HINT : 'check the server log' };
+      return source === 'statements'
+        ? { status: 'unavailable', reason, hint: PGSS_SETUP_HINT }
+        : { status: 'failed', reason, hint: 'check the server log' };
     case SQLSTATE.QUERY_CANCELED:
-      return { status: 'unavailable', reason, hint: 'the query hit statement_timeout; raise statementTimeoutMs or collect off-peak' };
+      return {
+        status: 'failed',
+        reason,
+        hint: 'the query hit statement_timeout (large catalogs or a busy server); raise --statement-timeout (statementTimeout) or collect off-peak',
+      };
     case SQLSTATE.LOCK_NOT_AVAILABLE:
-      return { status: 'unavailable', reason, hint: 'another session held a conflicting lock beyond lock_timeout; retry later' };
+      return { status: 'failed', reason, hint: 'another session held a conflicting lock beyond lock_timeout; retry later' };
     default:
-      return { status: 'unavailable', reason, hint: 'retry; if it persists, report it with the message above' };
+      return { status: 'failed', reason, hint: 'retry; if it persists, report it with the message above' };
   }
 }
 
@@ -94,6 +132,7 @@ export function describeServerInfoError(error: unknown): Error {
 
 /** The session died (server shutdown, network) rather than one statement failing. */
 export function isConnectionLost(error: unknown): boolean {
+  if (error instanceof ConnectionError) return true; // e.g. a statement past its client-side deadline
   const code = sqlState(error);
   if (code === SQLSTATE.ADMIN_SHUTDOWN || code === SQLSTATE.CANNOT_CONNECT_NOW) return true;
   if (code !== undefined && /^[0-9A-Z]{5}$/.test(code)) return false;

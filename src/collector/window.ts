@@ -6,7 +6,8 @@ import type { CollectWindow } from './api.js';
 import { collectSnapshot, queryTextLength, textCacheFor } from './collect.js';
 import { type CollectionContext, toIso, toNumber, versionAtLeast } from './context.js';
 import { collectServerInfo } from './server-info.js';
-import { describeServerInfoError, unavailableUpFront } from './source-status.js';
+import { withCollectionDeadline } from './deadline.js';
+import { describeServerInfoError, isConnectionLost, unavailableUpFront } from './source-status.js';
 import { collectActivity } from './sources/activity.js';
 import { collectDatabases } from './sources/databases.js';
 import { collectStatements } from './sources/statements.js';
@@ -21,6 +22,12 @@ import { isAdvisorQuery } from './sql-marker.js';
  * empty list in that sample (the final snapshot records why).
  */
 export const collectWindow: CollectWindow = async (target, options) => {
+  const deadline = target.deadlines?.collectionMs;
+  if (deadline === undefined) return collectUnbounded(target, options);
+  return withCollectionDeadline(options.durationMs + deadline, 'sampling', () => collectUnbounded(target, options));
+};
+
+const collectUnbounded: CollectWindow = async (target, options) => {
   const intervalMs = Math.max(100, options.intervalMs ?? 1000);
   const total = Math.max(1, Math.floor(options.durationMs / intervalMs)) + 1;
   const ctx = await collectServerInfo(target).catch((error: unknown) => {
@@ -58,7 +65,9 @@ async function collectSample(ctx: CollectionContext, maxQueryTextLength: number,
   const safe = async <T>(body: () => Promise<T[]>): Promise<T[]> => {
     try {
       return await body();
-    } catch {
+    } catch (error) {
+      // One light source failing costs that sample's list; a lost session ends the window.
+      if (isConnectionLost(error)) throw describeServerInfoError(error);
       return [];
     }
   };

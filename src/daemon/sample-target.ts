@@ -190,7 +190,10 @@ export function createTargetSampler(options: TargetSamplerOptions): TargetSample
 }
 
 function sourceDiagnostics(snapshot: Snapshot): Diagnostic[] {
-  return Object.entries(snapshot.meta.sources).flatMap(([source, status]) =>
-    status && status.status === 'unavailable' ? [{ source, status: 'unavailable' as const, message: status.reason, hint: status.hint }] : [],
-  );
+  return Object.entries(snapshot.meta.sources).flatMap(([source, status]) => {
+    if (!status || status.status === 'ok') return [];
+    // A failed source (timeout, lock, error) is an error; a missing extension or privilege is unavailable.
+    const kind = status.status === 'failed' ? ('error' as const) : ('unavailable' as const);
+    return [{ source, status: kind, message: status.reason, hint: status.hint }];
+  });
 }

@@ -101,7 +101,7 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoOutc
     io.stdout.write(renderReport(report, config.format, { rules, failOn: config.failOn, color: colorEnabled(io.stdout, io.env) }));
     // Findings are the point of the demo: it succeeded when it ran, unless a rule crashed.
     const crashed = ruleErrors(report);
-    if (crashed > 0) io.stderr.write(`pg-advisor demo: ${crashed} rule(s) crashed; the report above is incomplete (see its diagnostics)\n`);
+    if (crashed > 0) io.stderr.write(`pg-advisor demo: ${crashed} rule(s) crashed or could not run; the report above is incomplete (see its diagnostics)\n`);
     const outcome: DemoOutcome = crashed > 0 ? 'rules-crashed' : 'ran';
     if (daemon === null) return outcome;
     // From here on a crashed rule is already reported on stderr; the daemon runs regardless (exit 130 / 143).

@@ -49,7 +49,7 @@ export function resolveThresholdSpecs<T extends ThresholdSpecs>(
 
 /**
  * Runs every rule over the snapshot. A rule whose required source is unavailable is skipped with a
- * diagnostic; a rule that throws becomes an `error` diagnostic and never takes the others down.
+ * diagnostic; one whose required source failed gets an `error` diagnostic naming the source; a rule that throws becomes an `error` diagnostic and never takes the others down.
  * Never throws.
  */
 export function evaluateRules(options: EvaluateOptions): EvaluateResult {
@@ -68,6 +68,19 @@ export function evaluateRules(options: EvaluateOptions): EvaluateResult {
 
   for (const rule of options.rules) {
     const missing = rule.requires.filter((r) => sources[r]?.status !== 'ok');
+    const failed = missing.find((r) => sources[r]?.status === 'failed');
+    if (failed !== undefined) {
+      // The source should have answered: the rule could not judge, which is an error, not a clean result.
+      const status = sources[failed];
+      diagnostics.push({
+        rule: rule.id,
+        source: failed,
+        status: 'error',
+        message: `rule ${rule.id} could not run: source ${failed} failed${status && status.status === 'failed' ? ` (${status.reason})` : ''}`,
+        hint: status && status.status === 'failed' ? status.hint : undefined,
+      });
+      continue;
+    }
     if (missing.length > 0) {
       const first = sources[missing[0]!];
       diagnostics.push({

@@ -50,13 +50,15 @@ function toReportDiagnostic(d: { source?: string; rule?: string; status: ReportD
   };
 }
 
-/** Unavailable sources, in the order the collector ran them, then what the role cannot see. */
+/** Unavailable and failed sources, in the order the collector ran them, then what the role cannot see. */
 function sourceDiagnostics(snapshot: Snapshot): ReportDiagnostic[] {
   const out: ReportDiagnostic[] = [];
   for (const [source, status] of Object.entries(snapshot.meta.sources)) {
     if (!status) continue;
     if (status.status === 'unavailable') {
       out.push({ source, status: 'unavailable', message: `source ${source} unavailable: ${status.reason}`, hint: status.hint });
+    } else if (status.status === 'failed') {
+      out.push({ source, status: 'error', message: `source ${source} failed: ${status.reason}`, hint: status.hint });
     } else if (status.note) {
       out.push({ source, status: 'info', message: `source ${source}: ${status.note}`, hint: null });
     }

@@ -8,7 +8,7 @@ import type { FailOn } from '../config/schema.js';
 import { baselineStateOf, baselineSummaryOf, gateCounts } from './baseline.js';
 import { formatEvidenceValue, formatObject, labelOf } from './format-values.js';
 import type { Report, ReportDiagnostic } from './types.js';
-import { countAtOrAbove, ruleErrors } from './verdict.js';
+import { countAtOrAbove, crashedRules, ruleErrors } from './verdict.js';
 
 /** GitHub rejects issue and pull-request comments longer than this (characters). */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -72,11 +72,14 @@ function head(report: Report, failOn: FailOn): string[] {
   const baseline = baselineSummaryOf(report);
   const gated = gateCounts(report);
   const failing = countAtOrAbove(gated, failOn);
-  const crashed = ruleErrors(report);
+  const crashed = crashedRules(report);
+  const stopped = ruleErrors(report) - crashed;
   const status =
     crashed > 0
       ? `⚠️ error: ${crashed} rule${crashed === 1 ? '' : 's'} crashed`
-      : failOn === 'never'
+      : stopped > 0
+        ? `⚠️ error: ${stopped} rule${stopped === 1 ? '' : 's'} could not run (a source failed)`
+        : failOn === 'never'
         ? 'ℹ️ not gated (`--fail-on never`)'
         : failing > 0
           ? `❌ fails \`--fail-on ${failOn}\``

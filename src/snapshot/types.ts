@@ -24,9 +24,15 @@ export type SourceName =
   | 'bloat'
   | 'relations';
 
+/**
+ * `unavailable`: the source cannot run with this role or server (a missing extension, privilege or setting):
+ * rules needing it are skipped, with the hint. `failed`: it should have run but did not (a timeout, a lock, an
+ * error): rules needing it could not judge, and `check` exits 2.
+ */
 export type SourceStatus =
   | { readonly status: 'ok'; readonly note?: string }
-  | { readonly status: 'unavailable'; readonly reason: string; readonly hint: string };
+  | { readonly status: 'unavailable'; readonly reason: string; readonly hint: string }
+  | { readonly status: 'failed'; readonly reason: string; readonly hint: string };
 
 export interface Capabilities {
   /** current_user is a superuser (rolsuper). */
@@ -65,7 +71,7 @@ export interface SnapshotMeta {
   readonly pgssStatsReset: string | null;
   /** pg_stat_statements_info.dealloc: entries evicted since the last reset (count). */
   readonly pgssDealloc: number | null;
-  /** Per-source status; a source that failed is `unavailable` with a hint, never silently empty. */
+  /** Per-source status; a source that could not run is `unavailable` or `failed` with a hint, never silently empty. */
   readonly sources: Readonly<Partial<Record<SourceName, SourceStatus>>>;
   /** Wall time the collection took (milliseconds, client-side). */
   readonly collectDurationMs: number;

@@ -278,7 +278,7 @@ describe('degraded targets', () => {
     }
   });
 
-  it('records a source that times out as unavailable and still collects the others', async () => {
+  it('records a source that times out as failed and still collects the others', async () => {
     const real = await connectTarget({ url: monitorUrl, statementTimeoutMs: 500 });
     // The real server, with the vacuum source's statement replaced by one that outlives statement_timeout.
     const slowVacuum: Target = {
@@ -289,7 +289,7 @@ describe('degraded targets', () => {
     try {
       const s = await collectSnapshot(slowVacuum);
       expect(s.meta.sources.vacuum).toMatchObject({
-        status: 'unavailable',
+        status: 'failed',
         reason: expect.stringContaining('57014'),
         hint: expect.stringContaining('statement_timeout'),
       });
@@ -314,7 +314,11 @@ describe('degraded targets', () => {
       expect(t).toMatchObject({ locked: true, heapBytes: null, totalBytes: null });
       expect(s.indexes.find((i) => i.name === 'locked_t_pkey')?.sizeBytes).toBeNull();
       expect(s.tables.find((x) => x.name === 'OrderItems')).toMatchObject({ locked: false });
-      expect(s.meta.sources.tables).toEqual({ status: 'ok' });
+      // Counted and named, never silently skipped.
+      expect(s.meta.sources.tables).toEqual({
+        status: 'ok',
+        note: '1 table(s) not measured: an AccessExclusiveLock is held or queued on them (DDL in progress): shop.locked_t',
+      });
     } finally {
       await locker.query('rollback');
       await locker.end();

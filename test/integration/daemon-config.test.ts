@@ -101,6 +101,9 @@ lifecycle:
     expect(problemOf(() => load('targets:\n  - name: a\n'))).toMatch(/give exactly one of url, urlEnv, urlFile/);
     expect(problemOf(() => load('targets:\n  - { name: a, url: postgres://h/d }\n  - { name: a, url: postgres://h/e }\n'))).toMatch(/duplicate target name a/);
     expect(problemOf(() => load('', { ADVISOR_API_TOKEN: 'short' }))).toMatch(/at least 16 characters/);
+    expect(problemOf(() => load('targets:\n  - name: a\n    urlEnv: A_URL\n', { A_URL: 'postgres://u:pw@h/d?statement_timeout=0' }))).toMatch(
+      /targets\.0: the URL sets statement_timeout, which would override the advisor's safety settings/,
+    );
     // store-only resolution (migrate) ignores targets and their secrets
     const storeOnly = loadDaemonConfig({ file: 'x.yaml', text: 'targets:\n  - name: a\n    urlEnv: MISSING_URL\n', env: {}, rules: allRules, storeOnly: true });
     expect(storeOnly.targets).toEqual([]);

@@ -5,7 +5,9 @@ import { describeConnectError } from '../../src/collector/connect.js';
 import { type CollectionContext, versionAtLeast } from '../../src/collector/context.js';
 import { failedSourceStatus, isConnectionLost, PGSS_SETUP_HINT } from '../../src/collector/source-status.js';
 import { parseReloptions } from '../../src/collector/sources/common.js';
-import { ConnectionError, PermissionError } from '../../src/errors/errors.js';
+import { collectionDeadlineMs, QueryDeadlineError, queryDeadlineMs, withCollectionDeadline } from '../../src/collector/deadline.js';
+import { refuseUnsafeUrl, safetyMismatches, unsafeUrlSettings } from '../../src/collector/session-safety.js';
+import { ConnectionError, PermissionError, UsageError } from '../../src/errors/errors.js';
 
 describe('maskUrl', () => {
   it('masks URL passwords and keeps the rest', () => {
@@ -70,6 +72,66 @@ describe('failedSourceStatus', () => {
     expect(failedSourceStatus('tables', err('57014'), ctx)).toMatchObject({ hint: expect.stringContaining('statement_timeout') });
     expect(failedSourceStatus('tables', err('55P03'), ctx)).toMatchObject({ hint: expect.stringContaining('lock_timeout') });
     expect(failedSourceStatus('tables', err('57014'), ctx)).toMatchObject({ reason: 'boom (SQLSTATE 57014)' });
+  });
+  it('tells a missing privilege or extension (unavailable) from a failure (timeout, lock, error)', () => {
+    expect(failedSourceStatus('bloat', err('42501'), ctx).status).toBe('unavailable');
+    expect(failedSourceStatus('statements', err('55000'), ctx).status).toBe('unavailable');
+    expect(failedSourceStatus('statements', err('42883'), ctx).status).toBe('unavailable');
+    expect(failedSourceStatus('tables', err('57014'), ctx).status).toBe('failed');
+    expect(failedSourceStatus('indexes', err('55P03'), ctx).status).toBe('failed');
+    expect(failedSourceStatus('tables', err('42P01'), ctx).status).toBe('failed');
+    expect(failedSourceStatus('activity', new Error('something odd'), ctx).status).toBe('failed');
+  });
+});
+
+describe('unsafeUrlSettings', () => {
+  it('names every safety setting a URL or key=value string would override, and lets other options pass', () => {
+    expect(unsafeUrlSettings('postgres://a@h/db?statement_timeout=0')).toEqual(['statement_timeout']);
+    expect(unsafeUrlSettings('postgres://a@h/db?options=-c%20statement_timeout%3D0')).toEqual(['options: statement_timeout']);
+    expect(unsafeUrlSettings('postgres://a@h/db?options=--lock-timeout%3D0')).toEqual(['options: lock_timeout']);
+    expect(unsafeUrlSettings('postgres://a@h/db?options=-c%20search_path%3Dapp&sslmode=require')).toEqual([]);
+    expect(unsafeUrlSettings("host=h dbname=db options='-c default_transaction_read_only=off'")).toEqual([
+      'options: default_transaction_read_only',
+    ]);
+    expect(unsafeUrlSettings('host=h application_name=x')).toEqual(['application_name']);
+  });
+  it('refuses with a UsageError that never shows the password', () => {
+    expect(() => refuseUnsafeUrl('postgres://a:pw@h/db?lock_timeout=0', 'postgres://a:***@h/db?lock_timeout=0')).toThrow(UsageError);
+    expect(() => refuseUnsafeUrl('postgres://a:pw@h/db', 'm')).not.toThrow();
+  });
+});
+
+describe('safetyMismatches', () => {
+  const s = { statementTimeoutMs: 5000, lockTimeoutMs: 1000, idleInTransactionMs: 10_000 };
+  const ok = { others: 0, read_only: 'on', application_name: 'pg-advisor', statement_timeout_ms: 5000, lock_timeout_ms: 1000, idle_in_transaction_ms: 10_000 };
+  it('lists each safety setting not in force', () => {
+    expect(safetyMismatches(ok, s)).toEqual([]);
+    expect(safetyMismatches({ ...ok, statement_timeout_ms: 0, idle_in_transaction_ms: 0 }, s)).toEqual([
+      'statement_timeout=0ms',
+      'idle_in_transaction_session_timeout=0ms',
+    ]);
+    expect(safetyMismatches({ ...ok, read_only: 'off', application_name: 'x', lock_timeout_ms: 600_000 }, s)).toHaveLength(3);
+  });
+});
+
+describe('client-side deadlines', () => {
+  it('sit a little above statement_timeout (at least 1 s grace, half of it for long ones) and bound a collection', () => {
+    expect(queryDeadlineMs(500)).toBe(1500);
+    expect(queryDeadlineMs(5000)).toBe(7500);
+    expect(collectionDeadlineMs(500)).toBe(60_000);
+    expect(collectionDeadlineMs(5000)).toBe(150_000);
+  });
+  it('a statement past its deadline counts as a lost session (the collection ends, the pool drops it)', () => {
+    expect(isConnectionLost(new QueryDeadlineError(1500, 500))).toBe(true);
+  });
+  it('withCollectionDeadline rejects at the deadline and swallows the abandoned body', async () => {
+    const started = Date.now();
+    const never = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('late')), 300));
+    await expect(withCollectionDeadline(50, 'collecting statistics', () => never)).rejects.toThrow(
+      'collecting statistics did not finish within 50 ms',
+    );
+    expect(Date.now() - started).toBeLessThan(250);
+    await new Promise((r) => setTimeout(r, 300)); // the late rejection must not surface as unhandled
   });
 });
 

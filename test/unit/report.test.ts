@@ -193,4 +193,34 @@ describe('check exit code (src/cli decides it from the report)', () => {
     expect(out.stderr()).toMatch(/1 rule\(s\) crashed; the report above is incomplete/);
     expect(out.stderr()).toContain('hint: ');
   });
+
+  it('is 2 when a source a selected rule needs failed (not when it is merely unavailable), naming source and rules', () => {
+    const failed = {
+      ...report,
+      diagnostics: [
+        { source: 'tables', status: 'error' as const, message: 'source tables failed: canceling statement (SQLSTATE 57014)', hint: 'raise --statement-timeout' },
+        { rule: 'vacuum-lag', source: 'tables', status: 'error' as const, message: 'rule vacuum-lag could not run', hint: 'raise --statement-timeout' },
+        { rule: 'xid-wraparound', source: 'tables', status: 'error' as const, message: 'rule xid-wraparound could not run', hint: null },
+      ],
+    };
+    const out = io();
+    expect(checkExitCode(failed, config('never'), out.io)).toBe(2);
+    expect(out.stderr()).toContain(
+      'pg-advisor: source tables failed: canceling statement (SQLSTATE 57014); rules vacuum-lag, xid-wraparound could not run, so this report is incomplete',
+    );
+    expect(out.stderr()).toContain('hint: raise --statement-timeout');
+    expect(verdictLine(failed, 'critical')).toContain('2 rules could not run: a source failed');
+    const unavailable = {
+      ...report,
+      counts: { critical: 0, warning: 0, info: 0 },
+      diagnostics: [
+        { source: 'statements', status: 'unavailable' as const, message: 'source statements unavailable: not installed', hint: 'CREATE EXTENSION' },
+        { rule: 'n-plus-one', status: 'skipped' as const, message: 'rule n-plus-one skipped', hint: 'CREATE EXTENSION' },
+      ],
+    };
+    expect(checkExitCode(unavailable, config('warning'), io().io)).toBe(0);
+    // A failed source no selected rule needs is reported, but does not fail the gate.
+    const unneeded = { ...unavailable, diagnostics: [{ source: 'columns', status: 'error' as const, message: 'source columns failed: x', hint: null }] };
+    expect(checkExitCode(unneeded, config('warning'), io().io)).toBe(0);
+  });
 });

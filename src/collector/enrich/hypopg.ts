@@ -94,7 +94,9 @@ export async function verifyIndexSuggestions(target: Target, snapshot: Snapshot,
   const hypopgSchema = schemaRows[0]?.schema;
   if (!hypopgSchema) return checks.map(({ s, st }) => fail(s, st.queryId, 'hypopg is not installed in this database'));
   const fn = (name: string): string => `${quoteIdent(hypopgSchema)}.${name}`;
-  const timeout = Math.max(100, Math.round(options.statementTimeoutMs ?? 2000));
+  // Never above the session's statement_timeout: the client-side deadline would end the session first.
+  const ceiling = target.deadlines?.statementTimeoutMs ?? Number.POSITIVE_INFINITY;
+  const timeout = Math.max(100, Math.min(ceiling, Math.round(options.statementTimeoutMs ?? 2000)));
 
   const out: IndexVerification[] = [];
   for (const { s, st } of checks) {

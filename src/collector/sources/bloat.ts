@@ -1,5 +1,5 @@
 import type { BloatState, ColumnStat, IndexBloat, IndexStat, Settings, TableBloat, TableStat } from '../../snapshot/types.js';
-import { type CollectionContext, num, toNumber } from '../context.js';
+import { type CollectionContext, num, schemaUsageGrant, toNumber } from '../context.js';
 import {
   estimateBtreeBloat,
   estimateHeapBloat,
@@ -171,9 +171,11 @@ function measureKey(c: Candidate): MeasureKey {
 }
 
 function pgstattupleHint(ctx: CollectionContext): string {
-  return ctx.pgstattupleSchema === null
-    ? 'CREATE EXTENSION pgstattuple (pg_monitor may execute it)'
-    : `GRANT pg_stat_scan_tables TO ${ctx.currentUser} (pgstattuple is installed but not executable)`;
+  if (ctx.pgstattupleSchema === null) return 'CREATE EXTENSION pgstattuple (pg_monitor may execute it)';
+  if (ctx.pgstattupleSchemaDenied) {
+    return `${schemaUsageGrant(ctx.pgstattupleSchemaDenied, ctx.currentUser)} (pgstattuple is installed in schema ${ctx.pgstattupleSchemaDenied}, which ${ctx.currentUser} cannot use)`;
+  }
+  return `GRANT pg_stat_scan_tables TO ${ctx.currentUser} (pgstattuple is installed but not executable)`;
 }
 
 async function measureHeap(ctx: CollectionContext, schema: string, table: TableStat, blockSize: number): Promise<TableBloat> {

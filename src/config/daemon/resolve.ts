@@ -4,6 +4,7 @@ import { extname } from 'node:path';
 import cron from 'node-cron';
 import { parseDocument } from 'yaml';
 import { maskUrl } from '../../secrets/index.js';
+import { unsafeUrlSettings } from '../../collector/session-safety.js';
 import type { AnyRule, Severity } from '../../engine/types.js';
 import type { Destination } from '../../notify/types.js';
 import { UsageError } from '../../errors/errors.js';
@@ -149,6 +150,13 @@ function resolve(file: DaemonConfigFile, input: LoadDaemonConfigInput, origin: s
     names.add(t.name);
     const url = targetUrl(t, env, at, problems);
     if (url === null) return;
+    const unsafe = unsafeUrlSettings(url);
+    if (unsafe.length > 0) {
+      problems.push(
+        `${at}: the URL sets ${unsafe.join(', ')}, which would override the advisor's safety settings; ` +
+          'remove them (the statement timeout is the statementTimeout key)',
+      );
+    }
     const rulesOf = { ...(file.defaults?.rules ?? {}), ...('rules' in t ? (t.rules ?? {}) : {}) };
     const ruleIds = input.rules.filter((r) => rulesOf[r.id]?.enabled !== false).map((r) => r.id);
     const ruleSettings: Record<string, { thresholds: Record<string, number> }> = {};
