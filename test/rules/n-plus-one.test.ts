@@ -1,11 +1,11 @@
 import { expect, it } from 'vitest';
-import rule from '../../rules/n-plus-one.js';
+import rule from '../../rules/n-plus-one/index.js';
 import { evaluateRules } from '../../src/engine/evaluate.js';
 import { initSqlParser } from '../../src/sql/index.js';
 import type { Backend, StatementStat } from '../../src/snapshot/types.js';
 import type { StatementDelta } from '../../src/snapshot/window-types.js';
 import {
-  makeBackend, makeConstraint, makeIndex, makeSample, makeSnapshot, makeStatement, makeTable, makeWindow,
+  makeBackend, makeConstraint, makeIndex, makeRole, makeSnapshot, makeStatement, makeTable, makeWindow,
 } from '../support/builders.js';
 import { ruleTester } from '../support/rule-tester.js';
 
@@ -64,6 +64,194 @@ const series = [900, 850, 1000, 700, 950, 800, 1000, 900, 880, 920];
 const webBackends = (i: number): Backend[] => [
   makeBackend({ pid: 501, queryId: i % 3 === 0 ? '-222' : '111', applicationName: 'web' }),
   makeBackend({ pid: 502, queryId: '111', applicationName: 'web' }),
+];
+
+/* ---- issue 15: join children, one-element IN, nested loops, search_path, parent choice ---- */
+const TAGS = 16_503;
+const POST_TAGS = 16_504;
+const INVOICES = 16_510;
+const LINES = 16_511;
+const SKUS = 16_512;
+const SVC_ORDERS = 16_520;
+const SVC_ITEMS = 16_521;
+const PUB_ORDERS = 16_522;
+const SHOP_WIDGETS = 16_530;
+const SHOP_PARTS = 16_531;
+const A_ITEMS = 16_540;
+const B_ITEMS = 16_541;
+const fk = (table: string, tableOid: number, column: string, refTable: string, refTableOid: number, schema = 'public') =>
+  makeConstraint({ schema, table, tableOid, name: `${table}_${column}_fkey`, type: 'f', columns: [column], refSchema: schema, refTable, refTableOid, refColumns: ['id'] });
+const pk = (table: string, tableOid: number, schema = 'public') => makeConstraint({ schema, table, tableOid, name: `${table}_pkey`, type: 'p', columns: ['id'] });
+const moreTables = [
+  makeTable({ oid: TAGS, name: 'tags' }), makeTable({ oid: POST_TAGS, name: 'post_tags' }),
+  makeTable({ oid: INVOICES, name: 'invoices' }), makeTable({ oid: LINES, name: 'invoice_lines' }), makeTable({ oid: SKUS, name: 'skus' }),
+  makeTable({ oid: SVC_ORDERS, schema: 'svc', name: 'orders' }), makeTable({ oid: SVC_ITEMS, schema: 'svc', name: 'line_items' }),
+  makeTable({ oid: PUB_ORDERS, name: 'orders' }),
+  makeTable({ oid: SHOP_WIDGETS, schema: 'shop', name: 'widgets' }), makeTable({ oid: SHOP_PARTS, schema: 'shop', name: 'parts' }),
+  makeTable({ oid: A_ITEMS, schema: 'a', name: 'items' }), makeTable({ oid: B_ITEMS, schema: 'b', name: 'items' }),
+];
+const moreConstraints = [
+  pk('tags', TAGS), fk('post_tags', POST_TAGS, 'post_id', 'posts', POSTS), fk('post_tags', POST_TAGS, 'tag_id', 'tags', TAGS),
+  pk('invoices', INVOICES), pk('invoice_lines', LINES), pk('skus', SKUS),
+  fk('invoice_lines', LINES, 'invoice_id', 'invoices', INVOICES), fk('invoice_lines', LINES, 'sku_id', 'skus', SKUS),
+  pk('orders', SVC_ORDERS, 'svc'), pk('line_items', SVC_ITEMS, 'svc'), fk('line_items', SVC_ITEMS, 'order_id', 'orders', SVC_ORDERS, 'svc'),
+  pk('orders', PUB_ORDERS), pk('widgets', SHOP_WIDGETS, 'shop'), pk('parts', SHOP_PARTS, 'shop'),
+  fk('parts', SHOP_PARTS, 'widget_id', 'widgets', SHOP_WIDGETS, 'shop'),
+  pk('items', A_ITEMS, 'a'), pk('items', B_ITEMS, 'b'),
+];
+const wide = (statements: StatementStat[], extra: Parameters<typeof makeSnapshot>[0] = {}) =>
+  snap(statements, { tables: [...tables, ...moreTables], constraints: [...constraints, ...moreConstraints], ...extra });
+
+const POST_LIST = 'SELECT id, title FROM posts ORDER BY id DESC LIMIT $1';
+const TAGS_OF_POST = 'SELECT "tags".* FROM "tags" INNER JOIN "post_tags" ON "tags"."id" = "post_tags"."tag_id" WHERE "post_tags"."post_id" = $1';
+const TAGS_KEY_IN_ON = 'SELECT t.id, t.name, pt.post_id FROM tags t INNER JOIN post_tags pt ON t.id = pt.tag_id AND pt.post_id = $1';
+const AUTHOR_THROUGH_POST = 'SELECT users.id, users.name FROM users INNER JOIN posts ON posts.user_id = users.id WHERE posts.id = $1';
+const EAGER_FEED = 'SELECT posts.id, posts.user_id, users.name FROM posts INNER JOIN users ON users.id = posts.user_id ORDER BY posts.id DESC LIMIT $1';
+const OTHER_FEED = 'SELECT id, user_id, created_at FROM posts WHERE created_at > $2 ORDER BY created_at DESC LIMIT $1';
+const INVOICE_LIST = 'SELECT id, number FROM invoices ORDER BY id DESC LIMIT $1';
+const LINES_OF_INVOICE = 'SELECT id, sku_id, qty FROM invoice_lines WHERE invoice_id = $1';
+const SKU_LOOKUP = 'SELECT id, name FROM skus WHERE id = $1';
+const SVC_ROLE = 16_401;
+const svcRole = makeRole({ oid: SVC_ROLE, name: 'billing', searchPath: ['svc'] });
+const svc = (queryId: string, query: string, calls: number, rows: number) => stmt(queryId, query, calls, rows, { userId: SVC_ROLE, userName: 'billing' });
+const ITEMS_OF_ORDER = 'SELECT id, sku, qty FROM line_items WHERE order_id = $1';
+const ORDER_LIST = 'SELECT id, total FROM orders ORDER BY id DESC LIMIT $1';
+
+/** A window over the given statements (per-second calls and rows), backends from `activity`. */
+function windowOf(list: { id: string; query: string; calls: number[]; rows: number[] }[], activity: (i: number) => Backend[] = () => []) {
+  const n = list[0]!.calls.length;
+  const delta = (s: (typeof list)[number]): StatementDelta => ({
+    userId: 16_400, dbId: 16_384, queryId: s.id, toplevel: true, userName: 'app', query: s.query,
+    calls: s.calls.reduce((a, b) => a + b, 0), rows: s.rows.reduce((a, b) => a + b, 0),
+    totalExecTimeMs: 1, sharedBlks: 10, callsSeries: s.calls, rowsSeries: s.rows, restarts: 0,
+  });
+  const bg = { id: '9', query: 'SELECT now()', calls: Array(n).fill(100_000), rows: Array(n).fill(100_000) };
+  return makeWindow({ samples: n + 1, perSample: (i) => ({ activity: activity(i) }), statements: [...list, bg].map(delta) });
+}
+const flat = series.map(() => 900);
+const jumpy = [300, 1500, 200, 1600, 250, 1400, 300, 1500, 200, 1700];
+
+const patternValid = [
+  {
+    name: 'batched IN ($1, $2, $3) list',
+    snapshot: wide([stmt('111', 'SELECT id, name FROM users WHERE id IN ($1, $2, $3)', 20_000, 60_000), stmt('-222', FEED, 1_000, 20_000)]),
+  },
+  {
+    name: 'hot lookups next to an eager page that joins the users already',
+    snapshot: wide([stmt('111', USER_LOOKUP, 20_000, 20_000), stmt('-223', EAGER_FEED, 1_000, 20_000)]),
+  },
+  {
+    name: 'hot lookups tied between two lists, no series to tell them apart (cumulative)',
+    snapshot: wide([stmt('111', USER_LOOKUP, 20_000, 20_000), stmt('-222', FEED, 1_000, 20_000), stmt('-224', OTHER_FEED, 1_000, 19_000)]),
+  },
+  {
+    name: 'tied lists in a window, neither followed by the lookups',
+    snapshot: wide([stmt('111', USER_LOOKUP, 20_000, 20_000), stmt('-222', FEED, 1_000, 20_000), stmt('-224', OTHER_FEED, 1_000, 20_000)]),
+    window: windowOf([
+      { id: '111', query: USER_LOOKUP, calls: jumpy, rows: jumpy },
+      { id: '-222', query: FEED, calls: series.map((c) => c / 20), rows: series },
+      { id: '-224', query: OTHER_FEED, calls: [...series].reverse().map((c) => c / 20), rows: [...series].reverse() },
+    ]),
+  },
+  {
+    name: 'key in a LEFT JOIN condition filters nothing',
+    snapshot: wide([stmt('555', 'SELECT t.id, pt.post_id FROM tags t LEFT JOIN post_tags pt ON t.id = pt.tag_id AND pt.post_id = $1', 20_000, 20_000), stmt('556', POST_LIST, 1_000, 20_000)]),
+  },
+  {
+    name: 'child joined without an equality (cross join)',
+    snapshot: wide([stmt('555', 'SELECT t.id FROM tags t, post_tags pt WHERE pt.post_id = $1', 20_000, 20_000), stmt('556', POST_LIST, 1_000, 20_000)]),
+  },
+  {
+    name: 'one-table re-read of the parent rows by their own key (a show page beside a list)',
+    snapshot: wide([stmt('557', 'SELECT id, title FROM posts WHERE id = $1', 20_000, 20_000), stmt('556', POST_LIST, 1_000, 20_000)]),
+  },
+  {
+    name: 'few lookups per row-set whose parent is no loop (nested shape, fan-out 4 from the top)',
+    snapshot: wide([stmt('701', INVOICE_LIST, 20_000, 20_000), stmt('702', LINES_OF_INVOICE, 20_000, 80_000), stmt('703', SKU_LOOKUP, 80_000, 80_000)]),
+  },
+  {
+    name: 'unqualified name held by two schemas off the search_path',
+    snapshot: wide([
+      stmt('801', 'SELECT id, qty FROM items WHERE id = $1', 20_000, 20_000),
+      stmt('802', 'SELECT id, item_id FROM a.items ORDER BY id LIMIT $1', 1_000, 20_000),
+    ]),
+  },
+];
+
+const patternInvalid = [
+  {
+    name: 'many-to-many child joined through its link table',
+    snapshot: wide([stmt('555', TAGS_OF_POST, 20_000, 60_000), stmt('556', POST_LIST, 1_000, 20_000)]),
+    findings: [{
+      severity: 'warning' as const,
+      object: { type: 'query' as const, queryId: '555', schema: 'public', name: 'post_tags' },
+      evidence: { parentQueryId: '556', linkType: 'has-many', keyColumn: 'post_id', joinedTables: ['public.tags'], parentChoice: 'only-candidate' },
+    }],
+  },
+  {
+    name: 'many-to-many child with the key inside the join condition',
+    snapshot: wide([stmt('555', TAGS_KEY_IN_ON, 20_000, 60_000), stmt('556', POST_LIST, 1_000, 20_000)]),
+    findings: [{ severity: 'warning' as const, object: { type: 'query' as const, queryId: '555' }, evidence: { parentQueryId: '556', linkType: 'has-many' } }],
+  },
+  {
+    name: 'one-element IN list is equality',
+    snapshot: wide([stmt('111', 'SELECT id, name FROM users WHERE id IN ($1)', 20_000, 20_000), stmt('-222', FEED, 1_000, 20_000)]),
+    findings: [{ severity: 'warning' as const, object: { type: 'query' as const, queryId: '111' }, evidence: { parentQueryId: '-222', keyOperator: 'IN', linkType: 'belongs-to' } }],
+  },
+  {
+    name: 'belongs-to loaded through the parent table by its primary key',
+    snapshot: wide([stmt('560', AUTHOR_THROUGH_POST, 20_000, 20_000), stmt('-222', FEED, 1_000, 20_000)]),
+    findings: [{
+      severity: 'warning' as const,
+      object: { type: 'query' as const, queryId: '560', name: 'posts' },
+      evidence: { parentQueryId: '-222', linkType: 'belongs-to', linkSource: 'foreign-key', parentColumn: 'id', joinedTables: ['public.users'] },
+    }],
+  },
+  {
+    name: 'nested loop: the grandparent makes the fan-out',
+    snapshot: wide([stmt('701', INVOICE_LIST, 1_000, 20_000), stmt('702', LINES_OF_INVOICE, 20_000, 80_000), stmt('703', SKU_LOOKUP, 80_000, 80_000)]),
+    findings: [
+      { severity: 'warning' as const, object: { type: 'query' as const, queryId: '702' }, evidence: { parentQueryId: '701', fanOut: 20 } },
+      { severity: 'critical' as const, object: { type: 'query' as const, queryId: '703' }, evidence: { parentQueryId: '702', grandparentQueryId: '701', fanOut: 4, chainFanOut: 80 } },
+    ],
+  },
+  {
+    name: 'unqualified names resolved through the role\'s configured search_path',
+    snapshot: wide([svc('901', ITEMS_OF_ORDER, 20_000, 60_000), svc('902', ORDER_LIST, 1_000, 20_000)], { roles: [makeRole({ name: 'advisor' }), svcRole] }),
+    findings: [{
+      severity: 'warning' as const,
+      object: { type: 'query' as const, queryId: '901', schema: 'svc', name: 'line_items' },
+      evidence: { parentQueryId: '902', searchPathSource: 'role', tableResolution: 'search-path' },
+    }],
+  },
+  {
+    name: 'unqualified names off the search_path held by one schema',
+    snapshot: wide([stmt('911', 'SELECT id FROM parts WHERE widget_id = $1', 20_000, 60_000), stmt('912', 'SELECT id, name FROM widgets ORDER BY id LIMIT $1', 1_000, 20_000)]),
+    findings: [{
+      severity: 'warning' as const,
+      object: { type: 'query' as const, queryId: '911', schema: 'shop', name: 'parts' },
+      evidence: { parentQueryId: '912', searchPathSource: 'advisor', tableResolution: 'unique-name' },
+    }],
+  },
+  {
+    name: 'eager page beside the lazy list is passed over',
+    snapshot: wide([stmt('111', USER_LOOKUP, 20_000, 20_000), stmt('-222', FEED, 1_000, 20_000), stmt('-223', EAGER_FEED, 1_000, 20_000)]),
+    findings: [{ severity: 'warning' as const, object: { type: 'query' as const, queryId: '111' }, evidence: { parentQueryId: '-222', parentChoice: 'only-candidate', eagerParentsSkipped: 1 } }],
+  },
+  {
+    name: 'tied lists: the one the lookups follow second by second is the parent',
+    snapshot: wide([stmt('111', USER_LOOKUP, 20_000, 20_000), stmt('-222', FEED, 1_000, 20_000), stmt('-224', OTHER_FEED, 1_000, 20_000)]),
+    window: windowOf([
+      { id: '111', query: USER_LOOKUP, calls: series, rows: series },
+      { id: '-222', query: FEED, calls: series.map((c) => c / 20), rows: series },
+      { id: '-224', query: OTHER_FEED, calls: flat.map((c) => c / 20), rows: flat },
+    ]),
+    findings: [{
+      severity: 'warning' as const,
+      object: { type: 'query' as const, queryId: '111' },
+      evidence: { parentQueryId: '-222', parentChoice: 'temporal-support', tiedParents: 2, basis: 'window' },
+    }],
+  },
 ];
 
 ruleTester(rule, {
@@ -134,8 +322,10 @@ ruleTester(rule, {
         webBackends,
       ),
     },
+    ...patternValid,
   ],
   invalid: [
+    ...patternInvalid,
     {
       name: 'belongs-to loop (cumulative)',
       snapshot: snap(belongsTo),

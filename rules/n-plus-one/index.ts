@@ -1,0 +1,140 @@
+import { defineRule } from '../../src/engine/define-rule.js';
+import type { FindingDraft } from '../../src/engine/types.js';
+import { analyzeStatement, isSqlParserReady, type StatementAnalysis } from '../../src/sql/index.js';
+import { cumulativeStatements, windowStatements, type StatementFigures, type StatementSet } from '../_lib/query-statements.js';
+import { roleContexts } from './contexts.js';
+import { backendEvidence } from './evidence.js';
+import { buildLoopFinding, type Loop } from './finding.js';
+import { chooseParent, contradicts, seriesEvidence, supports, type Candidate } from './parents.js';
+import { buildKeyCatalog, childShapes, findLinks, isEagerFor, type ChildShape } from './shapes.js';
+
+const PARSER_NOT_LOADED = 'the SQL parser is not loaded: initSqlParser() must be awaited before rules are evaluated';
+/** Loops nested deeper than this (invoices → lines → skus is depth 2) are not followed. */
+const MAX_CHAIN_DEPTH = 3;
+/** Intervals the child must run in before per-second series count as evidence (count). */
+const MIN_SERIES_INTERVALS = 5;
+
+export default defineRule({
+  id: 'n-plus-one',
+  title: 'N+1 query loop',
+  category: 'queries',
+  defaultSeverity: 'warning',
+  requires: ['statements', 'tables', 'constraints'],
+  thresholds: {
+    minFanOutRatio: { default: 5, description: 'Child calls per parent call (count) at or above which a pair can be a loop; for a nested loop, per call of the outermost parent.' },
+    minParentRowRatio: { default: 0.5, description: 'Lowest child calls per parent row (ratio) that the parent explains.' },
+    maxParentRowRatio: { default: 1.5, description: 'Highest child calls per parent row (ratio) explained without temporal support.' },
+    parentTieRatio: { default: 1.2, description: 'Parents whose ratios lie within this factor (ratio ≥ 1) of each other tie: only per-second support then picks one.' },
+    minWindowCalls: { default: 100, description: 'Child calls in the window (count) below which the cumulative counters are used.' },
+    minCumulativeCalls: { default: 1000, description: 'Child calls (count, cumulative basis) below which nothing is judged.' },
+    maxChildMeanMs: { default: 5, description: 'Children slower than this (ms per call) belong to missing-index, not here.' },
+    criticalFanOutRatio: { default: 50, description: 'Fan-out (count) at or above which the loop is critical.' },
+    criticalCallShare: { default: 0.25, description: 'Share of all calls (0–1) the child must reach to be critical.' },
+  },
+  docs: {
+    summary: 'Finds statements the application runs once per row of another statement (N+1 loops), from pg_stat_statements alone.',
+    why: 'Each loop iteration is a network round trip: a page that shows 50 rows sends 51 statements. Round trips, not execution time, dominate, so the loop grows linearly with data and saturates connection pools long before the database looks busy.',
+    fix: 'Load the children in one statement: `WHERE key = ANY($1)` with the collected keys, a JOIN with the parent query, or the ORM\'s eager loading (Rails `includes`/`preload`, Django `select_related`/`prefetch_related`, SQLAlchemy `selectinload`/`joinedload`, Prisma `include`, TypeORM `relations`, Sequelize `include`, Hibernate `JOIN FETCH`/`@BatchSize`).',
+    falsePositives: 'A finding needs a child: a top-level SELECT filtering a key column by one parameter (`key = $1`, or `key IN ($1)`, which PostgreSQL treats as equality), alone or joined to other tables by equalities, as ORMs load many-to-many relations through their link table (the key may sit in an inner join\'s ON clause) or a belongs-to through the parent\'s own table. It needs a parent of the same role whose output feeds that key through a declared foreign key (or the `user_id` ↔ `users.id` naming convention, reported as info), at least 5 child calls per parent call — or per call of the grandparent when the parent is itself a loop (invoices → lines → skus) — and 0.5–1.5 child calls per parent row (more only with per-second correlation in a window). A page that already joins the child\'s rows (an eager page) is never taken for the parent; when two parents explain the child equally well, the one the per-second series follow is chosen, and without such support nothing is reported; the evidence says why the parent was chosen (`parentChoice`). Unqualified table names resolve through the search_path configured for the statement\'s role (ALTER ROLE … SET search_path), else a name held by one schema only. Hot independent lookups without a parent, batched `= ANY($1)`/multi-element IN lists (and PG18\'s squashed `IN ($1 /*, ... */)`), one-lookup-plus-one-list requests, PL/pgSQL loops and write loops are never reported; in a window, unrelated services whose rates happen to match are rejected by the per-second series and by the disjoint application groups of the backends. Misses: parents served from a cache or another service, loops whose parent also runs standalone so often that the ratio falls below 0.5, tied parents in cumulative counters, and unqualified names that several schemas hold when the search_path is set by the client rather than configured for the role.',
+  },
+  evaluate({ snapshot, window, thresholds: t }) {
+    // Without the parser every statement is "not analysable": a silent clean result would be a lie.
+    if (!isSqlParserReady()) throw new Error(PARSER_NOT_LOADED);
+    const contextOf = roleContexts(snapshot);
+    const keys = buildKeyCatalog(snapshot);
+    const cumulative = cumulativeStatements(snapshot);
+    const windowed = window ? windowStatements(snapshot, window) : null;
+    const analyses = new Map<string, StatementAnalysis | null>();
+    const analysisOf = (s: StatementFigures): StatementAnalysis | null => {
+      let a = analyses.get(s.key);
+      if (a === undefined) {
+        const r = analyzeStatement(s.query, contextOf(s.userId).ctx, { queryId: s.queryId });
+        analyses.set(s.key, (a = r.analysable ? r : null));
+      }
+      return a;
+    };
+    const byKey = new Map(cumulative.statements.map((s) => [s.key, s]));
+    const windowByKey = new Map((windowed?.statements ?? []).map((s) => [s.key, s]));
+    const verdicts = new Map<string, Loop | null>();
+    const judging = new Set<string>();
+
+    const findings: (FindingDraft & { rank: number })[] = [];
+    for (const child of cumulative.statements) {
+      const loop = verdictOf(child.key, 0);
+      if (loop) findings.push(buildLoopFinding(loop, searchPathSourceOf(loop), t));
+    }
+    return findings.sort((x, y) => y.rank - x.rank).map(({ rank: _rank, ...f }) => f);
+
+    function searchPathSourceOf(loop: Loop) {
+      return contextOf(loop.child.userId).searchPathSource;
+    }
+
+    /** The loop a statement (by key) is the child of, memoised; null when it is none (or a cycle is met). */
+    function verdictOf(key: string, depth: number): Loop | null {
+      if (verdicts.has(key)) return verdicts.get(key)!;
+      if (judging.has(key) || depth > MAX_CHAIN_DEPTH) return null;
+      judging.add(key);
+      const child = byKey.get(key);
+      let loop: Loop | null = null;
+      if (child?.toplevel) {
+        const a = analysisOf(child);
+        const shapes = a ? childShapes(a, keys, child.query) : [];
+        const inWindow = windowByKey.get(key);
+        const set: StatementSet = inWindow && inWindow.calls >= t.minWindowCalls ? windowed! : cumulative;
+        const c = set === cumulative ? child : inWindow!;
+        const enough = set !== cumulative || c.calls >= t.minCumulativeCalls;
+        if (shapes.length > 0 && enough && c.calls > 0 && c.totalExecTimeMs / c.calls <= t.maxChildMeanMs) {
+          for (const shape of shapes) if ((loop = judge(c, shape, set, depth))) break;
+        }
+      }
+      judging.delete(key);
+      verdicts.set(key, loop);
+      return loop;
+    }
+
+    function judge(c: StatementFigures, shape: ChildShape, set: StatementSet, depth: number): Loop | null {
+      const candidates: (Candidate & { grandparent?: { queryId: string; fanOut: number } })[] = [];
+      let eagerSkipped = 0;
+      for (const p of set.statements) {
+        if (p.key === c.key || !p.toplevel || p.userId !== c.userId || p.calls <= 0 || p.rows <= 0) continue;
+        const pa = analysisOf(p);
+        if (!pa) continue;
+        const links = findLinks(shape, pa, keys, contextOf(p.userId).ctx).filter((l) => !isEagerFor(pa, shape, l));
+        if (links.length === 0) {
+          if (findLinks(shape, pa, keys, contextOf(p.userId).ctx).length > 0) eagerSkipped++;
+          continue;
+        }
+        const pair = { parent: p, link: links[0]!, fanOut: c.calls / p.calls, ratio: c.calls / p.rows };
+        if (pair.fanOut >= t.minFanOutRatio) candidates.push(pair);
+        else if (pair.ratio >= t.minParentRowRatio && pair.ratio <= t.maxParentRowRatio) {
+          // A nested loop: few rows per parent call, but the parent itself runs once per row of its own parent.
+          const outer = verdictOf(p.key, depth + 1);
+          const g = outer?.basis === set.basis ? (set === cumulative ? byKey : windowByKey).get(outer.parentKey) : undefined;
+          if (g && g.calls > 0 && c.calls / g.calls >= t.minFanOutRatio) {
+            candidates.push({ ...pair, grandparent: { queryId: g.queryId, fanOut: c.calls / g.calls } });
+          }
+        }
+      }
+      const chosen = chooseParent(c, candidates, {
+        minRatio: t.minParentRowRatio, maxRatio: t.maxParentRowRatio, tieFactor: t.parentTieRatio, minIntervals: MIN_SERIES_INTERVALS,
+      });
+      if (!chosen) return null; // no parent, or rivals nothing tells apart → no finding
+      const best = chosen.best as (typeof candidates)[number];
+      let temporal = chosen.temporal;
+      let sharedBackends: number | null = null;
+      if (set.basis === 'window' && window) {
+        temporal ??= seriesEvidence(c, best.parent, MIN_SERIES_INTERVALS);
+        const backends = backendEvidence(window.samples, c.queryId, best.parent.queryId);
+        if (backends.disjointGroups) return null;
+        sharedBackends = backends.sharedBackends;
+      }
+      if (contradicts(temporal) || chosen.ratio < t.minParentRowRatio) return null;
+      if (chosen.ratio > t.maxParentRowRatio && !supports(temporal)) return null;
+      return {
+        child: c, shape, set, best, ratio: chosen.ratio, choice: chosen.choice, tied: chosen.tied,
+        candidates: candidates.length, eagerSkipped, temporal, sharedBackends, grandparent: best.grandparent ?? null,
+        basis: set.basis, parentKey: best.parent.key,
+      };
+    }
+  },
+});
