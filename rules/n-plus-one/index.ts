@@ -5,7 +5,7 @@ import { cumulativeStatements, windowStatements, type StatementFigures, type Sta
 import { roleContexts } from './contexts.js';
 import { backendEvidence } from './evidence.js';
 import { buildLoopFinding, type Loop } from './finding.js';
-import { chooseParent, contradicts, seriesEvidence, supports, type Candidate } from './parents.js';
+import { chooseParent, contradicts, seriesEvidence, type Candidate } from './parents.js';
 import { buildKeyCatalog, childShapes, findLinks, isEagerFor, type ChildShape } from './shapes.js';
 
 const PARSER_NOT_LOADED = 'the SQL parser is not loaded: initSqlParser() must be awaited before rules are evaluated';
@@ -129,7 +129,9 @@ export default defineRule({
         sharedBackends = backends.sharedBackends;
       }
       if (contradicts(temporal) || chosen.ratio < t.minParentRowRatio) return null;
-      if (chosen.ratio > t.maxParentRowRatio && !supports(temporal)) return null;
+      // Calls beyond the parent's rows need the series to move together: under steady load a small residual
+      // comes from any two independent rates, so only correlation counts here.
+      if (chosen.ratio > t.maxParentRowRatio && !((temporal?.rho ?? 0) >= 0.8)) return null;
       return {
         child: c, shape, set, best, ratio: chosen.ratio, choice: chosen.choice, tied: chosen.tied,
         candidates: candidates.length, eagerSkipped, temporal, sharedBackends, grandparent: best.grandparent ?? null,

@@ -154,6 +154,14 @@ const patternValid = [
     ]),
   },
   {
+    name: 'steady independent lookups at three per parent row: small residual, no correlation (R > 1.5)',
+    snapshot: wide([stmt('111', USER_LOOKUP, 60_000, 60_000), stmt('-222', FEED, 1_000, 20_000)]),
+    window: windowOf([
+      { id: '111', query: USER_LOOKUP, calls: [2700, 2750, 2650, 2700, 2720, 2680, 2700, 2710, 2690, 2700], rows: Array(10).fill(2700) },
+      { id: '-222', query: FEED, calls: Array(10).fill(45), rows: [900, 880, 920, 900, 890, 910, 905, 895, 900, 900] },
+    ]),
+  },
+  {
     name: 'key in a LEFT JOIN condition filters nothing',
     snapshot: wide([stmt('555', 'SELECT t.id, pt.post_id FROM tags t LEFT JOIN post_tags pt ON t.id = pt.tag_id AND pt.post_id = $1', 20_000, 20_000), stmt('556', POST_LIST, 1_000, 20_000)]),
   },
