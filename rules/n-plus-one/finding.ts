@@ -14,7 +14,6 @@ export interface Loop {
   readonly set: StatementSet;
   readonly basis: Basis;
   readonly best: Candidate;
-  readonly parentKey: string;
   /** child calls per parent row (ratio) */
   readonly ratio: number;
   readonly choice: ParentChoice;
@@ -25,8 +24,11 @@ export interface Loop {
   readonly eagerSkipped: number;
   readonly temporal: TemporalEvidence | null;
   readonly sharedBackends: number | null;
-  /** For a nested loop: the parent's own parent and the child calls per call of it (count). */
-  readonly grandparent: { readonly queryId: string; readonly fanOut: number } | null;
+  /**
+   * For a nested loop: the parent's own parent, the outermost statement of the chain (`root`, the grandparent
+   * itself for two levels) and the child calls per call of the root (count).
+   */
+  readonly grandparent: { readonly queryId: string; readonly root: StatementFigures; readonly fanOut: number } | null;
 }
 
 export interface FindingThresholds {
@@ -74,6 +76,7 @@ export function buildLoopFinding(loop: Loop, searchPathSource: SearchPathSource,
   if (loop.grandparent) {
     evidence.grandparentQueryId = loop.grandparent.queryId;
     evidence.chainFanOut = roundRatio(loop.grandparent.fanOut);
+    if (loop.grandparent.root.queryId !== loop.grandparent.queryId) evidence.rootQueryId = loop.grandparent.root.queryId;
   }
   if (temporal) {
     // Evidence numbers are non-negative by contract: a negative correlation is reported by its size.

@@ -60,7 +60,7 @@ export default defineRule({
 
     const findings: (FindingDraft & { rank: number })[] = [];
     for (const child of cumulative.statements) {
-      const loop = verdictOf(child.key, 0);
+      const loop = verdictOf(child.key);
       if (loop) findings.push(buildLoopFinding(loop, searchPathSourceOf(loop), t));
     }
     return findings.sort((x, y) => y.rank - x.rank).map(({ rank: _rank, ...f }) => f);
@@ -69,49 +69,56 @@ export default defineRule({
       return contextOf(loop.child.userId).searchPathSource;
     }
 
-    /** The loop a statement (by key) is the child of, memoised; null when it is none (or a cycle is met). */
-    function verdictOf(key: string, depth: number): Loop | null {
+    /** The loop a statement (by key) is the child of, memoised; null when it is none. */
+    function verdictOf(key: string): Loop | null {
       if (verdicts.has(key)) return verdicts.get(key)!;
-      if (judging.has(key) || depth > MAX_CHAIN_DEPTH) return null;
-      judging.add(key);
-      const child = byKey.get(key);
-      let loop: Loop | null = null;
-      if (child?.toplevel) {
-        const a = analysisOf(child);
-        const shapes = a ? childShapes(a, keys, child.query) : [];
-        const inWindow = windowByKey.get(key);
-        const set: StatementSet = inWindow && inWindow.calls >= t.minWindowCalls ? windowed! : cumulative;
-        const c = set === cumulative ? child : inWindow!;
-        const enough = set !== cumulative || c.calls >= t.minCumulativeCalls;
-        if (shapes.length > 0 && enough && c.calls > 0 && c.totalExecTimeMs / c.calls <= t.maxChildMeanMs) {
-          for (const shape of shapes) if ((loop = judge(c, shape, set, depth))) break;
-        }
-      }
-      judging.delete(key);
+      const child = byKey.get(key)!;
+      const inWindow = windowByKey.get(key);
+      const set: StatementSet = inWindow && inWindow.calls >= t.minWindowCalls ? windowed! : cumulative;
+      const c = set === cumulative ? child : inWindow!;
+      const enough = set !== cumulative || c.calls >= t.minCumulativeCalls;
+      const loop = enough && c.calls > 0 && c.totalExecTimeMs / c.calls <= t.maxChildMeanMs ? loopOf(c, set, 0, c.calls) : null;
       verdicts.set(key, loop);
       return loop;
     }
 
-    function judge(c: StatementFigures, shape: ChildShape, set: StatementSet, depth: number): Loop | null {
-      const candidates: (Candidate & { grandparent?: { queryId: string; fanOut: number } })[] = [];
+    /**
+     * The loop `c` is the child of, with fan-out measured from `leafCalls` (the innermost child's calls): a
+     * statement in the middle of a nested loop runs few times per call of its parent, but its own parent runs
+     * once per row of the grandparent, and so on up to MAX_CHAIN_DEPTH. `judging` holds the path (no cycles).
+     */
+    function loopOf(c: StatementFigures, set: StatementSet, depth: number, leafCalls: number): Loop | null {
+      if (!c.toplevel || judging.has(c.key) || depth > MAX_CHAIN_DEPTH) return null;
+      const a = analysisOf(c);
+      const shapes = a ? childShapes(a, keys, c.query) : [];
+      judging.add(c.key);
+      let loop: Loop | null = null;
+      for (const shape of shapes) if ((loop = judge(c, shape, set, depth, leafCalls))) break;
+      judging.delete(c.key);
+      return loop;
+    }
+
+    function judge(c: StatementFigures, shape: ChildShape, set: StatementSet, depth: number, leafCalls: number): Loop | null {
+      const candidates: (Candidate & { grandparent?: Loop['grandparent'] })[] = [];
       let eagerSkipped = 0;
       for (const p of set.statements) {
         if (p.key === c.key || !p.toplevel || p.userId !== c.userId || p.calls <= 0 || p.rows <= 0) continue;
         const pa = analysisOf(p);
         if (!pa) continue;
-        const links = findLinks(shape, pa, keys, contextOf(p.userId).ctx).filter((l) => !isEagerFor(pa, shape, l));
+        const linked = findLinks(shape, pa, keys, contextOf(p.userId).ctx);
+        const links = linked.filter((l) => !isEagerFor(pa, shape, l));
         if (links.length === 0) {
-          if (findLinks(shape, pa, keys, contextOf(p.userId).ctx).length > 0) eagerSkipped++;
+          if (linked.length > 0) eagerSkipped++;
           continue;
         }
         const pair = { parent: p, link: links[0]!, fanOut: c.calls / p.calls, ratio: c.calls / p.rows };
-        if (pair.fanOut >= t.minFanOutRatio) candidates.push(pair);
+        if (leafCalls / p.calls >= t.minFanOutRatio) candidates.push(pair);
         else if (pair.ratio >= t.minParentRowRatio && pair.ratio <= t.maxParentRowRatio) {
           // A nested loop: few rows per parent call, but the parent itself runs once per row of its own parent.
-          const outer = verdictOf(p.key, depth + 1);
-          const g = outer?.basis === set.basis ? (set === cumulative ? byKey : windowByKey).get(outer.parentKey) : undefined;
-          if (g && g.calls > 0 && c.calls / g.calls >= t.minFanOutRatio) {
-            candidates.push({ ...pair, grandparent: { queryId: g.queryId, fanOut: c.calls / g.calls } });
+          const outer = loopOf(p, set, depth + 1, leafCalls);
+          if (outer) {
+            const root = outer.grandparent?.root ?? outer.best.parent;
+            candidates.push({ ...pair, grandparent: { queryId: outer.best.parent.queryId, root, fanOut: leafCalls / root.calls } });
           }
         }
       }
@@ -135,7 +142,7 @@ export default defineRule({
       return {
         child: c, shape, set, best, ratio: chosen.ratio, choice: chosen.choice, tied: chosen.tied,
         candidates: candidates.length, eagerSkipped, temporal, sharedBackends, grandparent: best.grandparent ?? null,
-        basis: set.basis, parentKey: best.parent.key,
+        basis: set.basis,
       };
     }
   },

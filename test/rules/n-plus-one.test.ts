@@ -1,11 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import rule from '../../rules/n-plus-one/index.js';
 import { evaluateRules } from '../../src/engine/evaluate.js';
-import { initSqlParser } from '../../src/sql/index.js';
+import { analyzeStatement, initSqlParser } from '../../src/sql/index.js';
 import type { Backend, StatementStat } from '../../src/snapshot/types.js';
 import type { StatementDelta } from '../../src/snapshot/window-types.js';
 import {
-  makeBackend, makeConstraint, makeIndex, makeRole, makeSnapshot, makeStatement, makeTable, makeWindow,
+  makeBackend, makeColumn, makeConstraint, makeIndex, makeRole, makeSnapshot, makeStatement, makeTable, makeWindow,
 } from '../support/builders.js';
 import { ruleTester } from '../support/rule-tester.js';
 
@@ -224,6 +225,11 @@ const patternInvalid = [
     ],
   },
   {
+    name: 'nested loop whose middle level is below the fan-out floor too: only the inner loop reaches it',
+    snapshot: wide([stmt('701', INVOICE_LIST, 1_000, 3_000), stmt('702', LINES_OF_INVOICE, 3_000, 12_000), stmt('703', SKU_LOOKUP, 12_000, 12_000)]),
+    findings: [{ severity: 'warning' as const, object: { type: 'query' as const, queryId: '703' }, evidence: { parentQueryId: '702', grandparentQueryId: '701', fanOut: 4, chainFanOut: 12 } }],
+  },
+  {
     name: 'unqualified names resolved through the role\'s configured search_path',
     snapshot: wide([svc('901', ITEMS_OF_ORDER, 20_000, 60_000), svc('902', ORDER_LIST, 1_000, 20_000)], { roles: [makeRole({ name: 'advisor' }), svcRole] }),
     findings: [{
@@ -408,4 +414,52 @@ it('a negative correlation with a small residual does not contradict a loop', ()
   expect(result.findings.map((f) => f.object.queryId)).toEqual(['111']);
   expect(result.findings[0]!.evidence.rho).toBeUndefined();
   expect(Number(result.findings[0]!.evidence.anticorrelation)).toBeGreaterThan(0.9);
+});
+
+it('judges every real pg_stat_statements text of the corpus without crashing (tables made up from the texts)', () => {
+  const read = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('-- '));
+  const texts = [...read('query-corpus.sql'), ...read('query-corpus-extra.sql')];
+  // Every table a text names becomes a table with a primary key on id; every `<table>_id`/`<table>Id` column
+  // it compares or outputs becomes a foreign key to that table, so joins, links and parents are all exercised.
+  const tableOids = new Map<string, number>();
+  const columns = new Map<string, Set<string>>();
+  for (const text of texts) {
+    const a = analyzeStatement(text);
+    if (!a.analysable) continue;
+    for (const t of a.tables) if (!tableOids.has(`${t.schema ?? 'public'}.${t.name}`)) tableOids.set(`${t.schema ?? 'public'}.${t.name}`, 30_000 + tableOids.size);
+    for (const c of [...a.predicates, ...a.outputColumns]) {
+      const t = a.tables[c.table];
+      if (t) columns.set(`${t.schema ?? 'public'}.${t.name}`, (columns.get(`${t.schema ?? 'public'}.${t.name}`) ?? new Set()).add(c.column));
+    }
+  }
+  const split = (q: string) => q.split('.') as [string, string];
+  const corpusTables = [...tableOids].map(([q, oid]) => makeTable({ oid, schema: split(q)[0], name: split(q)[1] }));
+  const corpusConstraints = [...tableOids].flatMap(([q, oid]) => {
+    const [schema, name] = split(q);
+    const own = [makeConstraint({ schema, table: name, tableOid: oid, name: `${name}_pkey`, type: 'p', columns: ['id'] })];
+    for (const col of columns.get(q) ?? []) {
+      const target = [...tableOids].find(([r]) => [`${split(r)[1]}_id`, `${split(r)[1].replace(/s$/, '')}_id`, `${split(r)[1].replace(/s$/, '')}Id`].includes(col));
+      if (target) own.push(makeConstraint({ schema, table: name, tableOid: oid, name: `${name}_${col}_fkey`, type: 'f', columns: [col], refSchema: split(target[0])[0], refTable: split(target[0])[1], refTableOid: target[1], refColumns: ['id'] }));
+    }
+    return own;
+  });
+  const corpusColumns = [...columns].flatMap(([q, cols]) => [...cols].map((column) => makeColumn({ schema: split(q)[0], table: split(q)[1], column })));
+  const statements = texts.map((query, i) => stmt(String(100_000 + i), query, i % 2 === 0 ? 20_000 : 1_000, 20_000));
+  const snapshot = makeSnapshot({ tables: corpusTables, constraints: corpusConstraints, columns: corpusColumns, statements });
+  const shape = (i: number) => Array.from({ length: 10 }, (_, k) => 50 + ((i * 7 + k * 13) % 40));
+  const window = makeWindow({
+    samples: 11,
+    statements: texts.map((query, i): StatementDelta => ({
+      userId: 16_400, dbId: 16_384, queryId: String(100_000 + i), toplevel: true, userName: 'app', query,
+      calls: shape(i).reduce((a, b) => a + b, 0) * (i % 2 === 0 ? 20 : 1), rows: shape(i).reduce((a, b) => a + b, 0) * 20,
+      totalExecTimeMs: 1, sharedBlks: 1, callsSeries: shape(i).map((x) => x * (i % 2 === 0 ? 20 : 1)), rowsSeries: shape(i).map((x) => x * 20), restarts: 0,
+    })),
+  });
+  for (const w of [null, window]) {
+    const started = performance.now();
+    const result = evaluateRules({ rules: [rule], snapshot, window: w });
+    expect(result.diagnostics.filter((d) => d.rule === rule.id)).toEqual([]);
+    expect(result.evaluated).toEqual([rule.id]);
+    console.log(`[n-plus-one corpus] ${texts.length} texts, ${corpusTables.length} tables, ${w ? 'window' : 'cumulative'}: ${result.findings.length} findings in ${Math.round(performance.now() - started)} ms`);
+  }
 });
