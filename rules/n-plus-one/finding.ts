@@ -73,6 +73,7 @@ export function buildLoopFinding(loop: Loop, searchPathSource: SearchPathSource,
     callShare: roundRatio(callShare),
     parents: loop.candidates,
   };
+  if (best.batchedParentCalls !== undefined) evidence.batchedParentCalls = best.batchedParentCalls;
   if (loop.grandparent) {
     evidence.grandparentQueryId = loop.grandparent.queryId;
     evidence.chainFanOut = roundRatio(loop.grandparent.fanOut);

@@ -3,10 +3,11 @@ import type { FindingDraft } from '../../src/engine/types.js';
 import { analyzeStatement, isSqlParserReady, type StatementAnalysis } from '../../src/sql/index.js';
 import { cumulativeStatements, windowStatements, type StatementFigures, type StatementSet } from '../_lib/query-statements.js';
 import { roleContexts } from './contexts.js';
+import { N_PLUS_ONE_DOCS } from './docs.js';
 import { backendEvidence } from './evidence.js';
 import { buildLoopFinding, type Loop } from './finding.js';
-import { chooseParent, contradicts, seriesEvidence, type Candidate } from './parents.js';
-import { buildKeyCatalog, childShapes, findLinks, isEagerFor, type ChildShape } from './shapes.js';
+import { chooseParent, contradicts, seriesEvidence, withoutBatchedCalls, type Candidate } from './parents.js';
+import { buildKeyCatalog, childShapes, findLinks, isBatchedLoadOf, isEagerFor, type ChildShape } from './shapes.js';
 
 const PARSER_NOT_LOADED = 'the SQL parser is not loaded: initSqlParser() must be awaited before rules are evaluated';
 /** Loops nested deeper than this (invoices → lines → skus is depth 2) are not followed. */
@@ -31,12 +32,7 @@ export default defineRule({
     criticalFanOutRatio: { default: 50, description: 'Fan-out (count) at or above which the loop is critical.' },
     criticalCallShare: { default: 0.25, description: 'Share of all calls (0–1) the child must reach to be critical.' },
   },
-  docs: {
-    summary: 'Finds statements the application runs once per row of another statement (N+1 loops), from pg_stat_statements alone.',
-    why: 'Each loop iteration is a network round trip: a page that shows 50 rows sends 51 statements. Round trips, not execution time, dominate, so the loop grows linearly with data and saturates connection pools long before the database looks busy.',
-    fix: 'Load the children in one statement: `WHERE key = ANY($1)` with the collected keys, a JOIN with the parent query, or the ORM\'s eager loading (Rails `includes`/`preload`, Django `select_related`/`prefetch_related`, SQLAlchemy `selectinload`/`joinedload`, Prisma `include`, TypeORM `relations`, Sequelize `include`, Hibernate `JOIN FETCH`/`@BatchSize`).',
-    falsePositives: 'A finding needs a child: a top-level SELECT filtering a key column by one parameter (`key = $1`, or `key IN ($1)`, which PostgreSQL treats as equality), alone or joined to other tables by equalities, as ORMs load many-to-many relations through their link table (the key may sit in an inner join\'s ON clause) or a belongs-to through the parent\'s own table. It needs a parent of the same role whose output feeds that key through a declared foreign key (or the `user_id` ↔ `users.id` naming convention, reported as info), at least 5 child calls per parent call — or per call of the grandparent when the parent is itself a loop (invoices → lines → skus) — and 0.5–1.5 child calls per parent row (more only with per-second correlation in a window). A page that already joins the child\'s rows (an eager page) is never taken for the parent; when two parents explain the child equally well, the one the per-second series follow is chosen, and without such support nothing is reported; the evidence says why the parent was chosen (`parentChoice`). Unqualified table names resolve through the search_path configured for the statement\'s role (ALTER ROLE … SET search_path), else a name held by one schema only. Hot independent lookups without a parent, batched `= ANY($1)`/multi-element IN lists (and PG18\'s squashed `IN ($1 /*, ... */)`), one-lookup-plus-one-list requests, PL/pgSQL loops and write loops are never reported; in a window, unrelated services whose rates happen to match are rejected by the per-second series and by the disjoint application groups of the backends. Misses: parents served from a cache or another service, loops whose parent also runs standalone so often that the ratio falls below 0.5, tied parents in cumulative counters, and unqualified names that several schemas hold when the search_path is set by the client rather than configured for the role.',
-  },
+  docs: N_PLUS_ONE_DOCS,
   evaluate({ snapshot, window, thresholds: t }) {
     // Without the parser every statement is "not analysable": a silent clean result would be a lie.
     if (!isSqlParserReady()) throw new Error(PARSER_NOT_LOADED);
@@ -57,6 +53,7 @@ export default defineRule({
     const windowByKey = new Map((windowed?.statements ?? []).map((s) => [s.key, s]));
     const verdicts = new Map<string, Loop | null>();
     const judging = new Set<string>();
+    const band = { minRatio: t.minParentRowRatio, maxRatio: t.maxParentRowRatio };
 
     const findings: (FindingDraft & { rank: number })[] = [];
     for (const child of cumulative.statements) {
@@ -98,9 +95,21 @@ export default defineRule({
       return loop;
     }
 
+    /** Calls of the role's batched loads of the child's key in `set` (count). */
+    function batchedCallsOf(c: StatementFigures, shape: ChildShape, set: StatementSet): number {
+      let n = 0;
+      for (const b of set.statements) {
+        if (b.userId !== c.userId || !b.toplevel || b.key === c.key) continue;
+        const ba = analysisOf(b);
+        if (ba && isBatchedLoadOf(ba, shape, b.query)) n += b.calls;
+      }
+      return n;
+    }
+
     function judge(c: StatementFigures, shape: ChildShape, set: StatementSet, depth: number, leafCalls: number): Loop | null {
       const candidates: (Candidate & { grandparent?: Loop['grandparent'] })[] = [];
       let eagerSkipped = 0;
+      let batched: number | undefined;
       for (const p of set.statements) {
         if (p.key === c.key || !p.toplevel || p.userId !== c.userId || p.calls <= 0 || p.rows <= 0) continue;
         const pa = analysisOf(p);
@@ -111,8 +120,10 @@ export default defineRule({
           if (linked.length > 0) eagerSkipped++;
           continue;
         }
-        const pair = { parent: p, link: links[0]!, fanOut: c.calls / p.calls, ratio: c.calls / p.rows };
-        if (leafCalls / p.calls >= t.minFanOutRatio) candidates.push(pair);
+        const plain: Candidate = { parent: p, link: links[0]!, fanOut: c.calls / p.calls, ratio: c.calls / p.rows };
+        const pair = plain.ratio < band.minRatio ? withoutBatchedCalls(plain, c.calls, (batched ??= batchedCallsOf(c, shape, set)), band) : plain;
+        const loopCalls = p.calls - (pair.batchedParentCalls ?? 0);
+        if (leafCalls / loopCalls >= t.minFanOutRatio) candidates.push(pair);
         else if (pair.ratio >= t.minParentRowRatio && pair.ratio <= t.maxParentRowRatio) {
           // A nested loop: few rows per parent call, but the parent itself runs once per row of its own parent.
           const outer = loopOf(p, set, depth + 1, leafCalls);
@@ -122,9 +133,7 @@ export default defineRule({
           }
         }
       }
-      const chosen = chooseParent(c, candidates, {
-        minRatio: t.minParentRowRatio, maxRatio: t.maxParentRowRatio, tieFactor: t.parentTieRatio, minIntervals: MIN_SERIES_INTERVALS,
-      });
+      const chosen = chooseParent(c, candidates, { ...band, tieFactor: t.parentTieRatio, minIntervals: MIN_SERIES_INTERVALS });
       if (!chosen) return null; // no parent, or rivals nothing tells apart → no finding
       const best = chosen.best as (typeof candidates)[number];
       let temporal = chosen.temporal;

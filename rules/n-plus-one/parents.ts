@@ -13,6 +13,23 @@ export interface Candidate {
   readonly fanOut: number;
   /** child calls per parent row (ratio) */
   readonly ratio: number;
+  /** Parent calls whose keys a batched load of the child took instead (count); set when counted out. */
+  readonly batchedParentCalls?: number;
+}
+
+/**
+ * A list that serves both the lazy page and the eager one (same text, hence one statement) has twice the
+ * rows its loop explains. When batched loads of the child's key (`IN ($1, $2, …)`, `= ANY($1)`) ran
+ * `batchedCalls` times, that many parent calls fed them rather than the loop: count them out, keeping rows
+ * per call. Only used to rescue a ratio below the band, and only when the result falls inside it.
+ */
+export function withoutBatchedCalls(pair: Candidate, childCalls: number, batchedCalls: number, o: Pick<ChoiceOptions, 'minRatio' | 'maxRatio'>): Candidate {
+  const p = pair.parent;
+  if (pair.ratio >= o.minRatio || batchedCalls <= 0 || batchedCalls >= p.calls) return pair;
+  const loopCalls = p.calls - batchedCalls;
+  const ratio = childCalls / ((p.rows * loopCalls) / p.calls);
+  if (ratio < o.minRatio || ratio > o.maxRatio) return pair;
+  return { ...pair, fanOut: childCalls / loopCalls, ratio, batchedParentCalls: batchedCalls };
 }
 
 /**

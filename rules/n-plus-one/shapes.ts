@@ -131,6 +131,15 @@ export function childShapes(a: StatementAnalysis, keys: KeyCatalog, text: string
   return out;
 }
 
+/** Does `a` load the child's key in batches: a multi-element IN list (or PG18's squashed one) or `= ANY($n)`? */
+export function isBatchedLoadOf(a: StatementAnalysis, child: ChildShape, text: string): boolean {
+  if (a.kind !== 'select') return false;
+  return a.predicates.some((p) => {
+    if (a.tables[p.table]?.oid !== child.tableOid || p.column !== child.keyColumn) return false;
+    return p.op === 'any-array' || (p.op === 'in-list' && (p.parameterCount > 1 || text.includes(SQUASHED_LIST)));
+  });
+}
+
 /** Does the parent output `column` of the table with `oid` (by name, or through `*`)? */
 function outputs(parent: StatementAnalysis, oid: number, column: string, ctx: AnalysisContext): boolean {
   for (const c of parent.outputColumns) {

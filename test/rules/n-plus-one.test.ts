@@ -163,6 +163,10 @@ const patternValid = [
     ]),
   },
   {
+    name: 'a batched load beside a list that still explains too few lookups',
+    snapshot: wide([stmt('111', USER_LOOKUP, 20_000, 20_000), stmt('-222', FEED, 5_000, 100_000), stmt('113', 'SELECT id FROM users WHERE id = ANY($1)', 500, 10_000)]),
+  },
+  {
     name: 'key in a LEFT JOIN condition filters nothing',
     snapshot: wide([stmt('555', 'SELECT t.id, pt.post_id FROM tags t LEFT JOIN post_tags pt ON t.id = pt.tag_id AND pt.post_id = $1', 20_000, 20_000), stmt('556', POST_LIST, 1_000, 20_000)]),
   },
@@ -246,6 +250,20 @@ const patternInvalid = [
       object: { type: 'query' as const, queryId: '911', schema: 'shop', name: 'parts' },
       evidence: { parentQueryId: '912', searchPathSource: 'advisor', tableResolution: 'unique-name' },
     }],
+  },
+  {
+    name: 'one list statement serves the lazy page and the eager page batching the same key',
+    snapshot: wide([
+      stmt('111', USER_LOOKUP, 20_000, 20_000), stmt('-222', FEED, 2_200, 44_000),
+      stmt('113', 'SELECT id, name FROM users WHERE id IN ($1, $2, $3, $4)', 400, 1_600),
+      stmt('114', 'SELECT id, name FROM users WHERE id IN ($1, $2, $3, $4, $5)', 800, 4_000),
+    ]),
+    findings: [{ severity: 'warning' as const, object: { type: 'query' as const, queryId: '111' }, evidence: { parentQueryId: '-222', batchedParentCalls: 1_200, ratio: 1, fanOut: 20 } }],
+  },
+  {
+    name: 'SQLAlchemy-style many-to-many: link table joined in WHERE, parameter first',
+    snapshot: wide([stmt('555', 'SELECT tags.id, tags.name FROM tags, post_tags WHERE $1 = post_tags.post_id AND tags.id = post_tags.tag_id', 20_000, 60_000), stmt('556', POST_LIST, 1_000, 20_000)]),
+    findings: [{ severity: 'warning' as const, object: { type: 'query' as const, queryId: '555', name: 'post_tags' }, evidence: { parentQueryId: '556', linkType: 'has-many' } }],
   },
   {
     name: 'eager page beside the lazy list is passed over',
