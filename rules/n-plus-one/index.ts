@@ -7,7 +7,7 @@ import { N_PLUS_ONE_DOCS } from './docs.js';
 import { backendEvidence } from './evidence.js';
 import { buildLoopFinding, type Loop } from './finding.js';
 import { chooseParent, contradicts, seriesEvidence, withoutBatchedCalls, type Candidate } from './parents.js';
-import { buildKeyCatalog, childShapes, findLinks, isBatchedLoadOf, isEagerFor, type ChildShape } from './shapes.js';
+import { batchSignature, buildKeyCatalog, childShapes, findLinks, isEagerFor, type ChildShape } from './shapes.js';
 
 const PARSER_NOT_LOADED = 'the SQL parser is not loaded: initSqlParser() must be awaited before rules are evaluated';
 /** Loops nested deeper than this (invoices → lines → skus is depth 2) are not followed. */
@@ -95,15 +95,16 @@ export default defineRule({
       return loop;
     }
 
-    /** Calls of the role's batched loads of the child's key in `set` (count). */
+    /** Calls of the role's batched loads of the child's key in `set`: summed per batch shape, the most of any (count). */
     function batchedCallsOf(c: StatementFigures, shape: ChildShape, set: StatementSet): number {
-      let n = 0;
+      const bySignature = new Map<string, number>();
       for (const b of set.statements) {
         if (b.userId !== c.userId || !b.toplevel || b.key === c.key) continue;
         const ba = analysisOf(b);
-        if (ba && isBatchedLoadOf(ba, shape, b.query)) n += b.calls;
+        const signature = ba ? batchSignature(ba, shape, b.query) : null;
+        if (signature !== null) bySignature.set(signature, (bySignature.get(signature) ?? 0) + b.calls);
       }
-      return n;
+      return Math.max(0, ...bySignature.values());
     }
 
     function judge(c: StatementFigures, shape: ChildShape, set: StatementSet, depth: number, leafCalls: number): Loop | null {

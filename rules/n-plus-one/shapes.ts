@@ -131,13 +131,19 @@ export function childShapes(a: StatementAnalysis, keys: KeyCatalog, text: string
   return out;
 }
 
-/** Does `a` load the child's key in batches: a multi-element IN list (or PG18's squashed one) or `= ANY($n)`? */
-export function isBatchedLoadOf(a: StatementAnalysis, child: ChildShape, text: string): boolean {
-  if (a.kind !== 'select') return false;
-  return a.predicates.some((p) => {
-    if (a.tables[p.table]?.oid !== child.tableOid || p.column !== child.keyColumn) return false;
-    return p.op === 'any-array' || (p.op === 'in-list' && (p.parameterCount > 1 || text.includes(SQUASHED_LIST)));
-  });
+/**
+ * When `a` loads the child's key in batches (a multi-element IN list, PG18's squashed one, or `= ANY($n)`), its
+ * shape without list lengths: statements differing only in the number of keys (one queryid per length before
+ * PG18) share it, while an ORM's two batches per page (link rows, then the tags) do not. Null otherwise.
+ */
+export function batchSignature(a: StatementAnalysis, child: ChildShape, text: string): string | null {
+  if (a.kind !== 'select') return null;
+  const batched = a.predicates.some((p) => a.tables[p.table]?.oid === child.tableOid && p.column === child.keyColumn &&
+    (p.op === 'any-array' || (p.op === 'in-list' && (p.parameterCount > 1 || text.includes(SQUASHED_LIST)))));
+  if (!batched) return null;
+  const tables = a.tables.map((t) => t.oid ?? t.name).sort().join(',');
+  const predicates = a.predicates.map((p) => `${a.tables[p.table]?.oid}.${p.column}${p.op}`).sort().join(',');
+  return `${tables}|${predicates}`;
 }
 
 /** Does the parent output `column` of the table with `oid` (by name, or through `*`)? */

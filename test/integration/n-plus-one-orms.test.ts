@@ -8,17 +8,20 @@
  * rows tie and only the per-second series tell the loop's parent. A second role (another service) does hot
  * independent author lookups by primary key, in bursts of its own, next to an eager page on a timer.
  *
+ * Then, for the ORMs whose eager loading sends the list as a statement of its own: a lazy and an eager page
+ * sharing that one list statement (cumulative counters), the eager page hit more often.
+ *
  * Which queryids belong to which page is learnt from probe roles that run one page kind each (a queryid does
  * not depend on the role), never from hand-written texts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nPlusOne from '../../rules/n-plus-one/index.js';
-import { collectWindow, connectTarget } from '../../src/collector/index.js';
+import { collectSnapshot, collectWindow, connectTarget } from '../../src/collector/index.js';
 import { evaluateRules } from '../../src/engine/evaluate.js';
 import type { Finding } from '../../src/engine/types.js';
 import { initSqlParser } from '../../src/sql/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { AUTHOR_COUNT, BLOG_SCHEMA_SQL, ORMS, PAGE_SIZE, type BlogPages } from '../support/orm-pages.js';
+import { AUTHOR_COUNT, BLOG_SCHEMA_SQL, ORMS, PAGE_SIZE, SHARED_LIST_ORMS, type BlogPages } from '../support/orm-pages.js';
 
 let db: TestDatabase;
 let monitorUrl: string;
@@ -156,5 +159,39 @@ describe.each(Object.keys(ORMS) as (keyof typeof ORMS)[])('n-plus-one on %s page
     // The service role's hot lookups share some ORMs' lazy loader text: one finding per child means they were not reported.
     expect(new Set(findings.map((f) => f.object.queryId)).size).toBe(findings.length);
     expect(hotIds.size).toBeGreaterThan(0);
+  });
+});
+
+describe.each(SHARED_LIST_ORMS)('n-plus-one on %s: lazy and eager page sharing one list statement (cumulative)', (orm) => {
+  it('finds the lazy loaders with the shared list as parent, the eager batches counted out', async () => {
+    const make = ORMS[orm];
+    const role = await db.createRole({ grants });
+    const [lazy, eager] = await Promise.all([make(role.url), make(role.url)]);
+    const same = eager.eagerSameList;
+    expect(same, `${orm} pages define eagerSameList`).toBeDefined();
+    if (!same) return;
+    const lazyProbe = await probe(make, async (p) => {
+      await p.lazyPage(1);
+    });
+    const children = lazyProbe.filter((s) => s.calls >= PAGE_SIZE).map((s) => s.queryid).sort();
+    const list = lazyProbe.find((s) => s.calls === 1 && /posts/i.test(s.query))!.queryid;
+    try {
+      // 60 lazy pages and 90 eager ones: the list's rows are 2.5 times what the loop explains.
+      for (let i = 1; i <= 150; i++) await (i % 5 < 2 ? lazy.lazyPage(i) : same.call(eager, i));
+    } finally {
+      await Promise.all([lazy.close(), eager.close()]);
+    }
+    const target = await connectTarget({ url: monitorUrl });
+    const snapshot = await collectSnapshot(target).finally(() => target.close());
+    const mine = new Set(snapshot.statements.filter((s) => s.userName === role.name).map((s) => s.queryId));
+    const { findings } = evaluateRules({ rules: [nPlusOne], snapshot, window: null });
+    const found = findings.filter((f) => mine.has(String(f.evidence.parentQueryId)));
+    console.log(`[orm ${orm}] shared list, statements:\n${(await statementsOf(role.name)).map((x) => `  ${x.calls}× ${x.query}`).join('\n')}`);
+    console.log(`[orm ${orm}] shared list: ${JSON.stringify(found.map((f) => ({ object: f.object, evidence: f.evidence })), null, 1)}`);
+    expect(found.map((f) => f.object.queryId).sort()).toEqual(children);
+    for (const f of found) {
+      expect(f.evidence.parentQueryId).toBe(list);
+      expect(f.evidence.batchedParentCalls).toBe(90);
+    }
   });
 });

@@ -31,6 +31,11 @@ export interface BlogPages {
   lazyPage(page: number): Promise<number>;
   /** Highest-scored posts with author and tags loaded eagerly (join or batched IN list, as the ORM does it). */
   eagerPage(page: number): Promise<number>;
+  /**
+   * The lazy page's own list with author and tags loaded eagerly in batches, when the ORM sends that list as a
+   * statement of its own (so both pages share one list statement); absent when its eager loading joins.
+   */
+  readonly eagerSameList?: (page: number) => Promise<number>;
   /** One author by primary key (a hot independent lookup: profile badges, auth). */
   authorById(id: number): Promise<void>;
   close(): Promise<void>;
@@ -120,6 +125,12 @@ export async function typeormPages(url: string): Promise<BlogPages> {
       const list = await posts.find({ order: { score: 'DESC' }, take: PAGE_SIZE, skip: offsetOf(page), relations: { author: true, tags: true } });
       return list.length;
     },
+    async eagerSameList(page) {
+      const list = await posts.find({
+        order: { id: 'DESC' }, take: PAGE_SIZE, skip: offsetOf(page), relations: { author: true, tags: true }, relationLoadStrategy: 'query',
+      });
+      return list.length;
+    },
     async authorById(id) {
       await source.getRepository(AuthorEntity).findOneBy({ id });
     },
@@ -160,6 +171,10 @@ export async function objectionPages(url: string): Promise<BlogPages> {
       const list = await bound.Post.query().orderBy('score', 'desc').limit(PAGE_SIZE).offset(offsetOf(page)).withGraphFetched('[author, tags]');
       return list.length;
     },
+    async eagerSameList(page) {
+      const list = await bound.Post.query().orderBy('id', 'desc').limit(PAGE_SIZE).offset(offsetOf(page)).withGraphFetched('[author, tags]');
+      return list.length;
+    },
     async authorById(id) {
       await bound.Author.query().findById(id);
     },
@@ -168,3 +183,6 @@ export async function objectionPages(url: string): Promise<BlogPages> {
 }
 
 export const ORMS = { sequelize: sequelizePages, typeorm: typeormPages, objection: objectionPages } as const;
+
+/** ORMs whose eager loading can send the lazy page's list as a statement of its own (Sequelize joins instead). */
+export const SHARED_LIST_ORMS = ['typeorm', 'objection'] as const;
