@@ -36,7 +36,13 @@ export interface FindingThresholds {
   readonly criticalCallShare: number;
 }
 
-export function buildLoopFinding(loop: Loop, searchPathSource: SearchPathSource, t: FindingThresholds): FindingDraft & { rank: number } {
+/** How the child's table name was read: whose search_path, and which other schemas hold a table of that name. */
+export interface NameResolution {
+  readonly searchPathSource: SearchPathSource;
+  readonly sameNameSchemas: readonly string[];
+}
+
+export function buildLoopFinding(loop: Loop, names: NameResolution, t: FindingThresholds): FindingDraft & { rank: number } {
   const { child: c, shape, set, best, temporal } = loop;
   const nameOnly = best.link.source === 'name';
   const fanOut = loop.grandparent ? loop.grandparent.fanOut : best.fanOut;
@@ -53,7 +59,7 @@ export function buildLoopFinding(loop: Loop, searchPathSource: SearchPathSource,
     eagerParentsSkipped: loop.eagerSkipped,
     table: `${shape.schema}.${shape.table}`,
     tableResolution: shape.resolution,
-    searchPathSource,
+    searchPathSource: names.searchPathSource,
     keyColumn: shape.keyColumn,
     keyOperator: shape.keyOperator,
     joinedTables: [...shape.joinedTables],
@@ -73,6 +79,7 @@ export function buildLoopFinding(loop: Loop, searchPathSource: SearchPathSource,
     callShare: roundRatio(callShare),
     parents: loop.candidates,
   };
+  if (names.sameNameSchemas.length > 0) evidence.sameNameSchemas = [...names.sameNameSchemas];
   if (best.batchedParentCalls !== undefined) evidence.batchedParentCalls = best.batchedParentCalls;
   if (loop.grandparent) {
     evidence.grandparentQueryId = loop.grandparent.queryId;

@@ -58,13 +58,15 @@ export default defineRule({
     const findings: (FindingDraft & { rank: number })[] = [];
     for (const child of cumulative.statements) {
       const loop = verdictOf(child.key);
-      if (loop) findings.push(buildLoopFinding(loop, searchPathSourceOf(loop), t));
+      if (!loop) continue;
+      const { ctx, searchPathSource } = contextOf(loop.child.userId);
+      // An unqualified name that other schemas hold too: say which, since the choice rests on the search_path.
+      const others = loop.shape.resolution === 'qualified'
+        ? []
+        : (ctx.schemasByTableName.get(loop.shape.table) ?? []).filter((s) => s !== loop.shape.schema);
+      findings.push(buildLoopFinding(loop, { searchPathSource, sameNameSchemas: others }, t));
     }
     return findings.sort((x, y) => y.rank - x.rank).map(({ rank: _rank, ...f }) => f);
-
-    function searchPathSourceOf(loop: Loop) {
-      return contextOf(loop.child.userId).searchPathSource;
-    }
 
     /** The loop a statement (by key) is the child of, memoised; null when it is none. */
     function verdictOf(key: string): Loop | null {

@@ -132,7 +132,10 @@ describe('n-plus-one: nested loops, search_path per role, look-alikes', () => {
     expect(lines?.evidence).toMatchObject({ parentQueryId: idOf(KEPT.invoices, billing), searchPathSource: 'role', fanOut: 20 });
     const sku = findings.find((f) => f.object.queryId === idOf(TEXTS.sku, billing));
     expect(sku?.object).toMatchObject({ schema: 'billing', name: 'skus' });
-    expect(sku?.evidence).toMatchObject({ parentQueryId: idOf(TEXTS.lines, billing), grandparentQueryId: idOf(KEPT.invoices, billing), fanOut: 4, chainFanOut: 80 });
+    expect(sku?.evidence).toMatchObject({
+      parentQueryId: idOf(TEXTS.lines, billing), grandparentQueryId: idOf(KEPT.invoices, billing), fanOut: 4, chainFanOut: 80,
+      searchPathSource: 'role', sameNameSchemas: ['public'],
+    });
   });
 
   it('finds the shipping loop through the one schema holding its unqualified tables', () => {

@@ -87,7 +87,7 @@ const moreTables = [
   makeTable({ oid: TAGS, name: 'tags' }), makeTable({ oid: POST_TAGS, name: 'post_tags' }),
   makeTable({ oid: INVOICES, name: 'invoices' }), makeTable({ oid: LINES, name: 'invoice_lines' }), makeTable({ oid: SKUS, name: 'skus' }),
   makeTable({ oid: SVC_ORDERS, schema: 'svc', name: 'orders' }), makeTable({ oid: SVC_ITEMS, schema: 'svc', name: 'line_items' }),
-  makeTable({ oid: PUB_ORDERS, name: 'orders' }),
+  makeTable({ oid: PUB_ORDERS, name: 'orders' }), makeTable({ oid: PUB_ORDERS + 1, name: 'line_items' }),
   makeTable({ oid: SHOP_WIDGETS, schema: 'shop', name: 'widgets' }), makeTable({ oid: SHOP_PARTS, schema: 'shop', name: 'parts' }),
   makeTable({ oid: A_ITEMS, schema: 'a', name: 'items' }), makeTable({ oid: B_ITEMS, schema: 'b', name: 'items' }),
 ];
@@ -96,7 +96,7 @@ const moreConstraints = [
   pk('invoices', INVOICES), pk('invoice_lines', LINES), pk('skus', SKUS),
   fk('invoice_lines', LINES, 'invoice_id', 'invoices', INVOICES), fk('invoice_lines', LINES, 'sku_id', 'skus', SKUS),
   pk('orders', SVC_ORDERS, 'svc'), pk('line_items', SVC_ITEMS, 'svc'), fk('line_items', SVC_ITEMS, 'order_id', 'orders', SVC_ORDERS, 'svc'),
-  pk('orders', PUB_ORDERS), pk('widgets', SHOP_WIDGETS, 'shop'), pk('parts', SHOP_PARTS, 'shop'),
+  pk('orders', PUB_ORDERS), pk('line_items', PUB_ORDERS + 1), pk('widgets', SHOP_WIDGETS, 'shop'), pk('parts', SHOP_PARTS, 'shop'),
   fk('parts', SHOP_PARTS, 'widget_id', 'widgets', SHOP_WIDGETS, 'shop'),
   pk('items', A_ITEMS, 'a'), pk('items', B_ITEMS, 'b'),
 ];
@@ -239,7 +239,16 @@ const patternInvalid = [
     findings: [{
       severity: 'warning' as const,
       object: { type: 'query' as const, queryId: '901', schema: 'svc', name: 'line_items' },
-      evidence: { parentQueryId: '902', searchPathSource: 'role', tableResolution: 'search-path' },
+      evidence: { parentQueryId: '902', searchPathSource: 'role', tableResolution: 'search-path', sameNameSchemas: ['public'] },
+    }],
+  },
+  {
+    name: 'without a configured search_path names read as the advisor reads them, and the finding says who else holds them',
+    snapshot: wide([svc('901', ITEMS_OF_ORDER, 20_000, 60_000), svc('902', ORDER_LIST, 1_000, 20_000)]),
+    findings: [{
+      severity: 'info' as const,
+      object: { type: 'query' as const, queryId: '901', schema: 'public', name: 'line_items' },
+      evidence: { linkSource: 'name', searchPathSource: 'advisor', tableResolution: 'search-path', sameNameSchemas: ['svc'] },
     }],
   },
   {
