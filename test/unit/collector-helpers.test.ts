@@ -5,6 +5,7 @@ import { type CollectionContext, versionAtLeast } from '../../src/collector/cont
 import { failedSourceStatus, isConnectionLost, PGSS_SETUP_HINT } from '../../src/collector/source-status.js';
 import { parseReloptions } from '../../src/collector/sources/common.js';
 import { ConnectionError, PermissionError } from '../../src/errors/errors.js';
+import { parseSearchPath } from '../../src/collector/sources/roles.js';
 
 describe('maskUrl', () => {
   it('masks URL passwords and keeps the rest', () => {
@@ -95,5 +96,15 @@ describe('small parsers', () => {
       x: 'a=b',
     });
     expect(parseReloptions(null)).toEqual({});
+  });
+});
+
+describe('parseSearchPath (pg_db_role_setting values)', () => {
+  it('splits, folds unquoted names, keeps quoted ones verbatim and replaces $user', () => {
+    expect(parseSearchPath('billing', 'svc')).toEqual(['billing']);
+    expect(parseSearchPath('"$user", public', 'svc')).toEqual(['svc', 'public']);
+    expect(parseSearchPath('Billing ,  "My Schema",app', 'svc')).toEqual(['billing', 'My Schema', 'app']);
+    expect(parseSearchPath('"a""b", c', 'svc')).toEqual(['a"b', 'c']);
+    expect(parseSearchPath('', 'svc')).toEqual([]);
   });
 });
