@@ -210,11 +210,18 @@ export function findLinks(child: ChildShape, parent: StatementAnalysis, keys: Ke
 }
 
 /**
- * The parent already loads what the child loads, through the link: a join edge between the link's parent
- * column and the child's key (`posts JOIN users ON users.id = posts.user_id` for a users-by-id child), or every
- * table of a multi-table child. Such an eager page cannot be what drives a loop of that child.
+ * The parent already loads what the child loads, through the link: it outputs the child's rows, joined by an
+ * edge between the link's parent column and the child's key (`posts JOIN users ON users.id = posts.user_id` for
+ * a users-by-id child) or holding every table of a multi-table child. Such an eager page cannot be what drives
+ * a loop of that child.
  */
 export function isEagerFor(parent: StatementAnalysis, child: ChildShape, link: Link): boolean {
+  // A parent that joins the child's table only to filter its own rows (and outputs none of it) loads nothing.
+  const childOids = [child.tableOid, ...child.joinedOids].filter((o) => o !== link.parentTableOid);
+  const outputsChild = childOids.length === 0 ||
+    parent.outputColumns.some((c) => childOids.includes(parent.tables[c.table]?.oid ?? -1)) ||
+    parent.outputStarTables.some((i) => childOids.includes(parent.tables[i]?.oid ?? -1));
+  if (!outputsChild) return false;
   const at = (c: { table: number; column: string }, oid: number, column: string): boolean =>
     parent.tables[c.table]?.oid === oid && c.column === column;
   for (const j of parent.joins) {

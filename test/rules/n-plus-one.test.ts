@@ -275,6 +275,14 @@ const patternInvalid = [
     findings: [{ severity: 'warning' as const, object: { type: 'query' as const, queryId: '555', name: 'post_tags' }, evidence: { parentQueryId: '556', linkType: 'has-many' } }],
   },
   {
+    name: 'a list joining the users only to filter its posts is no eager page',
+    snapshot: wide([
+      stmt('111', USER_LOOKUP, 20_000, 20_000),
+      stmt('-225', 'SELECT posts.id, posts.user_id FROM posts JOIN users ON users.id = posts.user_id WHERE users.email LIKE $2 ORDER BY posts.id LIMIT $1', 1_000, 20_000),
+    ]),
+    findings: [{ severity: 'warning' as const, object: { type: 'query' as const, queryId: '111' }, evidence: { parentQueryId: '-225', eagerParentsSkipped: 0 } }],
+  },
+  {
     name: 'eager page beside the lazy list is passed over',
     snapshot: wide([stmt('111', USER_LOOKUP, 20_000, 20_000), stmt('-222', FEED, 1_000, 20_000), stmt('-223', EAGER_FEED, 1_000, 20_000)]),
     findings: [{ severity: 'warning' as const, object: { type: 'query' as const, queryId: '111' }, evidence: { parentQueryId: '-222', parentChoice: 'only-candidate', eagerParentsSkipped: 1 } }],
