@@ -9,7 +9,7 @@ import idleInTransaction from './idle-in-transaction.js';
 import indexBloat from './index-bloat.js';
 import invalidIndex from './invalid-index.js';
 import missingIndex from './missing-index/index.js';
-import nPlusOne from './n-plus-one.js';
+import nPlusOne from './n-plus-one/index.js';
 import poolExhaustion from './pool-exhaustion/index.js';
 import tableBloat from './table-bloat.js';
 import vacuumLag from './vacuum-lag.js';

@@ -13,6 +13,7 @@ const MATRIX_FILES = [
   'test/integration/rules-idle-in-transaction',
   'test/integration/rules-pool-exhaustion',
   'test/integration/query-rules.test.ts',
+  'test/integration/n-plus-one-patterns.test.ts',
   'test/integration/daemon-history.test.ts',
   'test/integration/rules-invalid-index',
   'test/integration/rules-duplicate-index',

@@ -9,7 +9,7 @@ import { deepFreeze } from '../../src/snapshot/freeze.js';
 import { SNAPSHOT_FORMAT_VERSION, type Snapshot } from '../../src/snapshot/types.js';
 import { generateDistinctStatements } from './sql-bench.js';
 import missingIndex from '../../rules/missing-index/index.js';
-import nPlusOne from '../../rules/n-plus-one.js';
+import nPlusOne from '../../rules/n-plus-one/index.js';
 
 export function buildQueryBenchSnapshot(options: { statements?: number; tables?: number } = {}): Snapshot {
   const nStatements = options.statements ?? 5000;

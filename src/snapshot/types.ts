@@ -211,6 +211,12 @@ export interface RoleStat {
   readonly canLogin: boolean;
   /** Client backends of this role now (count). */
   readonly backends: number;
+  /**
+   * search_path its sessions start with when one is configured for it (`ALTER ROLE … [IN DATABASE …] SET`,
+   * else `ALTER DATABASE … SET`; pg_db_role_setting), as schema names with `$user` replaced by the role
+   * name; null when none is configured (the server default, or whatever the client sets, applies).
+   */
+  readonly searchPath: readonly string[] | null;
 }
 
 export interface TableStat {

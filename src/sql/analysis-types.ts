@@ -11,6 +11,8 @@ export type PredicateOp = 'equality' | 'range' | 'like-prefix' | 'null-test' | '
 /** What the column is compared with. `expression` = anything else (a function call, arithmetic, a sub-select). */
 export type ValueKind = 'parameter' | 'constant' | 'expression';
 
+export type TableResolution = 'qualified' | 'search-path' | 'unique-name' | 'ambiguous' | 'unresolved';
+
 /** A base table the statement reads or writes, resolved against the snapshot when possible. */
 export interface TableRef {
   /** Schema: as written, else the first search_path schema holding the table; null when unknown. */
@@ -18,6 +20,12 @@ export interface TableRef {
   readonly name: string;
   /** pg_class oid from the snapshot; null when the table is not in the snapshot. */
   readonly oid: number | null;
+  /**
+   * How the schema was found: written in the text, the first search_path schema holding the name, the only
+   * schema holding it (contexts built with `uniqueNameFallback`), or not at all (`ambiguous`: several
+   * schemas off the search_path hold the name).
+   */
+  readonly resolution: TableResolution;
   /** Aliases it is referenced by in the statement (table name itself excluded). */
   readonly aliases: readonly string[];
 }
@@ -39,6 +47,8 @@ export interface Predicate extends ColumnRef {
   readonly inJoin: boolean;
   /** LIKE/ILIKE compared with a string constant: the pattern (pg_stat_statements usually leaves `$n`). */
   readonly pattern?: string;
+  /** The join whose ON clause holds it ('where' for WHERE): only inner joins filter the result. */
+  readonly joinType: JoinEdge['joinType'];
 }
 
 /** An equality between columns of two base tables (`a.x = b.y`), from ON or WHERE. */
@@ -104,6 +114,8 @@ export type AnalysisResult = StatementAnalysis | NotAnalysable;
 export interface AnalysisContext {
   /** Schemas in search_path order. */
   readonly searchPath: readonly string[];
+  /** Resolve an unqualified name found on no search_path schema when exactly one schema holds it. */
+  readonly uniqueNameFallback?: boolean;
   /** "schema.name" → table oid. */
   readonly tablesByQualifiedName: ReadonlyMap<string, number>;
   /** name → schemas holding a table of that name. */

@@ -69,6 +69,27 @@ export function buildAnalysisContext(snapshot: Snapshot): AnalysisContext {
   return context;
 }
 
+const variantCache = new WeakMap<AnalysisContext, Map<string, AnalysisContext>>();
+
+/**
+ * The same tables resolved as another session would: `searchPath` in its place (a role's configured
+ * search_path; `$user` already replaced) and, with `uniqueNameFallback`, an unqualified name on none of
+ * those schemas taken from the one schema holding it. Cached per base context, so analyses are too.
+ */
+export function withSearchPath(
+  base: AnalysisContext,
+  searchPath: readonly string[],
+  options: { uniqueNameFallback?: boolean } = {},
+): AnalysisContext {
+  const uniqueNameFallback = options.uniqueNameFallback ?? false;
+  const key = `${uniqueNameFallback ? 'u' : 'p'}\u0000${searchPath.join('\u0000')}`;
+  let variants = variantCache.get(base);
+  if (!variants) variantCache.set(base, (variants = new Map()));
+  let ctx = variants.get(key);
+  if (!ctx) variants.set(key, (ctx = Object.freeze({ ...base, searchPath: Object.freeze([...searchPath]), uniqueNameFallback })));
+  return ctx;
+}
+
 function hashText(text: string): string {
   return createHash('sha1').update(text).digest('base64url').slice(0, 22);
 }

@@ -161,7 +161,7 @@ export function extractStatement(stmt: unknown): RawAnalysis {
     flatten(expr);
     for (const c of conjuncts) {
       const result = classifyCondition(c, resolveColumn);
-      if (result.type === 'predicate') out.predicates.push({ ...result.predicate, inJoin: joinType !== 'where' });
+      if (result.type === 'predicate') out.predicates.push({ ...result.predicate, inJoin: joinType !== 'where', joinType });
       else if (result.type === 'join') out.joins.push({ left: result.left, right: result.right, joinType });
       else out.hasUnanalysedConditions = true;
     }

@@ -1,6 +1,6 @@
 /** Query-text analysis on the real PostgreSQL grammar. */
 export { initSqlParser, isSqlParserReady } from './parser.js';
-export { analyzeStatement, buildAnalysisContext, clearAnalysisCache, emptyAnalysisContext } from './analyze.js';
+export { analyzeStatement, buildAnalysisContext, clearAnalysisCache, emptyAnalysisContext, withSearchPath } from './analyze.js';
 export type { AnalyzeOptions } from './analyze.js';
 export { redact } from './redact.js';
 export type * from './analysis-types.js';

@@ -1,23 +1,29 @@
 /** Resolution of raw table and column names against a snapshot (search_path, known columns). */
-import type { AnalysisContext, ColumnRef, StatementAnalysis, TableRef } from './analysis-types.js';
+import type { AnalysisContext, ColumnRef, StatementAnalysis, TableRef, TableResolution } from './analysis-types.js';
 import type { RawAnalysis } from './extract.js';
 import type { RawColumn } from './conditions.js';
 
-function resolveTable(schema: string | null, name: string, ctx: AnalysisContext): { schema: string | null; oid: number | null } {
-  if (schema !== null) return { schema, oid: ctx.tablesByQualifiedName.get(`${schema}.${name}`) ?? null };
-  const holders = ctx.schemasByTableName.get(name);
-  if (holders) {
-    for (const s of ctx.searchPath) {
-      if (holders.includes(s)) return { schema: s, oid: ctx.tablesByQualifiedName.get(`${s}.${name}`) ?? null };
-    }
+function resolveTable(
+  schema: string | null,
+  name: string,
+  ctx: AnalysisContext,
+): { schema: string | null; oid: number | null; resolution: TableResolution } {
+  if (schema !== null) return { schema, oid: ctx.tablesByQualifiedName.get(`${schema}.${name}`) ?? null, resolution: 'qualified' };
+  const holders = ctx.schemasByTableName.get(name) ?? [];
+  for (const s of ctx.searchPath) {
+    if (holders.includes(s)) return { schema: s, oid: ctx.tablesByQualifiedName.get(`${s}.${name}`) ?? null, resolution: 'search-path' };
   }
-  return { schema: null, oid: null };
+  if (ctx.uniqueNameFallback && holders.length === 1) {
+    const s = holders[0]!;
+    return { schema: s, oid: ctx.tablesByQualifiedName.get(`${s}.${name}`) ?? null, resolution: 'unique-name' };
+  }
+  return { schema: null, oid: null, resolution: ctx.uniqueNameFallback && holders.length > 1 ? 'ambiguous' : 'unresolved' };
 }
 
 export function resolveAnalysis(raw: RawAnalysis, ctx: AnalysisContext): StatementAnalysis {
   const tables: TableRef[] = raw.tables.map((t) => {
     const r = resolveTable(t.schema, t.name, ctx);
-    return Object.freeze({ schema: r.schema, name: t.name, oid: r.oid, aliases: Object.freeze([...t.aliases]) });
+    return Object.freeze({ schema: r.schema, name: t.name, oid: r.oid, resolution: r.resolution, aliases: Object.freeze([...t.aliases]) });
   });
   let unresolved = false;
   const column = <T extends RawColumn>(c: T): (Omit<T, 'candidates'> & ColumnRef) | null => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import missingIndex from '../../rules/missing-index/index.js';
-import nPlusOne from '../../rules/n-plus-one.js';
+import nPlusOne from '../../rules/n-plus-one/index.js';
 import { collectSnapshot, collectWindow, connectTarget, type Target } from '../../src/collector/index.js';
 import { evaluateRules } from '../../src/engine/evaluate.js';
 import type { Finding } from '../../src/engine/types.js';

@@ -127,7 +127,7 @@ export function makeDatabase(overrides: Partial<DatabaseStat> = {}): DatabaseSta
 }
 
 export function makeRole(overrides: Partial<RoleStat> = {}): RoleStat {
-  return { oid: 16400, name: 'app', connLimit: -1, superuser: false, canLogin: true, backends: 0, ...overrides };
+  return { oid: 16400, name: 'app', connLimit: -1, superuser: false, canLogin: true, backends: 0, searchPath: null, ...overrides };
 }
 
 export function makeTable(overrides: Partial<TableStat> = {}): TableStat {

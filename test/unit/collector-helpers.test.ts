@@ -8,6 +8,7 @@ import { parseReloptions } from '../../src/collector/sources/common.js';
 import { collectionDeadlineMs, QueryDeadlineError, queryDeadlineMs, withCollectionDeadline } from '../../src/collector/deadline.js';
 import { refuseUnsafeUrl, safetyMismatches, unsafeUrlSettings } from '../../src/collector/session-safety.js';
 import { ConnectionError, PermissionError, UsageError } from '../../src/errors/errors.js';
+import { parseSearchPath } from '../../src/collector/sources/roles.js';
 
 describe('maskUrl', () => {
   it('masks URL passwords and keeps the rest', () => {
@@ -158,5 +159,15 @@ describe('small parsers', () => {
       x: 'a=b',
     });
     expect(parseReloptions(null)).toEqual({});
+  });
+});
+
+describe('parseSearchPath (pg_db_role_setting values)', () => {
+  it('splits, folds unquoted names, keeps quoted ones verbatim and replaces $user', () => {
+    expect(parseSearchPath('billing', 'svc')).toEqual(['billing']);
+    expect(parseSearchPath('"$user", public', 'svc')).toEqual(['svc', 'public']);
+    expect(parseSearchPath('Billing ,  "My Schema",app', 'svc')).toEqual(['billing', 'My Schema', 'app']);
+    expect(parseSearchPath('"a""b", c', 'svc')).toEqual(['a"b', 'c']);
+    expect(parseSearchPath('', 'svc')).toEqual([]);
   });
 });

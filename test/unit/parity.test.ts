@@ -11,19 +11,22 @@ import { allRules } from '../../rules/index.js';
 import { DOCS_DIR, renderRuleDoc, renderRuleIndex } from '../../scripts/gen-rule-docs.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-/** A rule is `rules/<id>.ts`, or `rules/<id>/index.ts` when it has private helpers (`_lib` is shared code). */
+/** A rule is rules/<id>.ts, or rules/<id>/index.ts when it has private helpers (`_lib` is shared code). */
 const RULE_FILES = readdirSync(join(ROOT, 'rules'), { withFileTypes: true })
-  .filter((f) => (f.isFile() && f.name.endsWith('.ts') && f.name !== 'index.ts') ||
-    (f.isDirectory() && !f.name.startsWith('_') && existsSync(join(ROOT, 'rules', f.name, 'index.ts'))))
-  .map((f) => basename(f.name, '.ts'))
+  .flatMap((e) => {
+    if (e.isFile() && e.name.endsWith('.ts') && e.name !== 'index.ts') return [basename(e.name, '.ts')];
+    if (e.isDirectory() && !e.name.startsWith('_') && existsSync(join(ROOT, 'rules', e.name, 'index.ts'))) return [e.name];
+    return [];
+  })
   .sort();
+const ruleModulePath = (id: string): string =>
+  existsSync(join(ROOT, 'rules', `${id}.ts`)) ? join(ROOT, 'rules', `${id}.ts`) : join(ROOT, 'rules', id, 'index.ts');
 /** A threshold key names its unit: bytes, seconds, a ratio or fraction, or a count of something. */
 const UNIT_SUFFIX = /(Bytes|Seconds|Ms|Ratio|Fraction|Share|Percent|Tuples|Xids|Age|Connections|Samples|Count|Calls|Rows|Blocks)$/;
 
 async function loadModule(id: string): Promise<AnyRule> {
-  const file = existsSync(join(ROOT, 'rules', `${id}.ts`)) ? `${id}.ts` : join(id, 'index.ts');
-  const mod = (await import(join(ROOT, 'rules', file))) as { default?: AnyRule };
-  if (!mod.default) throw new Error(`rules/${file} has no default export`);
+  const mod = (await import(ruleModulePath(id))) as { default?: AnyRule };
+  if (!mod.default) throw new Error(`${ruleModulePath(id)} has no default export`);
   return mod.default;
 }
 

@@ -17,7 +17,7 @@ describe('query rules before initSqlParser()', () => {
   it('report an error diagnostic instead of a silent clean result', async () => {
     const { evaluateRules } = await import('../../src/engine/evaluate.js');
     const { makeSnapshot, makeStatement } = await import('../support/builders.js');
-    const rules = [(await import('../../rules/n-plus-one.js')).default, (await import('../../rules/missing-index/index.js')).default];
+    const rules = [(await import('../../rules/n-plus-one/index.js')).default, (await import('../../rules/missing-index/index.js')).default];
     const result = evaluateRules({ rules, snapshot: makeSnapshot({ statements: [makeStatement()] }), window: null });
     expect(result.findings).toEqual([]);
     expect(result.diagnostics.map((d) => [d.rule, d.status])).toEqual([['n-plus-one', 'error'], ['missing-index', 'error']]);
