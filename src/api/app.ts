@@ -11,6 +11,7 @@ import type { Store } from '../store/index.js';
 import { installAuth } from './auth.js';
 import { renderMetrics } from './metrics.js';
 import { HttpProblem, installProblemHandlers } from './problem.js';
+import { installSecurity } from './security.js';
 import { findingRoutes } from './routes/findings.js';
 import { healthRoutes } from './routes/health.js';
 import { ruleRoutes } from './routes/rules.js';
@@ -32,6 +33,8 @@ export interface ApiDeps {
   readonly pressure?: { readonly maxEventLoopDelayMs?: number; readonly maxHeapUsedBytes?: number };
   readonly version?: string;
   readonly logger?: FastifyServerOptions['logger'];
+  /** The address serve binds (api.host): with no tokens, the one name besides loopback names accepted in Host. */
+  readonly host?: string;
 }
 
 /**
@@ -42,6 +45,7 @@ export interface ApiDeps {
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? false, trustProxy: false }).withTypeProvider<TypeBoxTypeProvider>();
   installProblemHandlers(app);
+  installSecurity(app, { tokens: deps.tokens, host: deps.host });
   app.addSchema(Problem);
 
   await app.register(underPressure, {

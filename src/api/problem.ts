@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AdvisorError } from '../errors/errors.js';
 import { FindingConflictError, InvalidCursorError } from '../store/index.js';
+import { DATE_TIME_PATTERN, NO_NUL } from './schemas.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TYPE_BASE = 'https://pg-advisor.dev/problems/';
@@ -39,6 +40,15 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: 
     .send(JSON.stringify({ ...body, instance: request.url.split('?')[0] }));
 }
 
+/** Ajv's message, except for our own patterns, whose regular expressions say little to a client. */
+function validationMessage(v: { keyword: string; params?: Record<string, unknown>; message?: string }): string {
+  if (v.keyword === 'pattern' && v.params?.pattern === DATE_TIME_PATTERN) {
+    return 'must be an RFC 3339 date-time with seconds 00-59, a year 0001-9999 and an offset within ±14:00 (e.g. 2026-01-31T12:00:00Z)';
+  }
+  if (v.keyword === 'pattern' && v.params?.pattern === NO_NUL) return 'must not contain a NUL character';
+  return v.message ?? 'invalid';
+}
+
 /** Maps every error to RFC 9457 problem+json; 5xx details are logged, never sent. */
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
@@ -53,8 +63,8 @@ export function installProblemHandlers(app: FastifyInstance): void {
         type: `${TYPE_BASE}invalid-request`,
         title: 'Bad Request',
         status: 400,
-        detail: error.message,
-        errors: error.validation.map((v) => ({ path: `${error.validationContext ?? ''}${v.instancePath || ''}`, message: v.message ?? 'invalid' })),
+        detail: error.validation.map((v) => `${error.validationContext ?? ''}${v.instancePath || ''} ${validationMessage(v)}`).join(', '),
+        errors: error.validation.map((v) => ({ path: `${error.validationContext ?? ''}${v.instancePath || ''}`, message: validationMessage(v) })),
       });
     }
     if (error.code?.startsWith('FST_BEARER_AUTH')) {

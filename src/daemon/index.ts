@@ -70,6 +70,7 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
       daemon,
       version,
       rateLimit: config.api.rateLimit,
+      host,
       logger: { level: options.logLevel ?? env.ADVISOR_LOG_LEVEL ?? 'info' },
     });
     logRef = app.log;

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { parseDuration } from '../../config/duration.js';
 import type { TargetRecord } from '../../store/index.js';
 import type { ApiDeps } from '../app.js';
+import { parseOptionalInstant } from '../params.js';
 import { badRequest, HttpProblem, notFound } from '../problem.js';
 import { auditRoutes } from './audits.js';
 import { Audit, AuditBody, AuditList, NameParams, Problem, SeriesList, SeriesQuery, StatementList, StatementsQuery, Target } from '../schemas.js';
@@ -24,8 +25,8 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async 
     return t;
   };
   const range = (q: { from?: string; to?: string; resolution: 'raw' | 'hour' }) => {
-    const from = q.from ? new Date(q.from) : undefined;
-    const to = q.to ? new Date(q.to) : undefined;
+    const from = parseOptionalInstant(q.from, 'from');
+    const to = parseOptionalInstant(q.to, 'to');
     if (from && to && from > to) throw badRequest('from is after to');
     return { from, to, resolution: q.resolution };
   };
