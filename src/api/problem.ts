@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AdvisorError } from '../errors/errors.js';
-import { FindingConflictError, InvalidCursorError } from '../store/index.js';
+import { AuditConflictError, FindingConflictError, InvalidCursorError } from '../store/index.js';
 import { DATE_TIME_PATTERN, NO_NUL } from './schemas.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -31,6 +31,8 @@ interface ProblemBody {
   instance?: string;
   hint?: string;
   errors?: { path: string; message: string }[];
+  /** The audit already running (409 on starting another). */
+  auditId?: number;
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: Omit<ProblemBody, 'instance'>): FastifyReply {
@@ -73,6 +75,9 @@ export function installProblemHandlers(app: FastifyInstance): void {
     }
     if (error instanceof InvalidCursorError) {
       return sendProblem(reply, request, { type: `${TYPE_BASE}invalid-cursor`, title: 'Bad Request', status: 400, detail: error.message, hint: error.hint });
+    }
+    if (error instanceof AuditConflictError) {
+      return sendProblem(reply, request, { type: `${TYPE_BASE}audit-running`, title: 'Conflict', status: 409, detail: error.message, hint: error.hint, auditId: error.runningAuditId });
     }
     if (error instanceof FindingConflictError) {
       return sendProblem(reply, request, { type: `${TYPE_BASE}conflict`, title: 'Conflict', status: 409, detail: error.message, ...(error.hint ? { hint: error.hint } : {}) });

@@ -34,6 +34,7 @@ export const Problem = Type.Object(
     instance: Type.Optional(Type.String()),
     hint: Type.Optional(Type.String()),
     errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    auditId: Type.Optional(Type.Integer({ description: 'the audit already running (409 when starting an audit)' })),
   },
   { $id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' },
 );

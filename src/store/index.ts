@@ -57,7 +57,7 @@ export { migrateStore, MIGRATION_LOCK_KEY } from './migrate.js';
 export { createStoreDatabase, DEFAULT_STORE_DIR } from './database.js';
 export { DEFAULT_RETENTION } from './retention.js';
 export { rollUpHours } from './rollup.js';
-export { FindingConflictError, InvalidCursorError } from './errors.js';
+export { AuditConflictError, FindingConflictError, InvalidCursorError } from './errors.js';
 export type { MigrateResult } from './migrate.js';
 export type { StoreDatabase, StoreDatabaseOptions, StoreKind } from './database.js';
 export type { RetentionPolicy, RetentionResult } from './retention.js';
@@ -66,6 +66,7 @@ export type { SampleInput, SeriesPointInput, StatementDeltaInput, StatementOrder
 export type { FindingFilter, FindingPage, FindingsRepository, ActionInput } from './findings-repository.js';
 export type { LifecycleChanges, LifecycleOptions } from './finding-lifecycle.js';
 export type { AuditsRepository } from './audits-repository.js';
+export { RUNNING_AUDIT_MAX_MS } from './audits-repository.js';
 export type { LeasesRepository } from './leases-repository.js';
 export type { OutboxRepository, OutboxRepositoryOptions } from './outbox-repository.js';
 export { DEFAULT_OUTBOX_LEASE_MS } from './outbox-repository.js';

@@ -151,6 +151,32 @@ for (const kind of STORE_KINDS) {
       expect(after.json()).toMatchObject({ id: findingId, status: 'open', events: [{ kind: 'opened' }] });
     });
 
+    it('runs at most one audit per target: concurrent POSTs get one 202 and 409s naming it', async () => {
+      const post = () => app.inject({ method: 'POST', url: '/api/v1/targets/main/audits', headers: auth, payload: { window: '0' } });
+      const responses = await Promise.all(Array.from({ length: 15 }, post));
+      const started = responses.filter((r) => r.statusCode === 202);
+      expect(started).toHaveLength(1);
+      const runningId = started[0]!.json().id as number;
+      for (const res of responses.filter((r) => r.statusCode !== 202)) {
+        expect(res.statusCode).toBe(409);
+        expect(res.headers['content-type']).toContain('application/problem+json');
+        expect(res.json()).toMatchObject({ status: 409, type: 'https://pg-advisor.dev/problems/audit-running', auditId: runningId });
+      }
+      const t = (await store.targets.findTarget('main'))!;
+      expect((await store.audits.listAudits(t.id)).filter((a) => a.status === 'running').map((a) => a.id)).toEqual([runningId]);
+      // Once it finished, the next one starts.
+      await store.audits.finishAudit(runningId, { report: { findings: [] } });
+      const next = await post();
+      expect(next.statusCode).toBe(202);
+      expect(next.json().id).not.toBe(runningId);
+      if (opened?.database) {
+        // An audit left running by a dead process longer than any audit takes no longer blocks.
+        await opened.database.admin.query(`update audits set requested_at = now() - interval '31 minutes' where id = $1`, [next.json().id]);
+        expect((await post()).statusCode).toBe(202);
+      }
+      await store.outbox.abandonStaleAudits(0);
+    });
+
     it('still accepts the edge values that are valid', async () => {
       for (const url of [
         `/api/v1/findings?since=${encodeURIComponent('0001-01-01T00:00:00Z')}`,

@@ -103,9 +103,10 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async 
       schema: {
         tags: ['audits'],
         summary: 'Run an audit now (admin); poll the audit list for its report',
+        description: 'At most one audit per target runs at a time: while one runs, this answers 409 with its id in `auditId`.',
         params: NameParams,
         body: AuditBody,
-        response: { 202: Audit, ...errors, 503: Problem },
+        response: { 202: Audit, ...errors, 409: Problem, 503: Problem },
         security: [{ bearer: [] }],
       },
       config: { scope: 'admin' },
