@@ -1,8 +1,5 @@
+import { isStorableInstant } from '../store/index.js';
 import { badRequest } from './problem.js';
-
-/** The instants the store holds for every client-supplied time (PostgreSQL timestamptz, JavaScript Date). */
-const MIN_INSTANT_MS = new Date('0001-01-01T00:00:00Z').getTime();
-const MAX_INSTANT_MS = new Date('9999-12-31T23:59:59.999Z').getTime();
 
 /**
  * A date-time parameter as an instant, for a value the schema already accepted (DATE_TIME_PATTERN). Throws a
@@ -11,8 +8,7 @@ const MAX_INSTANT_MS = new Date('9999-12-31T23:59:59.999Z').getTime();
  */
 export function parseInstant(value: string, param: string): Date {
   const date = new Date(value);
-  const ms = date.getTime();
-  if (!Number.isFinite(ms) || ms < MIN_INSTANT_MS || ms > MAX_INSTANT_MS) {
+  if (!isStorableInstant(date)) {
     throw badRequest(`${param} ${JSON.stringify(value)} is not an instant between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z`, `send ${param} as an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z`);
   }
   return date;

@@ -154,11 +154,18 @@ export const Statement = Type.Object({
 });
 export const StatementList = Type.Object({ items: Type.Array(Statement) });
 
+/** Most points one series response holds. */
+export const MAX_SERIES_POINTS = 10_000;
+
 export const SeriesQuery = Type.Object({
   ...TimeRangeQuery,
   metric: Type.Optional(Type.Array(Text({ minLength: 1, maxLength: 100 }), { description: 'repeat to select several; default all' })),
+  limit: Type.Integer({ minimum: 1, maximum: MAX_SERIES_POINTS, default: MAX_SERIES_POINTS, description: 'most points in this response (all series together)' }),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400, pattern: '^[A-Za-z0-9_-]+$', description: 'nextCursor of the previous (newer) page' })),
 });
 export const SeriesList = Type.Object({
+  truncated: Type.Boolean({ description: 'true when older points of the range were left out: fetch them with nextCursor' }),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass back as cursor for the next older page; null on the oldest page' }),
   series: Type.Array(
     Type.Object({
       metric: Type.String(),

@@ -56,13 +56,14 @@ export function createStore(options: StoreDatabaseOptions = {}): Store {
 export { migrateStore, MIGRATION_LOCK_KEY } from './migrate.js';
 export { createStoreDatabase, DEFAULT_STORE_DIR } from './database.js';
 export { DEFAULT_RETENTION } from './retention.js';
+export { isStorableInstant } from './iso.js';
 export { rollUpHours } from './rollup.js';
 export { AuditConflictError, FindingConflictError, InvalidCursorError } from './errors.js';
 export type { MigrateResult } from './migrate.js';
 export type { StoreDatabase, StoreDatabaseOptions, StoreKind } from './database.js';
 export type { RetentionPolicy, RetentionResult } from './retention.js';
 export type { TargetDefinition, TargetStatusUpdate, TargetsRepository } from './targets-repository.js';
-export type { SampleInput, SeriesPointInput, StatementDeltaInput, StatementOrder, SamplesRepository, StoredCheckpoint, TimeRange } from './samples-repository.js';
+export type { SampleInput, SeriesPage, SeriesPointInput, StatementDeltaInput, StatementOrder, SamplesRepository, StoredCheckpoint, TimeRange } from './samples-repository.js';
 export type { FindingFilter, FindingPage, FindingsRepository, ActionInput } from './findings-repository.js';
 export type { LifecycleChanges, LifecycleOptions } from './finding-lifecycle.js';
 export type { AuditsRepository } from './audits-repository.js';

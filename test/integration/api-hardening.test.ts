@@ -105,6 +105,10 @@ function probes(findingId: number): Probe[] {
     list.push({ method: 'GET', url: `/api/v1/findings?cursor=${cursor(c)}`, names: 'cursor' });
   }
   list.push({ method: 'GET', url: `/api/v1/findings?cursor=${encodeURIComponent('a b\u0000')}`, names: 'cursor' });
+  for (const c of [['2026-12-31T23:59:60Z', 'm', 'o'], ['0000-01-01T00:00:00.000Z', 'm', 'o'], ['2026-01-01T00:00:00.000Z', 'm\u0000', 'o'], [1, 2, 3]]) {
+    list.push({ method: 'GET', url: `/api/v1/targets/main/series?cursor=${cursor(c)}`, names: 'cursor' });
+  }
+  list.push({ method: 'GET', url: '/api/v1/targets/main/series?limit=10001', names: 'limit' });
   // Ids beyond int8, and beyond what a JSON number holds exactly.
   for (const id of ['9223372036854775808', '99999999999999999999', '9007199254740993']) {
     list.push({ method: 'GET', url: `/api/v1/findings/${id}`, names: 'id' });
@@ -175,6 +179,64 @@ for (const kind of STORE_KINDS) {
         expect((await post()).statusCode).toBe(202);
       }
       await store.outbox.abandonStaleAudits(0);
+    });
+
+    it('serves series newest first, flags truncation and pages back to the oldest point', async () => {
+      const [t] = await store.targets.syncTargets([
+        { name: 'main', maskedUrl: 'postgres://db/main', intervalMs: 15_000 },
+        { name: 'paged', maskedUrl: 'postgres://db/paged', intervalMs: 15_000 },
+      ]).then((all) => all.filter((x) => x.name === 'paged'));
+      const T = Date.parse('2026-11-20T10:00:00Z');
+      for (let i = 0; i < 7; i++) {
+        await store.samples.recordSample({
+          targetId: t!.id, collectedAt: new Date(T + i * 60_000), durationMs: 1, intervalSeconds: 60, findings: 0, diagnostics: [],
+          series: [
+            { metric: 'connections', object: 'active', value: i },
+            { metric: 'connections', object: 'idle', value: 10 + i },
+            { metric: 'xid_age', object: 'db', value: 100 + i },
+          ],
+          statements: [], queryTexts: [],
+        });
+      }
+      type Page = { truncated: boolean; nextCursor: string | null; series: { metric: string; object: string; points: [string, number][] }[] };
+      const get = async (query: string): Promise<Page> => {
+        const res = await app.inject({ url: `/api/v1/targets/paged/series?${query}`, headers: auth });
+        expect(res.statusCode, `${query} ${res.body}`).toBe(200);
+        return res.json() as Page;
+      };
+      const all = await get('');
+      expect(all).toMatchObject({ truncated: false, nextCursor: null });
+      expect(all.series.map((x) => [x.metric, x.object, x.points.length])).toEqual([['connections', 'active', 7], ['connections', 'idle', 7], ['xid_age', 'db', 7]]);
+
+      // limit=5: the first page holds the newest points (not the oldest), and says it is truncated.
+      const first = await get('limit=5');
+      expect(first.truncated).toBe(true);
+      const newest = new Date(T + 6 * 60_000).toISOString();
+      expect(first.series.flatMap((x) => x.points.map((p) => p[0]))).toContain(newest);
+      expect(first.series.flatMap((x) => x.points.map((p) => p[0]))).not.toContain(new Date(T).toISOString());
+      // Following nextCursor returns every point exactly once, newest page first, each series ascending in a page.
+      const seen: string[] = [];
+      let page: Page = first;
+      let pages = 1;
+      for (;;) {
+        for (const x of page.series) {
+          const times = x.points.map((p) => p[0]);
+          expect([...times].sort()).toEqual(times);
+          for (const [at, value] of x.points) seen.push(`${x.metric}/${x.object}@${at}=${value}`);
+        }
+        if (!page.nextCursor) break;
+        page = await get(`limit=5&cursor=${page.nextCursor}`);
+        pages++;
+      }
+      expect(pages).toBe(5);
+      expect(new Set(seen).size).toBe(21);
+      expect(seen).toHaveLength(21);
+      expect(page.truncated).toBe(false);
+      // Paging keeps the range and metric filter.
+      const ranged = await get(`metric=xid_age&limit=2&from=${new Date(T + 60_000).toISOString()}&to=${new Date(T + 4 * 60_000).toISOString()}`);
+      expect(ranged.series).toEqual([{ metric: 'xid_age', object: 'db', points: [[new Date(T + 3 * 60_000).toISOString(), 103], [new Date(T + 4 * 60_000).toISOString(), 104]] }]);
+      const older = await get(`metric=xid_age&limit=2&from=${new Date(T + 60_000).toISOString()}&to=${new Date(T + 4 * 60_000).toISOString()}&cursor=${ranged.nextCursor}`);
+      expect(older).toMatchObject({ truncated: false, nextCursor: null, series: [{ points: [[new Date(T + 60_000).toISOString(), 101], [new Date(T + 2 * 60_000).toISOString(), 102]] }] });
     });
 
     it('still accepts the edge values that are valid', async () => {

@@ -9,6 +9,8 @@ import { auditRoutes } from './audits.js';
 import { Audit, AuditBody, AuditList, NameParams, Problem, SeriesList, SeriesQuery, StatementList, StatementsQuery, Target } from '../schemas.js';
 
 const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem };
+/** Series listed by metric, then object (code-point order: the same on every store). */
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** /api/v1/targets and per-target history: statements, series, audits. */
 export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
@@ -67,6 +69,9 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async 
       schema: {
         tags: ['history'],
         summary: 'Time series: connections by state, slot utilisation, xid/mxid age, dead tuples and bloat per relation, database size',
+        description:
+          'The newest `limit` points of the range, each series in ascending time order. When older points of the range ' +
+          'remain, `truncated` is true and `nextCursor` fetches the next older page (pass it back as `cursor`).',
         params: NameParams,
         querystring: SeriesQuery,
         response: { 200: SeriesList, ...errors },
@@ -74,15 +79,17 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async 
     },
     async (request) => {
       const t = await targetOr404(request.params.name);
-      const points = await store.samples.listSeries(t.id, { ...range(request.query), metrics: request.query.metric });
+      const q = request.query;
+      const page = await store.samples.listSeriesPage(t.id, { ...range(q), metrics: q.metric, limit: q.limit, cursor: q.cursor });
       const grouped = new Map<string, { metric: string; object: string; points: [string, number][] }>();
-      for (const p of points) {
+      for (const p of page.points) {
         const key = `${p.metric}\u0000${p.object}`;
         let s = grouped.get(key);
         if (!s) grouped.set(key, (s = { metric: p.metric, object: p.object, points: [] }));
         s.points.push([p.at, p.value]);
       }
-      return { series: [...grouped.values()] };
+      const series = [...grouped.values()].sort((a, b) => compare(a.metric, b.metric) || compare(a.object, b.object));
+      return { truncated: page.nextCursor !== null, nextCursor: page.nextCursor, series };
     },
   );
 
