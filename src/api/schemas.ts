@@ -44,7 +44,9 @@ export const Target = Type.Object({
   url: Type.String({ description: 'Connection URL with the password masked' }),
   intervalMs: Type.Integer(),
   enabled: Type.Boolean(),
-  state: Type.String({ description: 'pending | ok | failing | circuit-open | disabled' }),
+  state: Type.String({
+    description: 'pending | ok | failing | circuit-open | disabled | stale (its owner stopped sampling it: lease expired or owner silent; see lastSuccessAt)',
+  }),
   circuit: NullableString,
   running: Type.Boolean(),
   lastRunAt: NullableDateTime,
@@ -56,6 +58,7 @@ export const Target = Type.Object({
   nextRunAt: NullableDateTime,
   serverVersion: NullableString,
   owner: Type.Union([Type.String(), Type.Null()], { description: 'Replica sampling the target' }),
+  leaseExpiresAt: Type.Union([DateTime, Type.Null()], { description: "When the owner's lease ends unless renewed (null: no lease)" }),
 });
 export type TargetBody = Static<typeof Target>;
 

@@ -11,6 +11,7 @@ import { renderTestMessage } from '../notify/render.js';
 import type { DestinationKind } from '../notify/types.js';
 import type { AuditDeps } from './audit.js';
 import { addOutboxPump, createAuditRunner, type OutboxPump } from './audits.js';
+import { reclaimFromDeadPredecessors } from './predecessors.js';
 import { createLeaseCoordinator, HEARTBEAT_CRON } from './replicas.js';
 import { createTargetSampler, type SamplerDeps, type TargetSampler } from './sample-target.js';
 
@@ -193,6 +194,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
     async start() {
       const records = await store.targets.syncTargets(config.targets.map((t) => ({ name: t.name, maskedUrl: t.maskedUrl, intervalMs: t.intervalMs })));
       const ids = new Map(records.map((r) => [r.name, r.id]));
+      const reclaimed = await reclaimFromDeadPredecessors(store, replicaId, config.targets.map((t) => t.name));
+      if (reclaimed.predecessors.length > 0) log.info('leases of a dead earlier run of this daemon reclaimed', { ...reclaimed });
       await leases.heartbeat();
       scheduler.addJob({
         name: '__heartbeat',

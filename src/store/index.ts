@@ -68,7 +68,8 @@ export type { FindingFilter, FindingPage, FindingsRepository, ActionInput } from
 export type { LifecycleChanges, LifecycleOptions } from './finding-lifecycle.js';
 export type { AuditsRepository } from './audits-repository.js';
 export { RUNNING_AUDIT_MAX_MS } from './audits-repository.js';
-export type { LeasesRepository } from './leases-repository.js';
+export type { LeaseState, LeasesRepository } from './leases-repository.js';
+export { REPLICA_SILENCE_MS } from './leases-repository.js';
 export type { OutboxRepository, OutboxRepositoryOptions } from './outbox-repository.js';
 export { DEFAULT_OUTBOX_LEASE_MS } from './outbox-repository.js';
 export * from './types.js';

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { parseDuration } from '../../config/duration.js';
-import type { TargetRecord } from '../../store/index.js';
+import type { LeaseState, TargetRecord } from '../../store/index.js';
 import type { ApiDeps } from '../app.js';
 import { parseOptionalInstant } from '../params.js';
+import { presentedState } from '../target-state.js';
 import { badRequest, HttpProblem, notFound } from '../problem.js';
 import { auditRoutes } from './audits.js';
 import { Audit, AuditBody, AuditList, NameParams, Problem, SeriesList, SeriesQuery, StatementList, StatementsQuery, Target } from '../schemas.js';
@@ -17,9 +18,16 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async 
   const { store, daemon } = deps;
   // Destinations of audits (list, test message) live beside the audits.
   await app.register(auditRoutes, { deps });
-  const withJob = (t: TargetRecord) => {
+  const withJob = (t: TargetRecord, leases: readonly LeaseState[]) => {
     const job = daemon?.jobStatus(t.name);
-    return { ...t, circuit: job?.circuit ?? null, running: job?.running ?? false };
+    const lease = leases.find((l) => l.target === t.name);
+    return {
+      ...t,
+      state: presentedState(t, lease, daemon?.replicaId),
+      leaseExpiresAt: lease?.expiresAt ?? null,
+      circuit: job?.circuit ?? null,
+      running: job?.running ?? false,
+    };
   };
   const targetOr404 = async (name: string): Promise<TargetRecord> => {
     const t = await store.targets.findTarget(name);
@@ -36,13 +44,16 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async 
   app.get(
     '/targets',
     { schema: { tags: ['targets'], summary: 'Targets and their sampling status', response: { 200: Type.Object({ items: Type.Array(Target) }), ...errors } } },
-    async () => ({ items: (await store.targets.listTargets()).map(withJob) }),
+    async () => {
+      const leases = await store.leases.listLeaseStates();
+      return { items: (await store.targets.listTargets()).map((t) => withJob(t, leases)) };
+    },
   );
 
   app.get(
     '/targets/:name',
     { schema: { tags: ['targets'], summary: 'One target and its sampling status', params: NameParams, response: { 200: Target, ...errors } } },
-    async (request) => withJob(await targetOr404(request.params.name)),
+    async (request) => withJob(await targetOr404(request.params.name), await store.leases.listLeaseStates()),
   );
 
   app.get(
