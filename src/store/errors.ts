@@ -16,3 +16,6 @@ export class AuditConflictError extends AdvisorError {
     super(message, options);
   }
 }
+
+/** The store cannot be opened or used: unreachable, refused, damaged. The message names the store and what to do. */
+export class StoreError extends AdvisorError {}
