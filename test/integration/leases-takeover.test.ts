@@ -12,7 +12,11 @@ import { buildApp } from '../../src/api/index.js';
 import type { DaemonControl } from '../../src/daemon/daemon.js';
 import { findDeadPredecessors, reclaimFromDeadPredecessors } from '../../src/daemon/predecessors.js';
 import { createLeaseCoordinator, HEARTBEAT_MS, STALE_HEARTBEATS } from '../../src/daemon/replicas.js';
-import { REPLICA_SILENCE_MS, type Store } from '../../src/store/index.js';
+import { loadDaemonConfig } from '../../src/config/daemon/index.js';
+import { createDaemon } from '../../src/daemon/daemon.js';
+import { initSqlParser } from '../../src/sql/index.js';
+import { createStore, REPLICA_SILENCE_MS, type Store } from '../../src/store/index.js';
+import { createTestDatabase } from '../support/database.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../support/store.js';
 
 const HOUR = 3_600_000;
@@ -123,3 +127,39 @@ for (const kind of STORE_KINDS) {
     });
   });
 }
+
+it("a daemon restarted after a crash samples its targets at once instead of waiting for its own dead run's lease", async () => {
+  await initSqlParser();
+  const target = await createTestDatabase();
+  const store = createStore({ dataDir: 'memory://' });
+  try {
+    await store.migrate();
+    const config = loadDaemonConfig({
+      file: 'daemon.yaml',
+      text: 'targets:\n  - name: main\n    urlEnv: MAIN_URL\n    interval: 1h\n',
+      env: { MAIN_URL: await target.createMonitorRole() },
+      rules: allRules,
+    });
+    expect(config.replica.id).toBe(me); // the default id: this host and process
+    // The crashed run: same host, a pid that no longer runs; its lease has 1.5 hours left.
+    const crashed = `${hostname()}-${deadPid()}`;
+    await store.targets.syncTargets([{ name: 'main', maskedUrl: 'postgres://h/db', intervalMs: HOUR }]);
+    expect(await store.leases.tryAcquire('main', crashed, 1.5 * HOUR + 2000)).toBe(true);
+    await store.leases.heartbeat(crashed);
+    await store.targets.updateStatus('main', { state: 'ok', owner: crashed });
+
+    const daemon = createDaemon({ config, store, rules: allRules, version: 'test', sampleOnStart: false });
+    await daemon.start();
+    try {
+      await daemon.sampleNow('main');
+      expect(await store.samples.countSamples()).toBe(1);
+      expect(await store.targets.findTarget('main')).toMatchObject({ state: 'ok', owner: me });
+      expect((await store.leases.listLeases()).map((l) => [l.target, l.owner])).toEqual([['main', me]]);
+    } finally {
+      await daemon.stop(5000);
+    }
+  } finally {
+    await store.close();
+    await target.drop();
+  }
+});
