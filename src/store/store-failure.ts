@@ -44,7 +44,9 @@ export function classifyStoreFailure(error: unknown, store: { readonly kind: 'pg
   const code = sqlState(error);
   const text = error instanceof Error ? error.message : String(error);
   const where = migration ? `store migration ${migration} failed on ${store.location}` : `the store ${store.location} cannot be used`;
-  if (store.kind === 'pglite' && !code?.match(/^[0-9A-Z]{5}$/)) return pgliteOpenFailure(store.location, error);
+  // PGlite: a failure that is no SQL error (an aborted WebAssembly runtime), or a data-corruption / system error
+  // class (XX001 data_corrupted, 58P01 undefined_file …), means the directory itself is broken.
+  if (store.kind === 'pglite' && (!code?.match(/^[0-9A-Z]{5}$/) || /^(XX|58)/.test(code))) return pgliteOpenFailure(store.location, error);
   if (code && CONNECTION_CODES.has(code)) {
     return new StoreError(`cannot reach the store ${store.location}: ${text}`, { hint: 'check that the store server is up and that ADVISOR_STORE_URL names the right host and port', cause: error });
   }

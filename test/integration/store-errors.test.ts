@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runServe } from '../../src/daemon/index.js';
 import { UsageError } from '../../src/errors/errors.js';
 import { acquireDirLock, LOCK_FILE, startTicksOf, type LockEvent } from '../../src/store/dir-lock.js';
 import { createStore, StoreError } from '../../src/store/index.js';
@@ -158,4 +159,36 @@ function catchUsage(fn: () => unknown): UsageError {
     return error as UsageError;
   }
   throw new Error('expected a UsageError');
+}
+
+describe('serve and its store lock', () => {
+  it('stops when another process takes over the lock of its embedded store, and recreates a deleted one', async () => {
+    const dir = join(root, 'served');
+    const configFile = join(root, 'served.yaml');
+    writeFileSync(configFile, `store:\n  dir: ${dir}\napi:\n  port: 0\n`);
+    const served = await runServe({ configFile, env: {}, handleSignals: false, logLevel: 'silent' });
+    let stopped = false;
+    void served.stopped.then(() => (stopped = true));
+    try {
+      const lockFile = join(dir, LOCK_FILE);
+      rmSync(lockFile);
+      await waitFor(() => existsSync(lockFile), 'the deleted lock to be recreated');
+      expect(JSON.parse(readFileSync(lockFile, 'utf8')).pid).toBe(process.pid);
+      expect(stopped).toBe(false);
+      // Another daemon's lock replaces ours: this one must stop before both write the same directory.
+      writeFileSync(lockFile, JSON.stringify({ pid: process.ppid, bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), startTicks: startTicksOf(process.ppid), host: hostname() }));
+      await waitFor(() => stopped, 'serve to stop');
+      expect(JSON.parse(readFileSync(lockFile, 'utf8')).pid).toBe(process.ppid); // not removed on the way out
+    } finally {
+      await served.stop();
+    }
+  });
+});
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
