@@ -57,11 +57,11 @@ function refuseCrossSite(request: FastifyRequest): void {
   if (origin === undefined) return;
   let originHost: string | null = null;
   try {
-    originHost = origin === 'null' ? null : new URL(origin).host.toLowerCase();
+    originHost = origin === 'null' ? null : new URL(origin).host.toLowerCase(); // URL drops a default port
   } catch {
     originHost = null; // not a URL: treated like the opaque origin "null"
   }
-  if (originHost === null || originHost !== (request.headers.host ?? '').toLowerCase()) {
+  if (originHost === null || originHost !== withoutDefaultPort((request.headers.host ?? '').toLowerCase())) {
     throw crossSite(`its Origin ${JSON.stringify(origin.slice(0, 100))} is not this API's own origin`);
   }
 }
@@ -69,6 +69,9 @@ function refuseCrossSite(request: FastifyRequest): void {
 const crossSite = (why: string) =>
   new HttpProblem(403, 'cross-site-request', 'Forbidden', `a state-changing request from another site is refused: ${why}`,
     'call the API from a script, curl or a server (they send no Origin), or from a page served by this daemon');
+
+/** `Host: localhost:80` names the same origin as `Origin: http://localhost`. */
+const withoutDefaultPort = (host: string): string => host.replace(/:(80|443)$/, '');
 
 /** Host header or address without its port, lowercase (`[::1]:8080` → `[::1]`, `Example.com:80` → `example.com`). */
 function hostnameOf(host: string): string {

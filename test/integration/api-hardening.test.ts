@@ -316,6 +316,8 @@ describe('API hardening: rate limits, cross-site requests, Host names, headers',
     expect(same.statusCode).toBe(200);
     const curl = await app.inject({ method: 'POST', url: `/api/v1/findings/${findingId}/reopen`, headers: host });
     expect(curl.statusCode).toBe(200);
+    const defaultPort = await app.inject({ method: 'POST', url: `/api/v1/findings/${findingId}/acknowledge`, headers: { host: 'localhost:80', origin: 'http://localhost' } });
+    expect(defaultPort.statusCode).toBe(200);
   });
 
   it('without tokens answers only loopback names and the bound address in Host (DNS rebinding)', async () => {
