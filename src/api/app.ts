@@ -79,7 +79,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     secured.get(
       '/metrics',
       { schema: { tags: ['health'], summary: 'Prometheus metrics', produces: ['text/plain'] } },
-      async (_request, reply) => reply.type('text/plain; version=0.0.4').send(await renderMetrics(deps.store, deps.daemon?.metrics() ?? [])),
+      async (_request, reply) => reply.type('text/plain; version=0.0.4').send(await renderMetrics(deps.store, deps.daemon?.metrics() ?? [], deps.daemon?.replicaId)),
     );
     await secured.register(
       async (v1) => {

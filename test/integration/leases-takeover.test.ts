@@ -124,6 +124,11 @@ for (const kind of STORE_KINDS) {
       const ghosted = (await app.inject('/api/v1/targets/ghosted')).json();
       expect(ghosted).toMatchObject({ state: 'stale', owner: ghost, lastSuccessAt: lastSuccessAt.toISOString(), leaseExpiresAt: expect.any(String) });
       expect((await app.inject('/api/v1/targets/released')).json()).toMatchObject({ state: 'stale', leaseExpiresAt: null });
+      // /metrics agrees: only targets shown ok are up.
+      const metrics = (await app.inject('/metrics')).body;
+      const up = Object.fromEntries([...metrics.matchAll(/^pg_advisor_target_up\{target="([^"]+)"\} (\d)$/gm)].map((m) => [m[1], Number(m[2])]));
+      expect(names.map((n) => up[n])).toEqual(names.map((n) => (states[n] === 'ok' ? 1 : 0)));
+      expect(up.ghosted).toBe(0);
     });
   });
 }
