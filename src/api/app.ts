@@ -10,7 +10,7 @@ import type { AnyRule } from '../engine/types.js';
 import type { Store } from '../store/index.js';
 import { installAuth } from './auth.js';
 import { renderMetrics } from './metrics.js';
-import { HttpProblem, installProblemHandlers } from './problem.js';
+import { HttpProblem, installProblemHandlers, sendFrameworkError } from './problem.js';
 import { installSecurity } from './security.js';
 import { findingRoutes } from './routes/findings.js';
 import { healthRoutes } from './routes/health.js';
@@ -43,7 +43,7 @@ export interface ApiDeps {
  * /metrics and /api/v1 behind bearer auth.
  */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, trustProxy: false }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({ logger: deps.logger ?? false, trustProxy: false, frameworkErrors: sendFrameworkError }).withTypeProvider<TypeBoxTypeProvider>();
   installProblemHandlers(app);
   installSecurity(app, { tokens: deps.tokens, host: deps.host });
   app.addSchema(Problem);

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AdvisorError } from '../errors/errors.js';
 import { AuditConflictError, FindingConflictError, InvalidCursorError } from '../store/index.js';
+import { applySecurityHeaders } from './headers.js';
 import { DATE_TIME_PATTERN, NO_NUL } from './schemas.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -99,5 +100,20 @@ export function installProblemHandlers(app: FastifyInstance): void {
       status: 500,
       detail: error instanceof AdvisorError ? error.message : 'the request failed; see the daemon log',
     });
+  });
+}
+
+/**
+ * Fastify's own request errors raised before routing (a path that is not valid percent-encoded UTF-8, a path
+ * parameter over the length limit) as problem+json too; these replies skip the hooks, so the security headers
+ * are set here. Passed as the `frameworkErrors` option of Fastify.
+ */
+export function sendFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  applySecurityHeaders(reply, request.url);
+  void sendProblem(reply, request, {
+    type: `${TYPE_BASE}invalid-request`,
+    title: 'Bad Request',
+    status: 400,
+    detail: error.code === 'FST_ERR_BAD_URL' ? 'the path is not valid percent-encoded UTF-8' : error.message,
   });
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiToken } from '../config/daemon/index.js';
 import { isLoopback } from './bind.js';
+import { applySecurityHeaders } from './headers.js';
 import { HttpProblem } from './problem.js';
 
 export interface SecurityOptions {
@@ -11,10 +12,6 @@ export interface SecurityOptions {
 
 /** Methods that change state; every other method must be safe (RFC 9110 §9.2.1). */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-/** The API's own responses: JSON and text, never a document that loads anything or may be framed. */
-const API_CSP = "default-src 'none'; frame-ancestors 'none'";
-/** The docs UI loads its own scripts and styles (@fastify/swagger-ui); it still may not be framed. */
-const DOCS_CSP = "frame-ancestors 'none'";
 
 /**
  * Browser-facing defences, installed before any route:
@@ -39,13 +36,7 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
     if (!SAFE_METHODS.has(request.method)) refuseCrossSite(request);
   });
   app.addHook('onSend', async (request, reply, payload) => {
-    const path = request.url.split('?')[0] ?? '';
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('referrer-policy', 'no-referrer');
-    const docs = path === '/docs' || path.startsWith('/docs/');
-    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', docs ? DOCS_CSP : API_CSP);
-    if (path.startsWith('/api/') || path === '/metrics') reply.header('cache-control', 'no-store');
+    applySecurityHeaders(reply, request.url);
     return payload;
   });
 }

@@ -96,6 +96,12 @@ function probes(findingId: number): Probe[] {
   }
   list.push({ method: 'POST', url: `/api/v1/targets/ma${nul}in/audits`, payload: {}, names: 'name' });
   list.push({ method: 'POST', url: `/api/v1/destinations/x${nul}/test`, names: 'name' });
+  // Path segments that are not percent-encoded UTF-8 (a lone continuation byte, an encoded surrogate).
+  for (const bad of ['%C3', '%ED%A0%80']) {
+    list.push({ method: 'GET', url: `/api/v1/targets/${bad}`, names: 'path' });
+    list.push({ method: 'GET', url: `/api/v1/targets/${bad}/series`, names: 'path' });
+    list.push({ method: 'POST', url: `/api/v1/findings/${bad}/acknowledge`, names: 'path' });
+  }
   for (const action of ['acknowledge', 'reopen']) {
     list.push({ method: 'POST', url: `/api/v1/findings/${findingId}/${action}`, payload: { note: 'a\u0000b' }, names: 'note' });
   }
@@ -338,7 +344,7 @@ describe('API hardening: rate limits, cross-site requests, Host names, headers',
 
   it('sends security headers on every response; no-store on /api; the docs UI keeps working', async () => {
     const app = await build();
-    for (const url of ['/api/v1/rules', '/api/v1/nothing', '/api/v1/findings?limit=0', '/healthz', '/openapi.json']) {
+    for (const url of ['/api/v1/rules', '/api/v1/nothing', '/api/v1/findings?limit=0', '/api/v1/targets/%C3', '/healthz', '/openapi.json']) {
       const res = await app.inject(url);
       expect(res.headers['x-content-type-options'], url).toBe('nosniff');
       expect(res.headers['x-frame-options'], url).toBe('DENY');
