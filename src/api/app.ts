@@ -11,6 +11,7 @@ import type { Store } from '../store/index.js';
 import { installAuth } from './auth.js';
 import { renderMetrics } from './metrics.js';
 import { HttpProblem, installProblemHandlers, sendFrameworkError } from './problem.js';
+import { installFiniteNumberGuard } from './finite-numbers.js';
 import { installSecurity } from './security.js';
 import { findingRoutes } from './routes/findings.js';
 import { healthRoutes } from './routes/health.js';
@@ -46,6 +47,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? false, trustProxy: false, frameworkErrors: sendFrameworkError }).withTypeProvider<TypeBoxTypeProvider>();
   installProblemHandlers(app);
   installSecurity(app, { tokens: deps.tokens, host: deps.host });
+  installFiniteNumberGuard(app);
   app.addSchema(Problem);
 
   await app.register(underPressure, {

@@ -115,6 +115,13 @@ function probes(findingId: number): Probe[] {
     list.push({ method: 'GET', url: `/api/v1/targets/main/series?cursor=${cursor(c)}`, names: 'cursor' });
   }
   list.push({ method: 'GET', url: '/api/v1/targets/main/series?limit=10001', names: 'limit' });
+  // Numbers Ajv coerces to Infinity and then lets past minimum/maximum.
+  for (const n of ['Infinity', '-Infinity', '1e400']) {
+    list.push({ method: 'GET', url: `/api/v1/findings?limit=${n}`, names: 'limit' });
+    list.push({ method: 'GET', url: `/api/v1/targets/main/statements?limit=${n}`, names: 'limit' });
+    list.push({ method: 'GET', url: `/api/v1/targets/main/series?limit=${n}`, names: 'limit' });
+    list.push({ method: 'GET', url: `/api/v1/findings/${n}`, names: 'id' });
+  }
   // Ids beyond int8, and beyond what a JSON number holds exactly.
   for (const id of ['9223372036854775808', '99999999999999999999', '9007199254740993']) {
     list.push({ method: 'GET', url: `/api/v1/findings/${id}`, names: 'id' });
