@@ -78,6 +78,9 @@ export function createStoreDatabase(options: StoreDatabaseOptions = {}): StoreDa
     },
     async close() {
       try {
+        // A PGlite that failed to open (its WebAssembly runtime aborted) throws the same abort again on close;
+        // that failure was reported by ready() already, so closing it is skipped and only the lock released.
+        if (await opened) return;
         await db.destroy();
         if (!pglite.closed) await pglite.close();
       } finally {
