@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { isoRequired } from './iso.js';
-import { decodeSeriesCursor, encodeSeriesCursor } from './series-cursor.js';
+import { listSeriesPage, type SeriesPage } from './series-page.js';
 import type { SeriesPoint, StatementSummary } from './types.js';
 
 export interface SeriesPointInput {
@@ -50,12 +50,8 @@ export interface TimeRange {
   readonly resolution?: 'raw' | 'hour';
 }
 
-export interface SeriesPage {
-  /** The newest `limit` points of the range (or of the page the cursor continues), in ascending time order. */
-  readonly points: readonly SeriesPoint[];
-  /** Older points of the range remain: pass back as `cursor` for them; null when this page reaches the start. */
-  readonly nextCursor: string | null;
-}
+
+export type { SeriesPage };
 
 export interface SamplesRepository {
   /** Stores one sample and its compact data in one transaction; returns the sample id. */
@@ -175,42 +171,7 @@ export function createSamplesRepository(db: Kysely<Database>): SamplesRepository
       return rows.map((r) => ({ at: isoRequired(r.collected_at), metric: r.metric, object: r.object, value: Number(r.value) }));
     },
 
-    async listSeriesPage(targetId, { from, to, metrics, limit, cursor, resolution = 'raw' }) {
-      const after = cursor ? decodeSeriesCursor(cursor) : null;
-      const size = Math.max(1, Math.floor(limit));
-      // The two tables differ only in the time column and the value's name.
-      const hourly = resolution === 'hour';
-      const time = hourly ? 'hour' : 'collected_at';
-      let q = db
-        .selectFrom(hourly ? 'series_hourly' : 'series_points')
-        .select([sql<Date | string>`${sql.ref(time)}`.as('at'), 'metric', 'object', sql<number>`${sql.ref(hourly ? 'avg' : 'value')}`.as('value')])
-        .where('target_id', '=', targetId)
-        .orderBy(sql.ref(time), 'desc')
-        .orderBy('metric')
-        .orderBy('object')
-        .limit(size + 1);
-      if (from) q = q.where(sql.ref(time), '>=', from);
-      if (to) q = q.where(sql.ref(time), '<=', to);
-      if (metrics && metrics.length > 0) q = q.where('metric', 'in', metrics);
-      if (after) {
-        q = q.where((eb) =>
-          eb.or([
-            eb(sql.ref(time), '<', after.at),
-            eb.and([
-              eb(sql.ref(time), '=', after.at),
-              eb.or([eb('metric', '>', after.metric), eb.and([eb('metric', '=', after.metric), eb('object', '>', after.object)])]),
-            ]),
-          ]),
-        );
-      }
-      const rows = await q.execute();
-      const page = rows.slice(0, size);
-      const last = rows.length > size ? page[page.length - 1] : undefined;
-      return {
-        points: page.reverse().map((r) => ({ at: isoRequired(r.at), metric: r.metric, object: r.object, value: Number(r.value) })),
-        nextCursor: last ? encodeSeriesCursor({ at: new Date(isoRequired(last.at)), metric: last.metric, object: last.object }) : null,
-      };
-    },
+    listSeriesPage: (targetId, options) => listSeriesPage(db, targetId, options),
 
     async topStatements(targetId, { from, to, orderBy = 'total', limit = 20, resolution = 'raw' }) {
       if (resolution === 'hour') return topHourlyStatements(db, targetId, { from, to, orderBy, limit });
