@@ -10,7 +10,9 @@ import type { AnyRule } from '../engine/types.js';
 import type { Store } from '../store/index.js';
 import { installAuth } from './auth.js';
 import { renderMetrics } from './metrics.js';
-import { HttpProblem, installProblemHandlers } from './problem.js';
+import { HttpProblem, installProblemHandlers, sendFrameworkError } from './problem.js';
+import { installFiniteNumberGuard } from './finite-numbers.js';
+import { installSecurity } from './security.js';
 import { findingRoutes } from './routes/findings.js';
 import { healthRoutes } from './routes/health.js';
 import { ruleRoutes } from './routes/rules.js';
@@ -32,6 +34,8 @@ export interface ApiDeps {
   readonly pressure?: { readonly maxEventLoopDelayMs?: number; readonly maxHeapUsedBytes?: number };
   readonly version?: string;
   readonly logger?: FastifyServerOptions['logger'];
+  /** The address serve binds (api.host): with no tokens, the one name besides loopback names accepted in Host. */
+  readonly host?: string;
 }
 
 /**
@@ -40,8 +44,10 @@ export interface ApiDeps {
  * /metrics and /api/v1 behind bearer auth.
  */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, trustProxy: false }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({ logger: deps.logger ?? false, trustProxy: false, frameworkErrors: sendFrameworkError }).withTypeProvider<TypeBoxTypeProvider>();
   installProblemHandlers(app);
+  installSecurity(app, { tokens: deps.tokens, host: deps.host });
+  installFiniteNumberGuard(app);
   app.addSchema(Problem);
 
   await app.register(underPressure, {
@@ -75,7 +81,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     secured.get(
       '/metrics',
       { schema: { tags: ['health'], summary: 'Prometheus metrics', produces: ['text/plain'] } },
-      async (_request, reply) => reply.type('text/plain; version=0.0.4').send(await renderMetrics(deps.store, deps.daemon?.metrics() ?? [])),
+      async (_request, reply) => reply.type('text/plain; version=0.0.4').send(await renderMetrics(deps.store, deps.daemon?.metrics() ?? [], deps.daemon?.replicaId)),
     );
     await secured.register(
       async (v1) => {

@@ -45,12 +45,15 @@ export async function installAuth(scope: FastifyInstance, tokens: readonly ApiTo
     },
   });
   scope.decorateRequest('principal', null);
-  scope.addHook('onRequest', (request, reply, done) => {
+  // preParsing, not onRequest: the rate limiter (a route-level onRequest hook, which runs after every
+  // instance-level onRequest hook) must count failed attempts too, or a flood of wrong tokens is never
+  // limited. Still before the body is read, so an unauthenticated body is never parsed.
+  scope.addHook('preParsing', (request, reply, payload, done) => {
     scope.verifyBearerAuth!(request, reply, (error?: Error) => {
       if (error) return done(error);
       const needs = request.routeOptions.config.scope ?? 'read';
       if (needs === 'admin' && request.principal?.scope !== 'admin') return done(forbidden(`this action needs the admin scope; token ${request.principal?.name ?? '?'} has ${request.principal?.scope ?? 'none'}`));
-      done();
+      done(null, payload);
     });
   });
 }

@@ -1,5 +1,6 @@
 import type { TargetMetrics } from './deps.js';
 import type { Store } from '../store/index.js';
+import { presentedState } from './target-state.js';
 
 /** Escapes a Prometheus label value. */
 const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -8,7 +9,7 @@ const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').repla
  * Prometheus text exposition (format 0.0.4): per-target sample counts, errors and durations (this
  * replica), open findings by rule and severity, store size, target state.
  */
-export async function renderMetrics(store: Store, targetMetrics: readonly TargetMetrics[]): Promise<string> {
+export async function renderMetrics(store: Store, targetMetrics: readonly TargetMetrics[], thisReplica?: string): Promise<string> {
   const lines: string[] = [];
   const family = (name: string, type: 'counter' | 'gauge', help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 
@@ -27,8 +28,12 @@ export async function renderMetrics(store: Store, targetMetrics: readonly Target
   for (const c of await store.findings.countActive()) {
     lines.push(`pg_advisor_findings{rule="${label(c.rule)}",severity="${c.severity}",status="${c.status}"} ${c.count}`);
   }
-  family('pg_advisor_target_up', 'gauge', '1 when the last sample of the target succeeded.');
-  for (const t of await store.targets.listTargets()) lines.push(`pg_advisor_target_up{target="${label(t.name)}"} ${t.state === 'ok' ? 1 : 0}`);
+  family('pg_advisor_target_up', 'gauge', '1 when the last sample of the target succeeded and its owner still samples it (not stale).');
+  const leases = await store.leases.listLeaseStates();
+  for (const t of await store.targets.listTargets()) {
+    const up = presentedState(t, leases.find((l) => l.target === t.name), thisReplica) === 'ok';
+    lines.push(`pg_advisor_target_up{target="${label(t.name)}"} ${up ? 1 : 0}`);
+  }
   family('pg_advisor_deliveries_total', 'gauge', 'Audit messages to chat kept in the outbox, per destination and status (pending, retrying, delivered, failed).');
   for (const c of await store.outbox.countByDestination()) {
     lines.push(`pg_advisor_deliveries_total{destination="${label(c.destination)}",status="${c.status}"} ${c.count}`);

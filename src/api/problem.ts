@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AdvisorError } from '../errors/errors.js';
-import { FindingConflictError, InvalidCursorError } from '../store/index.js';
+import { AuditConflictError, FindingConflictError, InvalidCursorError } from '../store/index.js';
+import { applySecurityHeaders } from './headers.js';
+import { DATE_TIME_PATTERN, NO_NUL } from './schemas.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TYPE_BASE = 'https://pg-advisor.dev/problems/';
@@ -30,6 +32,8 @@ interface ProblemBody {
   instance?: string;
   hint?: string;
   errors?: { path: string; message: string }[];
+  /** The audit already running (409 on starting another). */
+  auditId?: number;
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: Omit<ProblemBody, 'instance'>): FastifyReply {
@@ -37,6 +41,15 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: 
     .code(body.status)
     .type(PROBLEM_CONTENT_TYPE)
     .send(JSON.stringify({ ...body, instance: request.url.split('?')[0] }));
+}
+
+/** Ajv's message, except for our own patterns, whose regular expressions say little to a client. */
+function validationMessage(v: { keyword: string; params?: Record<string, unknown>; message?: string }): string {
+  if (v.keyword === 'pattern' && v.params?.pattern === DATE_TIME_PATTERN) {
+    return 'must be an RFC 3339 date-time with seconds 00-59, a year 0001-9999 and an offset within ±14:00 (e.g. 2026-01-31T12:00:00Z)';
+  }
+  if (v.keyword === 'pattern' && v.params?.pattern === NO_NUL) return 'must not contain a NUL character';
+  return v.message ?? 'invalid';
 }
 
 /** Maps every error to RFC 9457 problem+json; 5xx details are logged, never sent. */
@@ -53,8 +66,8 @@ export function installProblemHandlers(app: FastifyInstance): void {
         type: `${TYPE_BASE}invalid-request`,
         title: 'Bad Request',
         status: 400,
-        detail: error.message,
-        errors: error.validation.map((v) => ({ path: `${error.validationContext ?? ''}${v.instancePath || ''}`, message: v.message ?? 'invalid' })),
+        detail: error.validation.map((v) => `${error.validationContext ?? ''}${v.instancePath || ''} ${validationMessage(v)}`).join(', '),
+        errors: error.validation.map((v) => ({ path: `${error.validationContext ?? ''}${v.instancePath || ''}`, message: validationMessage(v) })),
       });
     }
     if (error.code?.startsWith('FST_BEARER_AUTH')) {
@@ -63,6 +76,9 @@ export function installProblemHandlers(app: FastifyInstance): void {
     }
     if (error instanceof InvalidCursorError) {
       return sendProblem(reply, request, { type: `${TYPE_BASE}invalid-cursor`, title: 'Bad Request', status: 400, detail: error.message, hint: error.hint });
+    }
+    if (error instanceof AuditConflictError) {
+      return sendProblem(reply, request, { type: `${TYPE_BASE}audit-running`, title: 'Conflict', status: 409, detail: error.message, hint: error.hint, auditId: error.runningAuditId });
     }
     if (error instanceof FindingConflictError) {
       return sendProblem(reply, request, { type: `${TYPE_BASE}conflict`, title: 'Conflict', status: 409, detail: error.message, ...(error.hint ? { hint: error.hint } : {}) });
@@ -84,5 +100,20 @@ export function installProblemHandlers(app: FastifyInstance): void {
       status: 500,
       detail: error instanceof AdvisorError ? error.message : 'the request failed; see the daemon log',
     });
+  });
+}
+
+/**
+ * Fastify's own request errors raised before routing (a path that is not valid percent-encoded UTF-8, a path
+ * parameter over the length limit) as problem+json too; these replies skip the hooks, so the security headers
+ * are set here. Passed as the `frameworkErrors` option of Fastify.
+ */
+export function sendFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  applySecurityHeaders(reply, request.url);
+  void sendProblem(reply, request, {
+    type: `${TYPE_BASE}invalid-request`,
+    title: 'Bad Request',
+    status: 400,
+    detail: error.code === 'FST_ERR_BAD_URL' ? 'the path is not valid percent-encoded UTF-8' : error.message,
   });
 }

@@ -5,6 +5,19 @@
 import { Type, type Static } from 'typebox';
 
 const DateTime = Type.String({ format: 'date-time' });
+/**
+ * A date-time a client may send: RFC 3339, and one JavaScript and the store read as the same instant. No leap
+ * second (`:60`: JavaScript cannot represent it), years 0001–9999 (PostgreSQL has no year 0), offsets within
+ * ±14:00 (the widest real time zones). The handlers also bound the resulting instant (src/api/params.ts).
+ */
+export const DATE_TIME_PATTERN = '^(?!0000)\\d{4}-\\d{2}-\\d{2}[Tt]([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,9})?([Zz]|[+-](0\\d|1[0-3]):[0-5]\\d|[+-]14:00)$';
+const DateTimeInput = (description?: string) =>
+  Type.String({ format: 'date-time', pattern: DATE_TIME_PATTERN, ...(description ? { description } : {}) });
+/** Free text that reaches the store: PostgreSQL text cannot hold a NUL character. */
+export const NO_NUL = '^[^\\u0000]*$';
+const Text = (options: { minLength?: number; maxLength?: number; description?: string } = {}) => Type.String({ ...options, pattern: NO_NUL });
+/** Largest id a client may send: ids are int8 in the store and JSON numbers here (exact up to 2^53 - 1). */
+export const MAX_ID = Number.MAX_SAFE_INTEGER;
 const NullableDateTime = Type.Union([DateTime, Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const NullableInteger = Type.Union([Type.Integer(), Type.Null()]);
@@ -21,6 +34,7 @@ export const Problem = Type.Object(
     instance: Type.Optional(Type.String()),
     hint: Type.Optional(Type.String()),
     errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    auditId: Type.Optional(Type.Integer({ description: 'the audit already running (409 when starting an audit)' })),
   },
   { $id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' },
 );
@@ -30,7 +44,9 @@ export const Target = Type.Object({
   url: Type.String({ description: 'Connection URL with the password masked' }),
   intervalMs: Type.Integer(),
   enabled: Type.Boolean(),
-  state: Type.String({ description: 'pending | ok | failing | circuit-open | disabled' }),
+  state: Type.String({
+    description: 'pending | ok | failing | circuit-open | disabled | stale (its owner stopped sampling it: lease expired or owner silent; see lastSuccessAt)',
+  }),
   circuit: NullableString,
   running: Type.Boolean(),
   lastRunAt: NullableDateTime,
@@ -42,6 +58,7 @@ export const Target = Type.Object({
   nextRunAt: NullableDateTime,
   serverVersion: NullableString,
   owner: Type.Union([Type.String(), Type.Null()], { description: 'Replica sampling the target' }),
+  leaseExpiresAt: Type.Union([DateTime, Type.Null()], { description: "When the owner's lease ends unless renewed (null: no lease)" }),
 });
 export type TargetBody = Static<typeof Target>;
 
@@ -92,30 +109,30 @@ export const FindingEvent = Type.Object({
 export const FindingDetail = Type.Intersect([Finding, Type.Object({ events: Type.Array(FindingEvent) })]);
 
 export const FindingsQuery = Type.Object({
-  target: Type.Optional(Type.String({ minLength: 1 })),
-  rule: Type.Optional(Type.String({ minLength: 1 })),
+  target: Type.Optional(Text({ minLength: 1, maxLength: 63 })),
+  rule: Type.Optional(Text({ minLength: 1, maxLength: 200 })),
   severity: Type.Optional(Type.Array(SeverityEnum, { description: 'repeat to select several' })),
   status: Type.Optional(Type.Array(StatusEnum, { description: 'repeat to select several' })),
-  since: Type.Optional(Type.String({ format: 'date-time', description: 'findings seen at or after this instant' })),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  since: Type.Optional(DateTimeInput('findings seen at or after this instant')),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
 });
 export type FindingsQueryInput = Static<typeof FindingsQuery>;
 
 export const FindingPage = Type.Object({ items: Type.Array(Finding), nextCursor: NullableString });
 
-export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
-export const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 63 }) });
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: MAX_ID }) });
+export const NameParams = Type.Object({ name: Text({ minLength: 1, maxLength: 63 }) });
 
-export const ActionBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
+export const ActionBody = Type.Object({ note: Type.Optional(Text({ maxLength: 2000 })) }, { additionalProperties: false });
 export const SnoozeBody = Type.Object(
-  { until: Type.String({ format: 'date-time' }), note: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { until: DateTimeInput(), note: Type.Optional(Text({ maxLength: 2000 })) },
   { additionalProperties: false },
 );
 
 export const TimeRangeQuery = {
-  from: Type.Optional(Type.String({ format: 'date-time' })),
-  to: Type.Optional(Type.String({ format: 'date-time' })),
+  from: Type.Optional(DateTimeInput()),
+  to: Type.Optional(DateTimeInput()),
   resolution: Type.Union([Type.Literal('raw'), Type.Literal('hour')], {
     default: 'raw',
     description: 'raw: per-sample data (kept days); hour: hourly roll-ups (kept weeks)',
@@ -140,11 +157,18 @@ export const Statement = Type.Object({
 });
 export const StatementList = Type.Object({ items: Type.Array(Statement) });
 
+/** Most points one series response holds. */
+export const MAX_SERIES_POINTS = 10_000;
+
 export const SeriesQuery = Type.Object({
   ...TimeRangeQuery,
-  metric: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'repeat to select several; default all' })),
+  metric: Type.Optional(Type.Array(Text({ minLength: 1, maxLength: 100 }), { description: 'repeat to select several; default all' })),
+  limit: Type.Integer({ minimum: 1, maximum: MAX_SERIES_POINTS, default: MAX_SERIES_POINTS, description: 'most points in this response (all series together)' }),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400, pattern: '^[A-Za-z0-9_-]+$', description: 'nextCursor of the previous (newer) page' })),
 });
 export const SeriesList = Type.Object({
+  truncated: Type.Boolean({ description: 'true when older points of the range were left out: fetch them with nextCursor' }),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass back as cursor for the next older page; null on the oldest page' }),
   series: Type.Array(
     Type.Object({
       metric: Type.String(),

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import { UsageError } from '../errors/errors.js';
 import type { AnyRule } from '../engine/types.js';
 import { buildConfigFileSchema, formatConfigIssues, type ConfigFileOptions } from './schema.js';
 
 const CONFIG_HINT = 'see docs/config.md for the config file format (YAML or JSON)';
+/** Alias expansions allowed in a YAML config (yaml's maxAliasCount): a few for shared settings, never a bomb. */
+export const MAX_YAML_ALIASES = 100;
 
 /**
  * Reads and validates a config file (YAML or JSON: `.json` is parsed as JSON, anything else as YAML,
@@ -52,5 +54,22 @@ function parseYaml(text: string, origin: string): unknown {
     const detail = (first.message.split('\n')[0] ?? first.message).replace(/ at line \d+, column \d+:?$/, '');
     throw new UsageError(`config file ${origin} is not valid YAML${where}: ${detail}`, { hint: CONFIG_HINT });
   }
-  return doc.toJS() as unknown;
+  return yamlToJs(doc, origin);
+}
+
+/**
+ * A parsed YAML document as plain data, with alias expansion bounded. Throws UsageError (exit 2) for an
+ * alias bomb ("billion laughs") or an alias that resolves to nothing. Shared by both config loaders.
+ */
+export function yamlToJs(doc: Document, origin: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
+  } catch (cause) {
+    // yaml throws a ReferenceError when aliases expand past the limit ("billion laughs"), or on an unresolvable alias.
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new UsageError(`config file ${origin} is not usable YAML: ${detail}`, {
+      hint: `a config file needs few anchors and aliases (&name / *name): at most ${MAX_YAML_ALIASES} alias expansions; write the values out`,
+      cause,
+    });
+  }
 }

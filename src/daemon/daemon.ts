@@ -13,6 +13,7 @@ import type { DestinationKind } from '../notify/types.js';
 import type { AuditDeps } from './audit.js';
 import { createAuditRunner } from './audits.js';
 import { addOutboxPump, type OutboxPump } from './outbox-pump.js';
+import { reclaimFromDeadPredecessors } from './predecessors.js';
 import { createLeaseCoordinator, HEARTBEAT_CRON } from './replicas.js';
 import { createTargetSampler, type SamplerDeps, type TargetSampler } from './sample-target.js';
 
@@ -168,6 +169,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
     async start() {
       const records = await store.targets.syncTargets(config.targets.map((t) => ({ name: t.name, maskedUrl: t.maskedUrl, intervalMs: t.intervalMs })));
       const ids = new Map(records.map((r) => [r.name, r.id]));
+      const reclaimed = await reclaimFromDeadPredecessors(store, replicaId, config.targets.map((t) => t.name));
+      if (reclaimed.predecessors.length > 0) log.info('leases of a dead earlier run of this daemon reclaimed', { ...reclaimed });
       await leases.heartbeat();
       scheduler.addJob({
         name: '__heartbeat',

@@ -51,11 +51,22 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
   assertSafeBind(host, config.api.tokens);
 
   await initSqlParser();
-  const store = createStore({ url: config.store.url ?? undefined, dataDir: config.store.dir, maxConnections: config.store.maxConnections });
+  let logRef: FastifyInstance['log'] | undefined;
+  let stopRef: (() => Promise<void>) | undefined;
+  const store = createStore({
+    url: config.store.url ?? undefined,
+    dataDir: config.store.dir,
+    maxConnections: config.store.maxConnections,
+    // The embedded store's lock file changed under us: recreated (warn), or taken by another process (stop).
+    onLockEvent: (event) => {
+      if (event.kind === 'recreated') return logRef?.warn({ lock: event.path }, event.message);
+      logRef?.error({ lock: event.path }, event.message);
+      void stopRef?.();
+    },
+  });
   let app: FastifyInstance | undefined;
   try {
     await store.migrate();
-    let logRef: FastifyInstance['log'] | undefined;
     const logger: DaemonLogger = {
       info: (message, fields) => logRef?.info(fields ?? {}, message),
       warn: (message, fields) => logRef?.warn(fields ?? {}, message),
@@ -70,6 +81,7 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
       daemon,
       version,
       rateLimit: config.api.rateLimit,
+      host,
       logger: { level: options.logLevel ?? env.ADVISOR_LOG_LEVEL ?? 'info' },
     });
     logRef = app.log;
@@ -99,6 +111,7 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
       })();
       return stopping;
     };
+    stopRef = stop;
     if (options.handleSignals ?? true) {
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);

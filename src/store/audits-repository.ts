@@ -7,6 +7,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Finding } from '../engine/types.js';
 import type { OutboxDraft } from '../notify/outbox.js';
 import type { Report } from '../report/types.js';
+import { AuditConflictError } from './errors.js';
 import { iso, isoRequired } from './iso.js';
 import { insertOutboxDrafts } from './outbox-repository.js';
 import type { AuditsTable, Database } from './schema.js';
@@ -15,7 +16,18 @@ import type { AuditRecord, AuditStatus } from './types.js';
 /** How long claimed audit slots are remembered; an older slot can no longer be claimed. */
 export const AUDIT_SLOT_RETENTION = '7 days';
 
+/**
+ * How long a `running` audit blocks the next one of its target: an audit takes at most its 10-minute window plus
+ * sampling, so one older than this was left by a process that died (the next daemon start marks it failed).
+ */
+export const RUNNING_AUDIT_MAX_MS = 30 * 60_000;
+
 export interface AuditsRepository {
+  /**
+   * Registers a running audit. At most one audit per target runs at a time: throws AuditConflictError (naming the
+   * running audit) while another one, younger than RUNNING_AUDIT_MAX_MS, runs. Atomic across processes: the check
+   * and the insert run in one transaction holding the target's row lock.
+   */
   startAudit(targetId: number, input: { trigger: 'api' | 'schedule'; windowMs: number | null }): Promise<number>;
   finishAudit(id: number, result: { report: Report } | { error: string }): Promise<void>;
   listAudits(targetId: number, options?: { limit?: number }): Promise<AuditRecord[]>;
@@ -43,12 +55,28 @@ export function createAuditsRepository(db: Kysely<Database>): AuditsRepository {
   const base = () => db.selectFrom('audits').innerJoin('targets', 'targets.id', 'audits.target_id').selectAll('audits').select('targets.name as target_name');
   return {
     async startAudit(targetId, { trigger, windowMs }) {
-      const row = await db
-        .insertInto('audits')
-        .values({ target_id: targetId, trigger, status: 'running', window_ms: windowMs })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return Number(row.id);
+      return db.transaction().execute(async (trx) => {
+        await trx.selectFrom('targets').select('id').where('id', '=', targetId).forUpdate().executeTakeFirst();
+        const running = await trx
+          .selectFrom('audits')
+          .select(['id', 'trigger'])
+          .where('target_id', '=', targetId)
+          .where('status', '=', 'running')
+          .where('requested_at', '>', sql<Date>`now() - ${`${RUNNING_AUDIT_MAX_MS} milliseconds`}::interval`)
+          .orderBy('id', 'desc')
+          .executeTakeFirst();
+        if (running) {
+          throw new AuditConflictError(Number(running.id), `audit ${running.id} of this target (${running.trigger}) is still running`, {
+            hint: 'wait for it: poll the audit list until it is done or failed, then start another',
+          });
+        }
+        const row = await trx
+          .insertInto('audits')
+          .values({ target_id: targetId, trigger, status: 'running', window_ms: windowMs })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        return Number(row.id);
+      });
     },
     async finishAudit(id, result) {
       await db

@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
-import { acquireDirLock } from './dir-lock.js';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { maskUrl } from '../secrets/index.js';
+import { acquireDirLock, type LockEvent } from './dir-lock.js';
+import { StoreError } from './errors.js';
 import type { Database } from './schema.js';
+import { assertWholePgliteDir, pgliteOpenFailure } from './store-failure.js';
 
 export type StoreKind = 'pglite' | 'postgres';
 
@@ -16,6 +18,11 @@ export interface StoreDatabaseOptions {
   readonly dataDir?: string;
   /** Pool size for a PostgreSQL store (default 5). */
   readonly maxConnections?: number;
+  /**
+   * Changes to the embedded store's lock file noticed while running: `recreated` (it was deleted; a warning),
+   * `lost` (another process replaced it: stop, or the store may be corrupted).
+   */
+  readonly onLockEvent?: (event: LockEvent) => void;
 }
 
 export interface StoreDatabase {
@@ -25,6 +32,8 @@ export interface StoreDatabase {
   readonly location: string;
   /** Superuser-free, separate connection for session-level advisory locks (PostgreSQL only). */
   readonly connectionString: string | null;
+  /** Resolves once the database is open; throws StoreError when an embedded store cannot be opened (damaged). */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,22 +46,41 @@ export function createStoreDatabase(options: StoreDatabaseOptions = {}): StoreDa
     // An idle client killed by the server (restart, admin shutdown) must not crash the daemon.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', location: maskUrl(options.url), connectionString: options.url, close: () => db.destroy() };
+    return { db, kind: 'postgres', location: maskUrl(options.url), connectionString: options.url, ready: async () => {}, close: () => db.destroy() };
   }
   const dir = options.dataDir ?? DEFAULT_STORE_DIR;
   const memory = dir.startsWith('memory://');
-  if (!memory) mkdirSync(resolve(dir), { recursive: true }); // PGlite does not create parent directories
+  if (!memory) createDir(resolve(dir)); // PGlite does not create parent directories
   // PGlite is single-process: a second daemon on the same directory would corrupt it.
-  const lock = memory ? null : acquireDirLock(resolve(dir));
-  const pglite = new PGlite(memory ? dir : resolve(dir));
+  const lock = memory ? null : acquireDirLock(resolve(dir), options.onLockEvent);
+  let pglite: PGlite;
+  try {
+    if (!memory) assertWholePgliteDir(resolve(dir));
+    pglite = new PGlite(memory ? dir : resolve(dir));
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  // Settled either way, so an open failure nobody awaits is never an unhandled rejection.
+  const opened = pglite.waitReady.then(
+    () => null,
+    (error: unknown) => pgliteOpenFailure(memory ? dir : resolve(dir), error),
+  );
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
   return {
     db,
     kind: 'pglite',
     location: memory ? dir : resolve(dir),
     connectionString: null,
+    async ready() {
+      const failure = await opened;
+      if (failure) throw failure;
+    },
     async close() {
       try {
+        // A PGlite that failed to open (its WebAssembly runtime aborted) throws the same abort again on close;
+        // that failure was reported by ready() already, so closing it is skipped and only the lock released.
+        if (await opened) return;
         await db.destroy();
         if (!pglite.closed) await pglite.close();
       } finally {
@@ -60,4 +88,16 @@ export function createStoreDatabase(options: StoreDatabaseOptions = {}): StoreDa
       }
     },
   };
+}
+
+function createDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new StoreError(`cannot create the embedded store directory ${dir} (${code})`, {
+      hint: 'set store.dir (or --config) to a directory this user may write, or fix its permissions',
+      cause: error,
+    });
+  }
 }

@@ -11,13 +11,20 @@ export function encodeCursor(c: FindingCursor): string {
   return Buffer.from(JSON.stringify([c.rank, c.impact, c.id])).toString('base64url');
 }
 
-/** Throws InvalidCursorError for anything encodeCursor did not produce. */
+/** severity_rank is a smallint; ids are int8 read as JSON numbers (exact up to 2^53 - 1). */
+const MAX_RANK = 32_767;
+
+/**
+ * Throws InvalidCursorError for anything encodeCursor did not produce, including numbers the columns
+ * compared with could not hold (a fractional or out-of-range rank or id, a non-finite impact).
+ */
 export function decodeCursor(text: string): FindingCursor {
   try {
     const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 3 && value.every((v) => typeof v === 'number' && Number.isFinite(v))) {
       const [rank, impact, id] = value as [number, number, number];
-      return { rank, impact, id };
+      const rankOk = Number.isInteger(rank) && rank >= 0 && rank <= MAX_RANK;
+      if (rankOk && Number.isSafeInteger(id) && id >= 0) return { rank, impact, id };
     }
   } catch {
     // fall through

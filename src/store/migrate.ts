@@ -1,8 +1,8 @@
 import { Migrator, NO_MIGRATIONS, type MigrationResult } from 'kysely/migration';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
-import { AdvisorError } from '../errors/errors.js';
 import type { StoreDatabase } from './database.js';
+import { classifyStoreFailure } from './store-failure.js';
 
 /** Key of the session-level advisory lock that serialises migrators of one PostgreSQL store. */
 export const MIGRATION_LOCK_KEY = 7_406_151_001;
@@ -18,21 +18,21 @@ export interface MigrateResult {
  * Brings the store to the latest migration. Idempotent; safe when several processes start at once:
  * on PostgreSQL a session-level advisory lock held on a separate connection serialises migrators
  * (kysely's own lock table is created by the migrator itself, which two first runs can race on).
- * Throws AdvisorError naming the failed migration.
+ * Throws StoreError: unreachable, refused, damaged (PGlite), or naming the failed migration.
  */
 export async function migrateStore(store: StoreDatabase, options: { direction?: 'latest' | 'down-all' } = {}): Promise<MigrateResult> {
-  const lock = store.kind === 'postgres' && store.connectionString ? await acquireLock(store.connectionString) : null;
+  await store.ready();
+  let lock: { release(): Promise<void> } | null = null;
+  try {
+    lock = store.kind === 'postgres' && store.connectionString ? await acquireLock(store.connectionString) : null;
+  } catch (error) {
+    throw classifyStoreFailure(error, store);
+  }
   try {
     const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => ({ ...migrations }) } });
     const { error, results } =
       options.direction === 'down-all' ? await migrateAllDown(migrator) : await migrator.migrateToLatest();
-    if (error) {
-      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-      throw new AdvisorError(`store migration ${failed} failed on ${store.location}: ${(error as Error).message ?? String(error)}`, {
-        hint: 'check that the store user may create tables; run `pg-advisor migrate` to retry',
-        cause: error,
-      });
-    }
+    if (error) throw classifyStoreFailure(error, store, results?.find((r) => r.status === 'Error')?.migrationName);
     return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName), known: Object.keys(migrations) };
   } finally {
     if (lock) await lock.release();

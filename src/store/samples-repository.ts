@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { isoRequired } from './iso.js';
+import { listSeriesPage, type SeriesPage } from './series-page.js';
 import type { SeriesPoint, StatementSummary } from './types.js';
 
 export interface SeriesPointInput {
@@ -49,10 +50,19 @@ export interface TimeRange {
   readonly resolution?: 'raw' | 'hour';
 }
 
+
+export type { SeriesPage };
+
 export interface SamplesRepository {
   /** Stores one sample and its compact data in one transaction; returns the sample id. */
   recordSample(input: SampleInput): Promise<number>;
+  /** The oldest `limit` (default 10,000) points of the range, ascending; for tools and tests (the API pages with listSeriesPage). */
   listSeries(targetId: number, options: TimeRange & { metrics?: readonly string[]; limit?: number }): Promise<SeriesPoint[]>;
+  /**
+   * Newest first: the newest `limit` points of the range, then older pages through `cursor` (keyset on time,
+   * metric, object, so a page never splits or repeats a point). Throws InvalidCursorError on a bad cursor.
+   */
+  listSeriesPage(targetId: number, options: TimeRange & { metrics?: readonly string[]; limit: number; cursor?: string }): Promise<SeriesPage>;
   /** Top statements over a time range, summed over the stored per-sample deltas. */
   topStatements(targetId: number, options: TimeRange & { orderBy?: StatementOrder; limit?: number }): Promise<StatementSummary[]>;
   countSamples(targetId?: number): Promise<number>;
@@ -160,6 +170,8 @@ export function createSamplesRepository(db: Kysely<Database>): SamplesRepository
       const rows = await q.execute();
       return rows.map((r) => ({ at: isoRequired(r.collected_at), metric: r.metric, object: r.object, value: Number(r.value) }));
     },
+
+    listSeriesPage: (targetId, options) => listSeriesPage(db, targetId, options),
 
     async topStatements(targetId, { from, to, orderBy = 'total', limit = 20, resolution = 'raw' }) {
       if (resolution === 'hour') return topHourlyStatements(db, targetId, { from, to, orderBy, limit });

@@ -34,7 +34,7 @@ describe('embedded store directory lock', () => {
 
   it('is exclusive within a process and released on close', () => {
     const lock = acquireDirLock(dir);
-    expect(readFileSync(join(dir, 'pg-advisor.lock'), 'utf8')).toBe(String(process.pid));
+    expect(JSON.parse(readFileSync(join(dir, 'pg-advisor.lock'), 'utf8')).pid).toBe(process.pid); // pid, boot id, start time
     expect(() => acquireDirLock(dir)).toThrow(/already open in this process/);
     lock.release();
     expect(existsSync(join(dir, 'pg-advisor.lock'))).toBe(false);
@@ -51,7 +51,7 @@ describe('embedded store directory lock', () => {
       await new Promise((r) => child.on('exit', r));
     }
     const lock = acquireDirLock(dir); // its owner is gone now
-    expect(readFileSync(join(dir, 'pg-advisor.lock'), 'utf8')).toBe(String(process.pid));
+    expect(JSON.parse(readFileSync(join(dir, 'pg-advisor.lock'), 'utf8')).pid).toBe(process.pid); // pid, boot id, start time
     lock.release();
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../app.js';
 import { actorOf } from '../auth.js';
+import { parseInstant, parseOptionalInstant } from '../params.js';
 import { badRequest, notFound } from '../problem.js';
 import { writable, ActionBody, FindingDetail, FindingPage, FindingsQuery, Finding, IdParams, Problem, SnoozeBody } from '../schemas.js';
 
@@ -24,7 +25,7 @@ export const findingRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async
     async (request) => {
       const q = request.query;
       return writable(await findings.listFindings(
-        { target: q.target, rule: q.rule, severity: q.severity, status: q.status, since: q.since ? new Date(q.since) : undefined },
+        { target: q.target, rule: q.rule, severity: q.severity, status: q.status, since: parseOptionalInstant(q.since, 'since') },
         { cursor: q.cursor, limit: q.limit },
       ));
     },
@@ -61,7 +62,7 @@ export const findingRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async
     '/findings/:id/snooze',
     { schema: { ...action, summary: 'Snooze until a time (admin); it reopens early if its severity escalates', body: SnoozeBody }, config: { scope: 'admin' } },
     async (request) => {
-      const until = new Date(request.body.until);
+      const until = parseInstant(request.body.until, 'until');
       if (until.getTime() <= Date.now()) throw badRequest(`until ${request.body.until} is not in the future`);
       const done = await findings.snooze(request.params.id, until, { actor: actorOf(request), note: request.body.note });
       if (!done) throw notFound(`no finding ${request.params.id}`);

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { extname } from 'node:path';
 import cron from 'node-cron';
 import { parseDocument } from 'yaml';
+import { yamlToJs } from '../load.js';
 import { maskUrl } from '../../secrets/index.js';
 import { unsafeUrlSettings } from '../../collector/session-safety.js';
 import type { AnyRule, Severity } from '../../engine/types.js';
@@ -412,7 +413,7 @@ function parseText(text: string, origin: string): unknown {
     const where = first.linePos?.[0] ? ` (line ${first.linePos[0].line}, column ${first.linePos[0].col})` : '';
     throw new UsageError(`config file ${origin} is not valid YAML${where}: ${first.message.split('\n')[0]}`, { hint: HINT });
   }
-  return doc.toJS() as unknown;
+  return yamlToJs(doc, origin);
 }
 
 /** The configuration with every secret removed (for logs and `/api/v1/targets`). */
