@@ -42,7 +42,10 @@ function finding(i: number): Finding {
     summary: `Table public.t${i} has ${i * 13} dead tuples; autovacuum has not kept up for 3 hours.`,
     object: { type: 'table', schema: 'public', name: `t${i}` },
     evidence: { deadTuples: i * 13, liveTuples: i * 100, lastAutovacuumAgeSeconds: 10_800, tableBytes: i * 8192 },
-    recommendation: { text: 'Lower autovacuum_vacuum_scale_factor for this table.', sql: `ALTER TABLE public.t${i} SET (autovacuum_vacuum_scale_factor = 0.01);` },
+    recommendation: {
+      text: 'Lower autovacuum_vacuum_scale_factor for this table.',
+      sql: `ALTER TABLE public.t${i} SET (autovacuum_vacuum_scale_factor = 0.01);`,
+    },
     impact: { wasteBytes: (i * 7919) % 1_000_000 },
     fingerprint: `bench-${i}`,
   };
@@ -55,7 +58,9 @@ async function measure(url: string, headers: Record<string, string>) {
 
 async function seed(store: Store): Promise<void> {
   await store.migrate();
-  const targets = await store.targets.syncTargets(Array.from({ length: TARGETS }, (_, i) => ({ name: `t${i}`, maskedUrl: `postgres://h/db${i}`, intervalMs: 60_000 })));
+  const targets = await store.targets.syncTargets(
+    Array.from({ length: TARGETS }, (_, i) => ({ name: `t${i}`, maskedUrl: `postgres://h/db${i}`, intervalMs: 60_000 })),
+  );
   const seedStart = Date.now();
   const perTarget = Math.ceil(FINDINGS / TARGETS);
   for (const t of targets) {
@@ -65,7 +70,11 @@ async function seed(store: Store): Promise<void> {
       await store.findings.applySample(t.id, new Date(), batch, []);
     }
   }
-  console.log(`\nstore: ${store.kind}; seeded ${perTarget * TARGETS} findings in ${((Date.now() - seedStart) / 1000).toFixed(1)} s; store size ${((await store.sizeBytes()) / 1e6).toFixed(1)} MB`);
+  console.log(
+    `\nstore: ${store.kind}; seeded ${perTarget * TARGETS} findings in ` +
+      `${((Date.now() - seedStart) / 1000).toFixed(1)} s; store size ` +
+      `${((await store.sizeBytes()) / 1e6).toFixed(1)} MB`,
+  );
 }
 
 async function run(store: Store): Promise<void> {
@@ -93,7 +102,14 @@ async function run(store: Store): Promise<void> {
   console.log(`\n${CONNECTIONS} connections, ${SECONDS} s each, node ${process.version}`);
   console.log('route'.padEnd(52), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'req/s'.padStart(9), 'vs bare'.padStart(8), 'non-2xx'.padStart(8));
   for (const [name, m] of rows) {
-    console.log(name.padEnd(52), String(m.p50).padStart(7), String(m.p99).padStart(7), m.rps.toFixed(0).padStart(9), `${(m.rps / baseRps).toFixed(3)}x`.padStart(8), String(m.non2xx + m.errors).padStart(8));
+    console.log(
+      name.padEnd(52),
+      String(m.p50).padStart(7),
+      String(m.p99).padStart(7),
+      m.rps.toFixed(0).padStart(9),
+      `${(m.rps / baseRps).toFixed(3)}x`.padStart(8),
+      String(m.non2xx + m.errors).padStart(8),
+    );
   }
   await app.close();
   await bare.close();

@@ -17,8 +17,10 @@ const STATEMENTS = Number(process.env.BENCH_STATEMENTS ?? 5000);
 
 const FLOOR_SQL = [
   `select /* bench-floor */ count(*) from pg_stat_statements(false)`,
-  `select /* bench-floor */ count(*) from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace left join pg_catalog.pg_stat_all_tables s on s.relid = c.oid`,
-  `select /* bench-floor */ count(*) from pg_catalog.pg_index i join pg_catalog.pg_class c on c.oid = i.indexrelid left join pg_catalog.pg_stat_all_indexes s on s.indexrelid = i.indexrelid`,
+  `select /* bench-floor */ count(*) from pg_catalog.pg_class c join pg_catalog.pg_namespace n on ` +
+    `n.oid = c.relnamespace left join pg_catalog.pg_stat_all_tables s on s.relid = c.oid`,
+  `select /* bench-floor */ count(*) from pg_catalog.pg_index i join pg_catalog.pg_class c on c.oid = ` +
+    `i.indexrelid left join pg_catalog.pg_stat_all_indexes s on s.indexrelid = i.indexrelid`,
   `select /* bench-floor */ count(*) from pg_catalog.pg_constraint`,
   `select /* bench-floor */ count(*) from pg_catalog.pg_stat_activity`,
   `select /* bench-floor */ count(*) from pg_catalog.pg_settings`,
@@ -77,8 +79,12 @@ async function main(): Promise<void> {
       }
     }
     console.log(`  ${Date.now() - t0} ms`);
-    const { rows: [count] } = await admin.query(`select count(*)::int as n from pg_stat_statements`);
-    const { rows: [tables] } = await admin.query(`select count(*)::int as n from pg_stat_user_tables`);
+    const {
+      rows: [count],
+    } = await admin.query(`select count(*)::int as n from pg_stat_statements`);
+    const {
+      rows: [tables],
+    } = await admin.query(`select count(*)::int as n from pg_stat_user_tables`);
     console.log(`target: ${count.n} pg_stat_statements entries, ${tables.n} user tables`);
 
     const target = await connectTarget({ url });
@@ -112,7 +118,9 @@ async function main(): Promise<void> {
 
     const started = Date.now();
     const check = spawnSync('node', ['bin/pg-advisor.js', 'check', '--database-url', url, '--format', 'json', '--fail-on', 'never'], { encoding: 'utf8' });
-    console.log(`check end to end: exit ${check.status}, wall ${Date.now() - started} ms, ${JSON.parse(check.stdout || '{"findings":[]}').findings.length} findings`);
+    console.log(
+      `check end to end: exit ${check.status}, wall ${Date.now() - started} ms, ${JSON.parse(check.stdout || '{"findings":[]}').findings.length} findings`,
+    );
     if (check.status !== 0) console.log(check.stderr);
     await admin.end();
   } finally {

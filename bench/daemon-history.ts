@@ -26,7 +26,12 @@ function snapshotAt(i: number): Snapshot {
   return {
     ...base,
     meta: { ...base.meta, collectedAt: new Date(T0 + i * INTERVAL_S * 1000).toISOString() },
-    statements: base.statements.map((s, k) => ({ ...s, calls: s.calls + i * (1 + (k % 50)), rows: s.rows + i * (k % 7), totalExecTimeMs: s.totalExecTimeMs + i * 0.3 })),
+    statements: base.statements.map((s, k) => ({
+      ...s,
+      calls: s.calls + i * (1 + (k % 50)),
+      rows: s.rows + i * (k % 7),
+      totalExecTimeMs: s.totalExecTimeMs + i * 0.3,
+    })),
     tables: base.tables.map((t, k) => ({ ...t, seqScan: t.seqScan + i * (k % 3), nTupIns: t.nTupIns + i * 10, nDeadTup: t.nDeadTup + i })),
   };
 }
@@ -54,7 +59,10 @@ console.log(
 
 const latest = snapshotAt(MAX_HISTORY_SAMPLES + 5);
 const view = history.view(lightSample(latest));
-for (const [label, window] of [['step (previous sample only)', view.step], [`history (${view.window?.samples.length} samples)`, view.window]] as const) {
+for (const [label, window] of [
+  ['step (previous sample only)', view.step],
+  [`history (${view.window?.samples.length} samples)`, view.window],
+] as const) {
   evaluateRules({ rules: allRules, snapshot: latest, window }); // warm the analysis cache
   const started = performance.now();
   const runs = 5;

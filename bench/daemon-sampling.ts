@@ -29,7 +29,8 @@ for (let i = 0; i < TARGETS; i++) {
   // One monitoring role per database, as separate applications would have (the session cap is per role and database).
   await admin.query(`create role bench_r${i} login password 'bench' in role pg_monitor`);
   await admin.query(`grant connect on database bench_t${i} to bench_r${i}`);
-  for (let t = 0; t < 20; t++) await db.query(`create table t${t} (id serial primary key, v text); insert into t${t} (v) select md5(i::text) from generate_series(1, 200) i`);
+  for (let t = 0; t < 20; t++)
+    await db.query(`create table t${t} (id serial primary key, v text); insert into t${t} (v) select md5(i::text) from generate_series(1, 200) i`);
   await db.end();
   env[`T${i}_URL`] = cluster.url(`bench_t${i}`, `bench_r${i}`, 'bench');
 }
@@ -69,7 +70,8 @@ async function run(store: Store, label: string): Promise<void> {
   console.log(
     `${label}: ${TARGETS} targets every 15 s for ${wall.toFixed(0)} s → ${samples} samples, ${errors} errors, mean sample ${meanMs.toFixed(0)} ms; ` +
       `CPU ${cpuSeconds.toFixed(1)} s = ${((100 * cpuSeconds) / wall).toFixed(1)}% of one core; ` +
-      `RSS avg ${(rss.reduce((a, b) => a + b, 0) / rss.length / 1e6).toFixed(0)} MB, max ${(Math.max(...rss) / 1e6).toFixed(0)} MB; store ${(await store.sizeBytes() / 1e6).toFixed(1)} MB`,
+      `RSS avg ${(rss.reduce((a, b) => a + b, 0) / rss.length / 1e6).toFixed(0)} MB, max ` +
+      `${(Math.max(...rss) / 1e6).toFixed(0)} MB; store ${((await store.sizeBytes()) / 1e6).toFixed(1)} MB`,
   );
   for (const [error, n] of [...failures].sort((a, b) => b[1] - a[1]).slice(0, 3)) console.log(`  ${n}× ${error}`);
 }

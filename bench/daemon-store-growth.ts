@@ -24,7 +24,13 @@ function zipf(rank: number): number {
 
 function series(i: number): SeriesPointInput[] {
   const points: SeriesPointInput[] = [];
-  for (const [state, n] of [['active', 12], ['idle', 60], ['idle in transaction', 3], ['unknown', 0]] as const) points.push({ metric: 'connections', object: state, value: n + (i % 7) });
+  for (const [state, n] of [
+    ['active', 12],
+    ['idle', 60],
+    ['idle in transaction', 3],
+    ['unknown', 0],
+  ] as const)
+    points.push({ metric: 'connections', object: state, value: n + (i % 7) });
   points.push({ metric: 'connection_utilisation', value: 0.4 + (i % 10) / 100 });
   for (const db of ['app', 'postgres', 'reporting']) {
     points.push({ metric: 'xid_age', object: db, value: 150_000_000 + i * 40 });
@@ -62,9 +68,21 @@ async function simulate(store: Store, label: string, dirOf?: string): Promise<vo
   for (let i = 0; i < samples; i++) {
     const at = new Date(START + i * INTERVAL_S * 1000);
     const stmts = statements(i);
-    const texts = stmts.filter((s) => !seen.has(s.queryId)).map((s) => ({ queryId: s.queryId, text: `select * from table_${s.queryId.slice(-3)} where id = $1 and status = $2 order by created_at desc limit $3` }));
+    const texts = stmts
+      .filter((s) => !seen.has(s.queryId))
+      .map((s) => ({ queryId: s.queryId, text: `select * from table_${s.queryId.slice(-3)} where id = $1 and status = $2 order by created_at desc limit $3` }));
     for (const t of texts) seen.add(t.queryId);
-    await store.samples.recordSample({ targetId: target!.id, collectedAt: at, durationMs: 180, intervalSeconds: INTERVAL_S, findings: 4, diagnostics: [], series: series(i), statements: stmts, queryTexts: texts });
+    await store.samples.recordSample({
+      targetId: target!.id,
+      collectedAt: at,
+      durationMs: 180,
+      intervalSeconds: INTERVAL_S,
+      findings: 4,
+      diagnostics: [],
+      series: series(i),
+      statements: stmts,
+      queryTexts: texts,
+    });
     if ((i + 1) % (3600 / INTERVAL_S) === 0) await store.applyRetention(DEFAULT_RETENTION, new Date(at.getTime() + 1000));
   }
   const seconds = (Date.now() - started) / 1000;

@@ -24,9 +24,13 @@ console.log(
     `(${generated.meanMicros.toFixed(0)} µs each, ${generated.analysed} analysed), heap +${mb(generated.heapDeltaBytes)}`,
 );
 
-const corpus = readFileSync(new URL('../test/fixtures/query-corpus.sql', import.meta.url), 'utf8').split('\n').filter(Boolean);
+const corpus = readFileSync(new URL('../test/fixtures/query-corpus.sql', import.meta.url), 'utf8')
+  .split('\n')
+  .filter(Boolean);
 const real = benchmarkColdAnalysis(corpus);
-console.log(`cold analysis, real corpus: ${real.statements} texts in ${real.totalMs.toFixed(0)} ms (${real.meanMicros.toFixed(0)} µs each), ${real.analysed} analysed`);
+console.log(
+  `cold analysis, real corpus: ${real.statements} texts in ${real.totalMs.toFixed(0)} ms (${real.meanMicros.toFixed(0)} µs each), ${real.analysed} analysed`,
+);
 
 const snapshot = buildQueryBenchSnapshot({ statements: STATEMENTS, tables: TABLES });
 const rssBefore = process.memoryUsage().rss;

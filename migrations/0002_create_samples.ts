@@ -28,12 +28,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('object', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('value', 'double precision', (c) => c.notNull())
     .execute();
-  await db.schema
-    .createIndex('series_points_lookup_idx')
-    .ifNotExists()
-    .on('series_points')
-    .columns(['target_id', 'metric', 'collected_at'])
-    .execute();
+  await db.schema.createIndex('series_points_lookup_idx').ifNotExists().on('series_points').columns(['target_id', 'metric', 'collected_at']).execute();
   await db.schema.createIndex('series_points_sample_idx').ifNotExists().on('series_points').column('sample_id').execute();
 
   await db.schema
@@ -50,12 +45,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('total_exec_time_ms', 'double precision', (c) => c.notNull())
     .addColumn('shared_blks', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema
-    .createIndex('statement_deltas_lookup_idx')
-    .ifNotExists()
-    .on('statement_deltas')
-    .columns(['target_id', 'collected_at'])
-    .execute();
+  await db.schema.createIndex('statement_deltas_lookup_idx').ifNotExists().on('statement_deltas').columns(['target_id', 'collected_at']).execute();
   await db.schema.createIndex('statement_deltas_sample_idx').ifNotExists().on('statement_deltas').column('sample_id').execute();
 
   await db.schema

@@ -30,12 +30,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint('findings_status_check', sql`status in ('open', 'acknowledged', 'snoozed', 'resolved')`)
     .addCheckConstraint('findings_severity_check', sql`severity in ('info', 'warning', 'critical')`)
     .execute();
-  await db.schema
-    .createIndex('findings_order_idx')
-    .ifNotExists()
-    .on('findings')
-    .expression(sql`severity_rank desc, impact_score desc, id`)
-    .execute();
+  await db.schema.createIndex('findings_order_idx').ifNotExists().on('findings').expression(sql`severity_rank desc, impact_score desc, id`).execute();
   await db.schema.createIndex('findings_status_idx').ifNotExists().on('findings').columns(['target_id', 'status']).execute();
 
   await db.schema

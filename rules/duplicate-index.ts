@@ -33,7 +33,9 @@ function candidatesOf(snapshot: Snapshot): Candidate[] {
     const def = index.isValid ? parseIndexDefinition(index.definition) : null; // '' when locked: not judged
     if (!def || def.method !== index.method) continue;
     out.push({
-      index, def, keys: def.keys.map((k) => k.text),
+      index,
+      def,
+      keys: def.keys.map((k) => k.text),
       backsConstraint: index.isPrimary || constraintIndexes.has(`${index.tableOid}/${index.name}`),
       storedColumns: new Set([...index.columns.filter((c): c is string => c !== null), ...index.includeColumns]),
     });
@@ -82,10 +84,37 @@ export default defineRule({
   requires: ['indexes', 'constraints'],
   thresholds: {},
   docs: {
-    summary: 'Finds indexes that another index on the same table makes unnecessary: exact duplicates, and btree indexes whose keys are a leading prefix of another\'s.',
-    why: 'Every index is written on every INSERT, on every UPDATE that is not HOT, and takes disk, cache and vacuum time; each extra index on a column also makes HOT updates of that column impossible. An index that another one already serves adds all of that cost and no query benefit. Duplicates usually come from ORMs or migrations adding an index next to a primary key or unique constraint that already has one.',
-    fix: 'Drop the reported index with DROP INDEX CONCURRENTLY (it does not block reads or writes, and cannot run inside a transaction block); the finding names the index that stays. On a partitioned table, where CONCURRENTLY is not supported, the statement is a plain DROP INDEX, which locks the table and its partitions. For a prefix-redundant index (info), the kept index serves the same lookups; the reported one is smaller, so lookups on its columns alone can be slightly faster with it; keep it only if that difference matters for a hot query.',
-    falsePositives: 'Silent for an index that enforces something the other does not: a primary key, the index of a unique or primary key constraint, and a unique index unless the other is unique on the same keys with the same NULLS treatment (unique (a) is never redundant next to (a, b); non-unique (a) is). Keys are compared element by element as the server prints them, so a different collation, operator class (text_pattern_ops), sort order or expression makes a different index, and so does a different WHERE predicate. Non-btree indexes are only reported as exact duplicates. Indexes of different tables are never compared; invalid indexes and indexes locked at collection time are neither reported nor kept, so an invalid index never makes a valid one redundant. Of two exact duplicates one is reported: the constraint\'s index stays, else the older one (lower oid) — never chosen by scan counts, so the finding does not move between the two as usage shifts (the planner uses the kept twin the same way). Not visible in the snapshot, so check before dropping: an index attached to a partitioned index (DROP INDEX refuses it; drop the partitioned index instead), the index of an exclusion constraint (DROP INDEX refuses it), a unique index next to a DEFERRABLE unique constraint (INSERT … ON CONFLICT and foreign keys need the non-deferrable one), a replica-identity index (logical replication falls back to REPLICA IDENTITY NOTHING) and the CLUSTER index.',
+    summary:
+      "Finds indexes that another index on the same table makes unnecessary: exact duplicates, and btree indexes whose keys are a leading prefix of another's.",
+    why:
+      'Every index is written on every INSERT, on every UPDATE that is not HOT, and takes disk, cache and ' +
+      'vacuum time; each extra index on a column also makes HOT updates of that column impossible. An ' +
+      'index that another one already serves adds all of that cost and no query benefit. Duplicates ' +
+      'usually come from ORMs or migrations adding an index next to a primary key or unique constraint ' +
+      'that already has one.',
+    fix:
+      'Drop the reported index with DROP INDEX CONCURRENTLY (it does not block reads or writes, and cannot ' +
+      'run inside a transaction block); the finding names the index that stays. On a partitioned table, ' +
+      'where CONCURRENTLY is not supported, the statement is a plain DROP INDEX, which locks the table and ' +
+      'its partitions. For a prefix-redundant index (info), the kept index serves the same lookups; the ' +
+      'reported one is smaller, so lookups on its columns alone can be slightly faster with it; keep it ' +
+      'only if that difference matters for a hot query.',
+    falsePositives:
+      'Silent for an index that enforces something the other does not: a primary key, the index of a ' +
+      'unique or primary key constraint, and a unique index unless the other is unique on the same keys ' +
+      'with the same NULLS treatment (unique (a) is never redundant next to (a, b); non-unique (a) is). ' +
+      'Keys are compared element by element as the server prints them, so a different collation, operator ' +
+      'class (text_pattern_ops), sort order or expression makes a different index, and so does a different ' +
+      'WHERE predicate. Non-btree indexes are only reported as exact duplicates. Indexes of different ' +
+      'tables are never compared; invalid indexes and indexes locked at collection time are neither ' +
+      'reported nor kept, so an invalid index never makes a valid one redundant. Of two exact duplicates ' +
+      "one is reported: the constraint's index stays, else the older one (lower oid) — never chosen by " +
+      'scan counts, so the finding does not move between the two as usage shifts (the planner uses the ' +
+      'kept twin the same way). Not visible in the snapshot, so check before dropping: an index attached ' +
+      'to a partitioned index (DROP INDEX refuses it; drop the partitioned index instead), the index of an ' +
+      'exclusion constraint (DROP INDEX refuses it), a unique index next to a DEFERRABLE unique constraint ' +
+      '(INSERT … ON CONFLICT and foreign keys need the non-deferrable one), a replica-identity index ' +
+      '(logical replication falls back to REPLICA IDENTITY NOTHING) and the CLUSTER index.',
   },
   evaluate({ snapshot }) {
     const byTable = new Map<number, Candidate[]>();
@@ -119,12 +148,20 @@ function buildFinding(drop: Candidate, keep: Candidate, kind: Kind, partitioned:
   const name = `${index.schema}.${index.name}`;
   const kept = `${keep.index.schema}.${keep.index.name}`;
   const size = index.sizeBytes === null ? '' : ` (${formatBytes(index.sizeBytes)})`;
-  const referenced = index.isUnique && snapshot.constraints.some(
-    (c) => c.type === 'f' && c.refTableOid === index.tableOid && c.refColumns.length === drop.keys.length && c.refColumns.every((col) => index.columns.includes(col)),
-  );
-  const summary = kind === 'exact'
-    ? `Index ${name}${size} on ${index.table} duplicates ${kept}: same method, keys, INCLUDE columns and predicate.`
-    : `Index ${name}${size} on ${index.table} is covered by ${kept}, whose keys begin with all of its keys${index.includeColumns.length > 0 ? ' and which stores its INCLUDE columns' : ''}.`;
+  const referenced =
+    index.isUnique &&
+    snapshot.constraints.some(
+      (c) =>
+        c.type === 'f' &&
+        c.refTableOid === index.tableOid &&
+        c.refColumns.length === drop.keys.length &&
+        c.refColumns.every((col) => index.columns.includes(col)),
+    );
+  const summary =
+    kind === 'exact'
+      ? `Index ${name}${size} on ${index.table} duplicates ${kept}: same method, keys, INCLUDE columns and predicate.`
+      : `Index ${name}${size} on ${index.table} is covered by ${kept}, whose keys begin with all of its keys` +
+        `${index.includeColumns.length > 0 ? ' and which stores its INCLUDE columns' : ''}.`;
   const text = [
     `Drop ${name}; ${kept} serves every query it serves${index.isUnique ? ' and enforces the same uniqueness' : ''}` +
       `${index.idxScan > 0 ? ` (its ${formatCount(index.idxScan)} scans will use ${kept})` : ''}.`,
@@ -132,12 +169,16 @@ function buildFinding(drop: Candidate, keep: Candidate, kind: Kind, partitioned:
       ? `${name} is smaller, so lookups on its columns alone can be slightly faster with it; keep it only if that matters for a hot query.`
       : '',
     referenced
-      ? `A foreign key references these columns and may depend on ${name}; if DROP INDEX refuses for that reason, ${keep.backsConstraint ? 'keep it' : `drop ${kept} instead`}.`
+      ? `A foreign key references these columns and may depend on ${name}; if DROP INDEX refuses for that ` +
+        `reason, ${keep.backsConstraint ? 'keep it' : `drop ${kept} instead`}.`
       : '',
     partitioned
-      ? 'It is a partitioned index: DROP INDEX CONCURRENTLY is not supported for it, and a plain DROP INDEX locks the table and its partitions; run it in a quiet period.'
+      ? 'It is a partitioned index: DROP INDEX CONCURRENTLY is not supported for it, and a plain DROP INDEX ' +
+        'locks the table and its partitions; run it in a quiet period.'
       : 'DROP INDEX CONCURRENTLY does not block reads or writes and cannot run inside a transaction block.',
-  ].filter((s) => s !== '').join(' ');
+  ]
+    .filter((s) => s !== '')
+    .join(' ');
   return {
     severity: kind === 'exact' ? 'warning' : 'info',
     summary,

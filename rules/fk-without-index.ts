@@ -42,14 +42,43 @@ export default defineRule({
   thresholds: {
     minTableBytes: {
       default: 8 * 1024 * 1024,
-      description: 'Referencing tables (for a partitioned table: its partitions lacking the index, together) smaller than this (bytes, heap) are never reported.',
+      description:
+        'Referencing tables (for a partitioned table: its partitions lacking the index, together) smaller than this (bytes, heap) are never reported.',
     },
   },
   docs: {
     summary: 'Finds foreign keys whose referencing columns no index on the referencing (child) table can look up.',
-    why: 'PostgreSQL indexes the referenced side of a foreign key, never the referencing side. Every DELETE of a parent row, and every UPDATE of its key, must check the child for rows still pointing at it (and cascade to them): without an index that is a sequential scan of the whole child per parent row, run while the parent row is locked, so deleting a thousand parents reads the child a thousand times. Joins and lookups from parent to children scan the same way. The cost grows with the child table, so it is invisible in development and sudden in production.',
-    fix: 'Create an index on the child whose leading columns are the foreign key columns, without blocking writes: CREATE INDEX CONCURRENTLY ON child (fk_columns) (takes longer, cannot run inside a transaction block, and a failed build leaves an INVALID index to drop before retrying). An existing index whose leading columns are the FK columns in another order serves just as well. For a partitioned child, build the index concurrently on each partition, then CREATE INDEX ON the partitioned table itself: it attaches the identical partition indexes instead of rebuilding them, and future partitions get the index.',
-    falsePositives: 'A supporting index is a valid, non-partial btree whose leading key columns are exactly the FK columns in any order (FK (a, b) is served by (b, a, c), not by (a, c, b) nor by (a) alone), or a hash index on a one-column FK; primary key and unique indexes count like any other; expression elements, partial and invalid indexes never count. Child tables under {minTableBytes} of heap are ignored: scanning 1,024 pages costs about a millisecond from cache, tables that small rarely hurt, and the finding appears by itself once the table grows. A finding is a warning when the referenced table has seen deletes or updates since statistics were reset (n_tup_del, n_tup_upd; for a partitioned referenced table, those of its partitions), otherwise info: a lookup table that is never deleted from pays nothing at write time and only joins benefit. Updates count although only key updates trigger the check, which statistics cannot tell apart. A foreign key declared on a partitioned table is one finding on that table, judged by its partitions (an index on the partitioned table creates one on each); the per-partition copies of the constraint and the per-partition copies PostgreSQL adds for a partitioned referenced table are not reported again. With several levels of partitioning, the finding names one of the partitioned tables. Self-referencing foreign keys count like any other.',
+    why:
+      'PostgreSQL indexes the referenced side of a foreign key, never the referencing side. Every DELETE ' +
+      'of a parent row, and every UPDATE of its key, must check the child for rows still pointing at it ' +
+      '(and cascade to them): without an index that is a sequential scan of the whole child per parent ' +
+      'row, run while the parent row is locked, so deleting a thousand parents reads the child a thousand ' +
+      'times. Joins and lookups from parent to children scan the same way. The cost grows with the child ' +
+      'table, so it is invisible in development and sudden in production.',
+    fix:
+      'Create an index on the child whose leading columns are the foreign key columns, without blocking ' +
+      'writes: CREATE INDEX CONCURRENTLY ON child (fk_columns) (takes longer, cannot run inside a ' +
+      'transaction block, and a failed build leaves an INVALID index to drop before retrying). An existing ' +
+      'index whose leading columns are the FK columns in another order serves just as well. For a ' +
+      'partitioned child, build the index concurrently on each partition, then CREATE INDEX ON the ' +
+      'partitioned table itself: it attaches the identical partition indexes instead of rebuilding them, ' +
+      'and future partitions get the index.',
+    falsePositives:
+      'A supporting index is a valid, non-partial btree whose leading key columns are exactly the FK ' +
+      'columns in any order (FK (a, b) is served by (b, a, c), not by (a, c, b) nor by (a) alone), or a ' +
+      'hash index on a one-column FK; primary key and unique indexes count like any other; expression ' +
+      'elements, partial and invalid indexes never count. Child tables under {minTableBytes} of heap are ' +
+      'ignored: scanning 1,024 pages costs about a millisecond from cache, tables that small rarely hurt, ' +
+      'and the finding appears by itself once the table grows. A finding is a warning when the referenced ' +
+      'table has seen deletes or updates since statistics were reset (n_tup_del, n_tup_upd; for a ' +
+      'partitioned referenced table, those of its partitions), otherwise info: a lookup table that is ' +
+      'never deleted from pays nothing at write time and only joins benefit. Updates count although only ' +
+      'key updates trigger the check, which statistics cannot tell apart. A foreign key declared on a ' +
+      'partitioned table is one finding on that table, judged by its partitions (an index on the ' +
+      'partitioned table creates one on each); the per-partition copies of the constraint and the ' +
+      'per-partition copies PostgreSQL adds for a partitioned referenced table are not reported again. ' +
+      'With several levels of partitioning, the finding names one of the partitioned tables. ' +
+      'Self-referencing foreign keys count like any other.',
   },
   evaluate({ snapshot, thresholds: t }) {
     const tables = new Map(snapshot.tables.map((table) => [table.oid, table]));
@@ -58,7 +87,10 @@ export default defineRule({
     const isPartitioned = (oid: number | null): boolean => oid !== null && tables.get(oid)?.kind === 'p';
     const indexesByTable = groupBy(snapshot.indexes, (i) => i.tableOid);
 
-    const fksByTable = groupBy(snapshot.constraints.filter((c) => c.type === 'f' && c.refTableOid !== null), (c) => c.tableOid);
+    const fksByTable = groupBy(
+      snapshot.constraints.filter((c) => c.type === 'f' && c.refTableOid !== null),
+      (c) => c.tableOid,
+    );
     // A foreign key to a partitioned table is cloned once per referenced partition on the same child (fk → fk1,
     // fk2 …). The clones are the same foreign key: skip them, but count their partitions' deletes as the parent's.
     const targets = new Map<ConstraintStat, number[]>();
@@ -67,9 +99,13 @@ export default defineRule({
       for (const fk of fks) {
         const original = fks.find(
           (o) =>
-            o !== fk && isPartitioned(o.refTableOid) && o.refTableOid !== fk.refTableOid &&
-            fk.name.length > o.name.length && fk.name.startsWith(o.name) &&
-            sameList(o.columns, fk.columns) && sameList(o.refColumns, fk.refColumns),
+            o !== fk &&
+            isPartitioned(o.refTableOid) &&
+            o.refTableOid !== fk.refTableOid &&
+            fk.name.length > o.name.length &&
+            fk.name.startsWith(o.name) &&
+            sameList(o.columns, fk.columns) &&
+            sameList(o.refColumns, fk.refColumns),
         );
         if (original) {
           targets.set(original, [...(targets.get(original) ?? []), fk.refTableOid!]);
@@ -86,8 +122,13 @@ export default defineRule({
     const findings: FindingDraft[] = [];
     for (const family of families.values()) {
       const members = family.flatMap((c) => (tables.has(c.tableOid) ? [{ fk: c, table: tables.get(c.tableOid)! }] : []));
-      const roots = members.filter((m) => m.table.kind === 'p').sort((a, b) => a.table.schema.localeCompare(b.table.schema) || a.table.name.localeCompare(b.table.name));
-      const units = roots.length > 0 ? [{ ...roots[0]!, leaves: members.filter((m) => m.table.kind !== 'p').map((m) => m.table) }] : members.map((m) => ({ ...m, leaves: [m.table] }));
+      const roots = members
+        .filter((m) => m.table.kind === 'p')
+        .sort((a, b) => a.table.schema.localeCompare(b.table.schema) || a.table.name.localeCompare(b.table.name));
+      const units =
+        roots.length > 0
+          ? [{ ...roots[0]!, leaves: members.filter((m) => m.table.kind !== 'p').map((m) => m.table) }]
+          : members.map((m) => ({ ...m, leaves: [m.table] }));
 
       for (const { fk, table, leaves } of units) {
         const unindexed = leaves.filter((leaf) => !(indexesByTable.get(leaf.oid) ?? []).some((i) => supportsForeignKey(i, fk.columns)));
@@ -106,14 +147,18 @@ export default defineRule({
         const statements = unindexed.map((leaf) => `CREATE INDEX CONCURRENTLY ON ${quoteQualified(leaf.schema, leaf.name)} (${columnList});`);
         const partitioned = table.kind === 'p';
 
-        const scanned = partitioned ? `${unindexed.length} partition${unindexed.length === 1 ? '' : 's'} of ${child} (${formatBytes(tableBytes)})` : `${child} (${formatBytes(tableBytes)})`;
+        const scanned = partitioned
+          ? `${unindexed.length} partition${unindexed.length === 1 ? '' : 's'} of ${child} (${formatBytes(tableBytes)})`
+          : `${child} (${formatBytes(tableBytes)})`;
         const writes =
           parentDeletes + parentUpdates > 0
             ? `${parent} has seen ${formatCount(parentDeletes)} deletes and ${formatCount(parentUpdates)} updates since statistics were reset.`
             : `${parent} has seen no deletes or updates since statistics were reset, so today joins and lookups by (${fk.columns.join(', ')}) pay the scan.`;
         findings.push({
           severity: parentDeletes + parentUpdates > 0 ? 'warning' : 'info',
-          summary: `Foreign key ${fk.name} on ${child} (${fk.columns.join(', ')}) → ${parent} has no supporting index: each delete or key update on ${parent} scans ${scanned} for referencing rows. ${writes}`,
+          summary:
+            `Foreign key ${fk.name} on ${child} (${fk.columns.join(', ')}) → ${parent} has no supporting index: ` +
+            `each delete or key update on ${parent} scans ${scanned} for referencing rows. ${writes}`,
           object: { type: 'table', schema: table.schema, name: table.name, columns: [...fk.columns] },
           identity: fk.name,
           evidence: {
@@ -125,13 +170,21 @@ export default defineRule({
             parentDeletes,
             parentUpdates,
             ...(partitioned
-              ? { unindexedPartitions: unindexed.length, unindexedPartitionNames: unindexed.slice(0, MAX_LISTED_PARTITIONS).map((leaf) => `${leaf.schema}.${leaf.name}`) }
+              ? {
+                  unindexedPartitions: unindexed.length,
+                  unindexedPartitionNames: unindexed.slice(0, MAX_LISTED_PARTITIONS).map((leaf) => `${leaf.schema}.${leaf.name}`),
+                }
               : {}),
           },
           recommendation: {
             text: partitioned
-              ? `Index each partition without blocking writes (the statements below; CONCURRENTLY cannot build on the partitioned table itself), then run CREATE INDEX ON ${quoteQualified(table.schema, table.name)} (${columnList}); so future partitions get the index too: it attaches each partition's identical index instead of building another (a partition indexed differently gets a new build, under a write lock).`
-              : `Create the index without blocking writes: ${statements[0]} It takes longer than a plain CREATE INDEX, cannot run inside a transaction block, and a failed build leaves an INVALID index to drop before retrying.`,
+              ? `Index each partition without blocking writes (the statements below; CONCURRENTLY cannot build on ` +
+                `the partitioned table itself), then run CREATE INDEX ON ${quoteQualified(table.schema, table.name)} ` +
+                `(${columnList}); so future partitions get the index too: it attaches each partition's identical ` +
+                `index instead of building another (a partition indexed differently gets a new build, under a write lock).`
+              : `Create the index without blocking writes: ${statements[0]} It takes longer than a plain CREATE ` +
+                `INDEX, cannot run inside a transaction block, and a failed build leaves an INVALID index to drop ` +
+                `before retrying.`,
             sql: statements.join('\n'),
           },
           impact: { tableBytes },

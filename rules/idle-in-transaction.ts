@@ -21,15 +21,35 @@ export default defineRule({
   },
   docs: {
     summary: 'Finds client sessions that opened a transaction and then went quiet ("idle in transaction"), grouped per application and role.',
-    why: 'An idle transaction keeps its connection out of the pool, keeps its locks (blocking DDL and, behind it, every query on the table), and holds back the xmin horizon so vacuum cannot remove dead rows anywhere in the database. It usually means application code that does slow work (HTTP calls, user think time) inside a transaction, or a missing commit/rollback on an error path.',
-    fix: 'Commit or roll back before slow non-database work; make error paths roll back. Set idle_in_transaction_session_timeout (for the application role, e.g. ALTER ROLE app SET idle_in_transaction_session_timeout = \'5min\') so forgotten transactions are ended by the server.',
-    falsePositives: 'Only sessions idle inside a transaction for at least {maxIdleSeconds} since their last statement count (long enough that no request-scoped transaction pauses that long between statements, short enough to catch a pool slowly filling with them) (interactive psql sessions included: they hold the same resources). The advisor\'s own session is ignored, and so are sessions connected to other databases of the cluster (check each database, or give the daemon one target per database). One finding per (application_name, role) so fifty idle sessions of one application make one finding; it is critical only past {criticalIdleSeconds} or when the session holds the oldest xmin of the cluster at an age of {criticalXminAge} transactions or more.',
+    why:
+      'An idle transaction keeps its connection out of the pool, keeps its locks (blocking DDL and, behind ' +
+      'it, every query on the table), and holds back the xmin horizon so vacuum cannot remove dead rows ' +
+      'anywhere in the database. It usually means application code that does slow work (HTTP calls, user ' +
+      'think time) inside a transaction, or a missing commit/rollback on an error path.',
+    fix:
+      'Commit or roll back before slow non-database work; make error paths roll back. Set ' +
+      'idle_in_transaction_session_timeout (for the application role, e.g. ALTER ROLE app SET ' +
+      "idle_in_transaction_session_timeout = '5min') so forgotten transactions are ended by the server.",
+    falsePositives:
+      'Only sessions idle inside a transaction for at least {maxIdleSeconds} since their last statement ' +
+      'count (long enough that no request-scoped transaction pauses that long between statements, short ' +
+      'enough to catch a pool slowly filling with them) (interactive psql sessions included: they hold the ' +
+      "same resources). The advisor's own session is ignored, and so are sessions connected to other " +
+      'databases of the cluster (check each database, or give the daemon one target per database). One ' +
+      'finding per (application_name, role) so fifty idle sessions of one application make one finding; it ' +
+      'is critical only past {criticalIdleSeconds} or when the session holds the oldest xmin of the ' +
+      'cluster at an age of {criticalXminAge} transactions or more.',
   },
   evaluate({ snapshot, thresholds: t }) {
     const settings = snapshot.settings;
     // Sessions of the checked database only: another database's sessions are that database's finding.
     const idle = snapshot.activity.filter(
-      (b) => !b.isSelf && b.database === snapshot.meta.database && (b.state?.startsWith('idle in transaction') ?? false) && b.stateAgeSeconds !== null && b.stateAgeSeconds >= t.maxIdleSeconds,
+      (b) =>
+        !b.isSelf &&
+        b.database === snapshot.meta.database &&
+        (b.state?.startsWith('idle in transaction') ?? false) &&
+        b.stateAgeSeconds !== null &&
+        b.stateAgeSeconds >= t.maxIdleSeconds,
     );
     const groups = new Map<string, Backend[]>();
     for (const b of idle) {
@@ -54,7 +74,8 @@ export default defineRule({
       findings.push({
         severity: critical ? 'critical' : 'warning',
         summary:
-          `${sessions.length} session${sessions.length === 1 ? '' : 's'} of ${app}${user ? ` (role ${user})` : ''} idle in transaction, the longest for ${formatDuration(longestIdle)}` +
+          `${sessions.length} session${sessions.length === 1 ? '' : 's'} of ` +
+          `${app}${user ? ` (role ${user})` : ''} idle in transaction, the longest for ${formatDuration(longestIdle)}` +
           `${holdsOldest ? `, holding the oldest xmin (age ${formatCount(maxXmin)}) so vacuum cannot remove dead rows` : ''}.`,
         object: { type: 'application', name: app },
         identity: user ?? '',
@@ -72,7 +93,9 @@ export default defineRule({
         recommendation: {
           text:
             `Make ${app} commit or roll back before slow non-database work and on every error path.` +
-            `${timeoutMs ? ` idle_in_transaction_session_timeout is ${formatDuration(timeoutMs / 1000)}; lower it for this role if that is too long.` : ' Set idle_in_transaction_session_timeout so the server ends forgotten transactions.'}` +
+            (timeoutMs
+              ? ` idle_in_transaction_session_timeout is ${formatDuration(timeoutMs / 1000)}; lower it for this role if that is too long.`
+              : ' Set idle_in_transaction_session_timeout so the server ends forgotten transactions.') +
             ` To end the longest one now: SELECT pg_terminate_backend(${longest.pid});`,
           sql: user ? `ALTER ROLE ${quoteIdent(user)} SET idle_in_transaction_session_timeout = '5min';` : undefined,
         },

@@ -1,9 +1,7 @@
 import { defineRule } from '../src/engine/define-rule.js';
 import type { FindingDraft, Severity } from '../src/engine/types.js';
 import { quoteQualified } from '../src/sql/quote.js';
-import {
-  autovacuumEnabledFor, booleanReloption, heapBytesOf, lastVacuumAgeSeconds, vacuumThresholdTuples,
-} from './_lib/autovacuum.js';
+import { autovacuumEnabledFor, booleanReloption, heapBytesOf, lastVacuumAgeSeconds, vacuumThresholdTuples } from './_lib/autovacuum.js';
 import { formatCount, formatDuration, formatTimes, roundRatio } from './_lib/format.js';
 import { describeHolder, holderAdvice, holderEvidence, oldestHorizonHolder } from './_lib/horizon.js';
 
@@ -28,10 +26,31 @@ export default defineRule({
     criticalHolderXminAge: { default: 100_000_000, description: 'Blocked is critical when the holder’s xmin is this old (transactions).' },
   },
   docs: {
-    summary: 'Finds tables whose dead tuples are piling up past the autovacuum trigger because vacuum is blocked by an old transaction, disabled, or never gets a worker.',
-    why: 'Dead tuples that are not removed turn into bloat, slow scans and index lookups, and keep the visibility map from marking pages all-visible (no index-only scans). When an old transaction, prepared transaction or replication slot holds back the xmin horizon, autovacuum runs again and again and removes nothing.',
-    fix: 'Blocked: end the transaction, prepared transaction or slot named in the finding and set idle_in_transaction_session_timeout. Disabled: re-enable autovacuum (ALTER TABLE … RESET (autovacuum_enabled)) or schedule VACUUM. Starved: all autovacuum workers are busy; raise autovacuum_max_workers or the cost limit (autovacuum_vacuum_cost_limit), lower the table\'s autovacuum_vacuum_scale_factor, and run VACUUM (VERBOSE) on it now.',
-    falsePositives: 'The trigger is computed per table as autovacuum does (threshold + scale factor × reltuples with reloptions, PostgreSQL 18 max threshold); tables below it, under {minDeadTuples} dead tuples or under {minTableBytes} are ignored. Starved is reported only when every autovacuum worker is busy, because with a free worker a table over its trigger is picked up within one naptime (a fresh bulk change, not starvation). Tables whose dead tuples crossed the trigger during the sampling window are skipped as freshly modified. Blocked needs a vacuum that finished recently and a horizon holder older than that vacuum; a large n_dead_tup right after a VACUUM in the same session (a statistics flush race) has no holder and stays silent. The holder named is the cluster\'s oldest; since PostgreSQL 14 a backend in another database does not hold back this database\'s tables, so check its database in the holder detail.',
+    summary:
+      'Finds tables whose dead tuples are piling up past the autovacuum trigger because vacuum is blocked ' +
+      'by an old transaction, disabled, or never gets a worker.',
+    why:
+      'Dead tuples that are not removed turn into bloat, slow scans and index lookups, and keep the ' +
+      'visibility map from marking pages all-visible (no index-only scans). When an old transaction, ' +
+      'prepared transaction or replication slot holds back the xmin horizon, autovacuum runs again and ' +
+      'again and removes nothing.',
+    fix:
+      'Blocked: end the transaction, prepared transaction or slot named in the finding and set ' +
+      'idle_in_transaction_session_timeout. Disabled: re-enable autovacuum (ALTER TABLE … RESET ' +
+      '(autovacuum_enabled)) or schedule VACUUM. Starved: all autovacuum workers are busy; raise ' +
+      "autovacuum_max_workers or the cost limit (autovacuum_vacuum_cost_limit), lower the table's " +
+      'autovacuum_vacuum_scale_factor, and run VACUUM (VERBOSE) on it now.',
+    falsePositives:
+      'The trigger is computed per table as autovacuum does (threshold + scale factor × reltuples with ' +
+      'reloptions, PostgreSQL 18 max threshold); tables below it, under {minDeadTuples} dead tuples or ' +
+      'under {minTableBytes} are ignored. Starved is reported only when every autovacuum worker is busy, ' +
+      'because with a free worker a table over its trigger is picked up within one naptime (a fresh bulk ' +
+      'change, not starvation). Tables whose dead tuples crossed the trigger during the sampling window ' +
+      'are skipped as freshly modified. Blocked needs a vacuum that finished recently and a horizon holder ' +
+      'older than that vacuum; a large n_dead_tup right after a VACUUM in the same session (a statistics ' +
+      "flush race) has no holder and stays silent. The holder named is the cluster's oldest; since " +
+      "PostgreSQL 14 a backend in another database does not hold back this database's tables, so check its " +
+      'database in the holder detail.',
   },
   evaluate({ snapshot, window, thresholds: t }) {
     const settings = snapshot.settings;
@@ -60,9 +79,7 @@ export default defineRule({
       // The holder must be older than the vacuum it is blamed for.
       const holderPredates =
         holder !== null &&
-        (holder.ageSeconds === null
-          ? holder.xminAge >= UNKNOWN_AGE_HOLDER_MIN_XMIN_AGE
-          : lastVacuum === null || holder.ageSeconds >= lastVacuum);
+        (holder.ageSeconds === null ? holder.xminAge >= UNKNOWN_AGE_HOLDER_MIN_XMIN_AGE : lastVacuum === null || holder.ageSeconds >= lastVacuum);
       const persisted = !before || before.nDeadTup >= t.lagRatio * threshold;
       const disabledByReloption = booleanReloption(table, 'autovacuum_enabled') === false;
       // A vacuum running now answers "disabled" and "starved"; a blocked table's autovacuum loops, so it may well be running.
@@ -87,16 +104,21 @@ export default defineRule({
       const dead = `${formatCount(table.nDeadTup)} dead tuples (${formatTimes(lag)}× the autovacuum trigger of ${formatCount(threshold)})`;
       const summary =
         cause === 'blocked' && holder
-          ? `${display} keeps ${dead} although vacuum ran ${lastVacuum === null ? 'during the window' : `${formatDuration(lastVacuum)} ago`}: the xmin horizon is held by ${describeHolder(holder)}.`
+          ? `${display} keeps ${dead} although vacuum ran ` +
+            `${lastVacuum === null ? 'during the window' : `${formatDuration(lastVacuum)} ago`}: the xmin ` +
+            `horizon is held by ${describeHolder(holder)}.`
           : cause === 'disabled'
             ? `${display} has ${dead} and autovacuum is disabled for it.`
-            : `${display} has ${dead}, no vacuum for ${lastVacuum === null ? 'ever' : formatDuration(lastVacuum)}, and all ${settings.autovacuumMaxWorkers} autovacuum workers are busy.`;
+            : `${display} has ${dead}, no vacuum for ` +
+              `${lastVacuum === null ? 'ever' : formatDuration(lastVacuum)}, and all ` +
+              `${settings.autovacuumMaxWorkers} autovacuum workers are busy.`;
       const text =
         cause === 'blocked' && holder
           ? `${holderAdvice(holder)} Vacuum can then remove the dead tuples.`
           : cause === 'disabled'
             ? `Re-enable autovacuum for the table (or the autovacuum GUC), or schedule regular VACUUM runs; vacuum it now.`
-            : `Give autovacuum more capacity (autovacuum_max_workers, autovacuum_vacuum_cost_limit), lower the table's autovacuum_vacuum_scale_factor, and vacuum it now.`;
+            : `Give autovacuum more capacity (autovacuum_max_workers, autovacuum_vacuum_cost_limit), lower the ` +
+              `table's autovacuum_vacuum_scale_factor, and vacuum it now.`;
       findings.push({
         severity,
         summary,

@@ -24,15 +24,34 @@ export default defineRule({
   defaultSeverity: 'warning',
   requires: ['settings', 'databases', 'tables'],
   thresholds: {
-    warningFreezeRatio: { default: 1.5, description: 'Warning when age / effective autovacuum_freeze_max_age reaches this ratio (anti-wraparound vacuum is not catching up).' },
+    warningFreezeRatio: {
+      default: 1.5,
+      description: 'Warning when age / effective autovacuum_freeze_max_age reaches this ratio (anti-wraparound vacuum is not catching up).',
+    },
     warningAgeXids: { default: 1_000_000_000, description: 'Warning at this age (transactions or multixacts) whatever the settings.' },
     criticalLeftXids: { default: 100_000_000, description: 'Critical when fewer than this many transactions (multixacts) are left before the stop limit.' },
   },
   docs: {
-    summary: 'Grades database and table transaction-ID and multixact ages against the real limits: the effective autovacuum_freeze_max_age, vacuum_failsafe_age and the stop limit 3 million before wraparound.',
-    why: 'When the oldest unfrozen transaction ID gets within 3 million of 2^31, PostgreSQL refuses to assign new transaction IDs: every write fails until a VACUUM has frozen the oldest tables, which can take hours on a large database. Anti-wraparound autovacuum normally prevents this; an old transaction, prepared transaction or replication slot, or vacuum that cannot keep up, lets the age grow.',
-    fix: 'Remove whatever holds back the xmin horizon (named in the finding), then VACUUM (FREEZE, VERBOSE) the oldest tables, largest age first (vacuumdb --all --freeze --min-xid-age=… does that). Give autovacuum more capacity if anti-wraparound vacuums cannot finish. For a table with a lowered autovacuum_freeze_max_age reloption, check the setting is intended.',
-    falsePositives: 'Ages are compared with the effective freeze max age (the smaller of the GUC and the table reloption), not with a fixed number: a table at 1–{warningFreezeRatio}× its freeze max age is normal while its anti-wraparound vacuum runs and is reported as info only when that vacuum is visible, otherwise not at all. Warnings need {warningFreezeRatio}× the freeze max age or an age of {warningAgeXids}; critical needs vacuum_failsafe_age or fewer than {criticalLeftXids} IDs to the stop limit. Partitioned parents (no storage) are skipped.',
+    summary:
+      'Grades database and table transaction-ID and multixact ages against the real limits: the effective ' +
+      'autovacuum_freeze_max_age, vacuum_failsafe_age and the stop limit 3 million before wraparound.',
+    why:
+      'When the oldest unfrozen transaction ID gets within 3 million of 2^31, PostgreSQL refuses to assign ' +
+      'new transaction IDs: every write fails until a VACUUM has frozen the oldest tables, which can take ' +
+      'hours on a large database. Anti-wraparound autovacuum normally prevents this; an old transaction, ' +
+      'prepared transaction or replication slot, or vacuum that cannot keep up, lets the age grow.',
+    fix:
+      'Remove whatever holds back the xmin horizon (named in the finding), then VACUUM (FREEZE, VERBOSE) ' +
+      'the oldest tables, largest age first (vacuumdb --all --freeze --min-xid-age=… does that). Give ' +
+      'autovacuum more capacity if anti-wraparound vacuums cannot finish. For a table with a lowered ' +
+      'autovacuum_freeze_max_age reloption, check the setting is intended.',
+    falsePositives:
+      'Ages are compared with the effective freeze max age (the smaller of the GUC and the table ' +
+      'reloption), not with a fixed number: a table at 1–{warningFreezeRatio}× its freeze max age is ' +
+      'normal while its anti-wraparound vacuum runs and is reported as info only when that vacuum is ' +
+      'visible, otherwise not at all. Warnings need {warningFreezeRatio}× the freeze max age or an age of ' +
+      '{warningAgeXids}; critical needs vacuum_failsafe_age or fewer than {criticalLeftXids} IDs to the ' +
+      'stop limit. Partitioned parents (no storage) are skipped.',
   },
   evaluate({ snapshot, window, thresholds: t }) {
     const settings = snapshot.settings;
@@ -82,7 +101,8 @@ export default defineRule({
       findings.push({
         severity,
         summary:
-          `${label}: ${driver === 'xid' ? 'transaction ID' : 'multixact'} age ${formatCount(age)} is ${formatTimes(age / maxAge)}× its freeze max age ${formatCount(maxAge)}` +
+          `${label}: ${driver === 'xid' ? 'transaction ID' : 'multixact'} age ${formatCount(age)} is ` +
+          `${formatTimes(age / maxAge)}× its freeze max age ${formatCount(maxAge)}` +
           `${driver === 'xid' ? `, ${formatCount(xidsLeft)} left before writes stop` : ''}` +
           `${secondsToStopLimit !== null && driver === 'xid' ? ` (~${formatDuration(secondsToStopLimit)} at the current rate)` : ''}` +
           `${blames && holder ? `; the horizon is held by ${describeHolder(holder)}` : ''}.`,
@@ -97,29 +117,42 @@ export default defineRule({
     };
 
     for (const db of snapshot.databases) {
-      judge({ type: 'database', name: db.name }, `Database ${db.name}`, {
-        xidAge: db.xidAge,
-        mxidAge: db.mxidAge,
-        freezeMaxAge: effectiveFreezeMaxAge(null, settings),
-        mxidFreezeMaxAge: effectiveMultixactFreezeMaxAge(null, settings),
-        wraparoundVacuumRunning: db.name === snapshot.meta.database && progress.some((p) => p.isWraparound),
-      }, {
-        text: `Freeze its oldest tables now, largest age first (vacuumdb --dbname=${db.name} --freeze --min-xid-age=${effectiveFreezeMaxAge(null, settings)}), and make sure anti-wraparound autovacuum can finish.`,
-      });
+      judge(
+        { type: 'database', name: db.name },
+        `Database ${db.name}`,
+        {
+          xidAge: db.xidAge,
+          mxidAge: db.mxidAge,
+          freezeMaxAge: effectiveFreezeMaxAge(null, settings),
+          mxidFreezeMaxAge: effectiveMultixactFreezeMaxAge(null, settings),
+          wraparoundVacuumRunning: db.name === snapshot.meta.database && progress.some((p) => p.isWraparound),
+        },
+        {
+          text:
+            `Freeze its oldest tables now, largest age first (vacuumdb --dbname=${db.name} --freeze ` +
+            `--min-xid-age=${effectiveFreezeMaxAge(null, settings)}), and make sure anti-wraparound autovacuum ` +
+            `can finish.`,
+        },
+      );
     }
     for (const table of snapshot.tables) {
       if (table.kind === 'p') continue;
       const name = quoteQualified(table.schema, table.name);
-      judge({ type: 'table', schema: table.schema, name: table.name }, `Table ${table.schema}.${table.name}`, {
-        xidAge: table.xidAge,
-        mxidAge: table.mxidAge,
-        freezeMaxAge: effectiveFreezeMaxAge(table, settings),
-        mxidFreezeMaxAge: effectiveMultixactFreezeMaxAge(table, settings),
-        wraparoundVacuumRunning: progress.some((p) => p.isWraparound && p.schema === table.schema && p.table === table.name),
-      }, {
-        text: 'Freeze the table now and make sure its anti-wraparound autovacuum can finish (workers free, no horizon holder).',
-        sql: `VACUUM (FREEZE, VERBOSE) ${name};`,
-      });
+      judge(
+        { type: 'table', schema: table.schema, name: table.name },
+        `Table ${table.schema}.${table.name}`,
+        {
+          xidAge: table.xidAge,
+          mxidAge: table.mxidAge,
+          freezeMaxAge: effectiveFreezeMaxAge(table, settings),
+          mxidFreezeMaxAge: effectiveMultixactFreezeMaxAge(table, settings),
+          wraparoundVacuumRunning: progress.some((p) => p.isWraparound && p.schema === table.schema && p.table === table.name),
+        },
+        {
+          text: 'Freeze the table now and make sure its anti-wraparound autovacuum can finish (workers free, no horizon holder).',
+          sql: `VACUUM (FREEZE, VERBOSE) ${name};`,
+        },
+      );
     }
     return findings;
   },

@@ -50,6 +50,7 @@ function run(label, cmd, args, env = {}) {
 const extra = process.argv.slice(2);
 run('build', 'npx', ['tsc', '-p', 'tsconfig.build.json']);
 run('typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']);
+run('lint (biome + line length)', 'node', ['scripts/lint.mjs']);
 run('suite on PostgreSQL 17', 'npx', ['vitest', 'run', ...extra], { PG_MAJOR: process.env.PG_MAJOR ?? '17' });
 if (extra.length === 0 && !process.env.TEST_DATABASE_URL) {
   for (const major of MATRIX_MAJORS) {

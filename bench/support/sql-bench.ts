@@ -37,10 +37,12 @@ export function benchmarkColdAnalysis(texts: readonly string[], ctx: AnalysisCon
 const SHAPES: readonly ((t: string, c: string, i: number) => string)[] = [
   (t, c) => `SELECT "${t}".* FROM "${t}" WHERE "${t}"."${c}" = $1 LIMIT $2`,
   (t, c) => `SELECT id, ${c} FROM ${t} WHERE ${c} = ANY($1) ORDER BY id DESC LIMIT $2 OFFSET $3`,
-  (t, c, i) => `/*app:web,route:r${i}*/ SELECT t0.id, t0.${c} FROM public.${t} t0 JOIN ${t}_items i ON i.${t}_id = t0.id WHERE t0.${c} >= $1 AND i.kind IN ($2, $3)`,
+  (t, c, i) =>
+    `/*app:web,route:r${i}*/ SELECT t0.id, t0.${c} FROM public.${t} t0 JOIN ${t}_items i ON i.${t}_id = t0.id WHERE t0.${c} >= $1 AND i.kind IN ($2, $3)`,
   (t, c) => `UPDATE ${t} SET ${c} = $1, updated_at = now() WHERE id = $2 RETURNING id`,
   (t, c) => `INSERT INTO ${t} (${c}, created_at) VALUES ($1, $2) ON CONFLICT (${c}) DO UPDATE SET created_at = EXCLUDED.created_at`,
-  (t, c) => `WITH recent AS (SELECT * FROM ${t} WHERE created_at > now() - $1::interval) SELECT ${c}, count(*) FROM recent GROUP BY ${c} ORDER BY 2 DESC LIMIT $2`,
+  (t, c) =>
+    `WITH recent AS (SELECT * FROM ${t} WHERE created_at > now() - $1::interval) SELECT ${c}, count(*) FROM recent GROUP BY ${c} ORDER BY 2 DESC LIMIT $2`,
   (t, c) => `SELECT data->>$1 AS v, row_number() OVER (PARTITION BY ${c} ORDER BY id) FROM ${t} WHERE data @> $2 AND ${c} IS NOT NULL FOR UPDATE SKIP LOCKED`,
 ];
 

@@ -49,9 +49,7 @@ export function effectiveFreezeMaxAge(table: TableStat | null, settings: Setting
 /** min(GUC autovacuum_multixact_freeze_max_age, reloption). */
 export function effectiveMultixactFreezeMaxAge(table: TableStat | null, settings: Settings): number {
   const rel = table ? numericReloption(table, 'autovacuum_multixact_freeze_max_age') : undefined;
-  return rel !== undefined && rel >= 0
-    ? Math.min(settings.autovacuumMultixactFreezeMaxAge, rel)
-    : settings.autovacuumMultixactFreezeMaxAge;
+  return rel !== undefined && rel >= 0 ? Math.min(settings.autovacuumMultixactFreezeMaxAge, rel) : settings.autovacuumMultixactFreezeMaxAge;
 }
 
 /** Most recent manual or auto vacuum (seconds ago), or null when the table was never vacuumed. */

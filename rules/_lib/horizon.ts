@@ -54,12 +54,18 @@ export function holderEvidence(holder: HorizonHolder | null): Record<string, Evi
 export function holderAdvice(holder: HorizonHolder): string {
   switch (holder.kind) {
     case 'backend':
-      return `End the transaction of backend ${holder.name} (commit or roll it back in the application, or pg_terminate_backend(${holder.name}) as a last resort) and set idle_in_transaction_session_timeout.`;
+      return (
+        `End the transaction of backend ${holder.name} (commit or roll it back in the application, or ` +
+        `pg_terminate_backend(${holder.name}) as a last resort) and set idle_in_transaction_session_timeout.`
+      );
     case 'prepared-transaction':
       return `Commit or roll back the prepared transaction '${holder.name}' (COMMIT PREPARED / ROLLBACK PREPARED) after checking with its transaction manager.`;
     case 'replication-slot':
       return `Replication slot ${holder.name} holds the horizon: resume its consumer, or drop the slot if it is abandoned (pg_drop_replication_slot).`;
     case 'standby':
-      return `Standby ${holder.name} (hot_standby_feedback) holds the horizon: look for long queries on the standby or limit them (max_standby_streaming_delay).`;
+      return (
+        `Standby ${holder.name} (hot_standby_feedback) holds the horizon: look for long queries on the ` +
+        `standby or limit them (max_standby_streaming_delay).`
+      );
   }
 }

@@ -7,7 +7,8 @@ import { judgeVerification, updatesColumnHot, writesOf } from './judgement.js';
 import { alternativesEvidence, choiceSentence, columnChoiceEvidence, indexSql } from './report.js';
 
 const VERIFY_HINT =
-  'Not verified with a hypothetical index: install hypopg in this database (CREATE EXTENSION hypopg) and grant the advisor role SELECT on the table so it can EXPLAIN the statement.';
+  'Not verified with a hypothetical index: install hypopg in this database (CREATE EXTENSION hypopg) ' +
+  'and grant the advisor role SELECT on the table so it can EXPLAIN the statement.';
 
 const GIN_NOTE = 'A trigram GIN index cannot be verified with hypopg (it builds only btree, hash and BRIN indexes).';
 
@@ -33,9 +34,44 @@ export default defineRule({
   },
   docs: {
     summary: 'Finds statements that read a whole large table to return a few rows, and the index that would serve them.',
-    why: 'A sequential scan costs time proportional to the table, so a query that is fine today gets slower with every row, evicts useful pages from the cache and multiplies under concurrency.',
-    fix: 'Create the suggested index with CREATE INDEX CONCURRENTLY (no write lock; takes longer and must be retried if it fails, leaving an INVALID index to drop). Check the statement\'s plan afterwards.',
-    falsePositives: 'Only statements that cost real time (≥ {minDbTimeShare} of execution time, or ≥ {minMeanMs} mean over ≥ {minCalls} calls), read about the whole table per call (shared blocks ≥ {minTableReadShare} of its pages) and return a small part of it (≤ {maxSelectivityFraction} of rows, from pg_stats when visible, else from rows per call) are considered, on tables of ≥ {minTableRows} rows and ≥ {minTableBlocks} pages (a partitioned table counts its partitions, and the index is recommended on the partitioned parent). The statement is read block by block: a CTE, sub-select or view (definition from the catalog) it only filters is merged onto its base table as the planner inlines it; CTE bodies and sub-selects are judged on pg_stats; in a join the inner side\'s join key is suggested when the outer side is filtered selectively (an indexed or pg_stats-selective equality, or a small table). Equality columns come first (most selective first), then a range (a two-sided one before a one-sided one; a weak equality does not lead when a range does the filtering) or the ORDER BY of a top-N; a top-N without a filter gets its sort key. A rare IS [NOT] NULL (≤ {maxPartialIndexFraction} of rows) becomes a partial index. LIKE with a constant left-anchored prefix gets text_pattern_ops (plain btree under a C collation); ILIKE, LIKE \'%…%\' and LIKE with a parameter pattern (what pg_stat_statements keeps) get a trigram GIN index only when pg_trgm is installed, else nothing. Low-cardinality equality columns (top value ≥ {maxTopValueFraction} of rows, > {maxColumnSelectivityFraction} per value, or a single value) are never indexed; OR-trees and function-wrapped columns are left alone; foreign-key check statements (SELECT 1 FROM ONLY … FOR KEY SHARE) are left to fk-without-index. An existing valid index that leads with the column and can serve the predicate (btree; hash only for equality; a pattern operator class for LIKE) silences the suggestion; a BRIN, GiST or hash index that cannot is named in evidence. Aggregates without pg_stats, CTE bodies without pg_stats and ambiguous range choices are reported only when hypopg shows the index helps. With hypopg every candidate and its alternatives are planned; the one with the largest saving is kept (a shorter prefix wins unless the longer index halves a cost that is still over a hundred planner units) and only when the generic plan uses it and costs at least {minCostReductionFraction} less; the alternatives are in evidence. Without pg_stats (a pg_monitor-only role) the selectivity comes from observed rows per call; when every call returned exactly its LIMIT that number says nothing about the filter, so such a finding is only info. Writes: a table with many more row writes than benefiting calls and a small benefit, or with {maxTableIndexCount}+ indexes, gets info; an index on a column that frequent HOT updates change is flagged because it makes those updates non-HOT.',
+    why:
+      'A sequential scan costs time proportional to the table, so a query that is fine today gets slower ' +
+      'with every row, evicts useful pages from the cache and multiplies under concurrency.',
+    fix:
+      'Create the suggested index with CREATE INDEX CONCURRENTLY (no write lock; takes longer and must be ' +
+      "retried if it fails, leaving an INVALID index to drop). Check the statement's plan afterwards.",
+    falsePositives:
+      'Only statements that cost real time (≥ {minDbTimeShare} of execution time, or ≥ {minMeanMs} mean ' +
+      'over ≥ {minCalls} calls), read about the whole table per call (shared blocks ≥ {minTableReadShare} ' +
+      'of its pages) and return a small part of it (≤ {maxSelectivityFraction} of rows, from pg_stats when ' +
+      'visible, else from rows per call) are considered, on tables of ≥ {minTableRows} rows and ≥ ' +
+      '{minTableBlocks} pages (a partitioned table counts its partitions, and the index is recommended on ' +
+      'the partitioned parent). The statement is read block by block: a CTE, sub-select or view ' +
+      '(definition from the catalog) it only filters is merged onto its base table as the planner inlines ' +
+      "it; CTE bodies and sub-selects are judged on pg_stats; in a join the inner side's join key is " +
+      'suggested when the outer side is filtered selectively (an indexed or pg_stats-selective equality, ' +
+      'or a small table). Equality columns come first (most selective first), then a range (a two-sided ' +
+      'one before a one-sided one; a weak equality does not lead when a range does the filtering) or the ' +
+      'ORDER BY of a top-N; a top-N without a filter gets its sort key. A rare IS [NOT] NULL (≤ ' +
+      '{maxPartialIndexFraction} of rows) becomes a partial index. LIKE with a constant left-anchored ' +
+      "prefix gets text_pattern_ops (plain btree under a C collation); ILIKE, LIKE '%…%' and LIKE with a " +
+      'parameter pattern (what pg_stat_statements keeps) get a trigram GIN index only when pg_trgm is ' +
+      'installed, else nothing. Low-cardinality equality columns (top value ≥ {maxTopValueFraction} of ' +
+      'rows, > {maxColumnSelectivityFraction} per value, or a single value) are never indexed; OR-trees ' +
+      'and function-wrapped columns are left alone; foreign-key check statements (SELECT 1 FROM ONLY … FOR ' +
+      'KEY SHARE) are left to fk-without-index. An existing valid index that leads with the column and can ' +
+      'serve the predicate (btree; hash only for equality; a pattern operator class for LIKE) silences the ' +
+      'suggestion; a BRIN, GiST or hash index that cannot is named in evidence. Aggregates without ' +
+      'pg_stats, CTE bodies without pg_stats and ambiguous range choices are reported only when hypopg ' +
+      'shows the index helps. With hypopg every candidate and its alternatives are planned; the one with ' +
+      'the largest saving is kept (a shorter prefix wins unless the longer index halves a cost that is ' +
+      'still over a hundred planner units) and only when the generic plan uses it and costs at least ' +
+      '{minCostReductionFraction} less; the alternatives are in evidence. Without pg_stats (a ' +
+      'pg_monitor-only role) the selectivity comes from observed rows per call; when every call returned ' +
+      'exactly its LIMIT that number says nothing about the filter, so such a finding is only info. ' +
+      'Writes: a table with many more row writes than benefiting calls and a small benefit, or with ' +
+      '{maxTableIndexCount}+ indexes, gets info; an index on a column that frequent HOT updates change is ' +
+      'flagged because it makes those updates non-HOT.',
   },
   evaluate({ snapshot, window, thresholds: t }) {
     // Without the parser every statement is "not analysable": a silent clean result would be a lie.
@@ -54,7 +90,10 @@ export default defineRule({
       const top = s.statements[0]!;
       const calls = s.statements.reduce((n, x) => n + x.calls, 0);
       const time = s.statements.reduce((n, x) => n + x.totalExecTimeMs, 0);
-      const share = Math.min(1, s.statements.reduce((n, x) => n + x.dbTimeShare, 0));
+      const share = Math.min(
+        1,
+        s.statements.reduce((n, x) => n + x.dbTimeShare, 0),
+      );
       const mean = time / calls;
       let severity: Severity =
         share >= t.criticalDbTimeShare ? 'critical' : share >= t.warningDbTimeShare || (mean >= t.slowMeanMs && calls >= t.slowCalls) ? 'warning' : 'info';
@@ -105,17 +144,35 @@ export default defineRule({
       const notes = [
         choiceSentence(s, s.columns, verdict),
         s.unusableIndexes.length > 0 ? `Existing index ${s.unusableIndexes.join(', ')} leads with the column but cannot serve this predicate.` : '',
-        best ? `A hypothetical index cut the generic-plan cost from ${best.costBefore} to ${best.costAfter}.` : failure && !/not installed/.test(failure.reason!) ? `Not verified with a hypothetical index: ${failure.reason!.slice(0, 300)}.` : s.method === 'gin' ? GIN_NOTE : VERIFY_HINT,
+        best
+          ? `A hypothetical index cut the generic-plan cost from ${best.costBefore} to ${best.costAfter}.`
+          : failure && !/not installed/.test(failure.reason!)
+            ? `Not verified with a hypothetical index: ${failure.reason!.slice(0, 300)}.`
+            : s.method === 'gin'
+              ? GIN_NOTE
+              : VERIFY_HINT,
         hotWarning ? `Frequent updates of ${s.columns.join(', ')} are HOT today; the index makes them non-HOT (more write I/O and bloat).` : '',
         downgraded ? 'The table is write-heavy or already has many indexes: weigh the write cost before adding it.' : '',
-        limitBound ? 'Every call returned exactly its LIMIT, so how selective the filter is could not be observed: check the column has many distinct values (or grant SELECT so pg_stats shows it) before creating the index.' : '',
+        limitBound
+          ? 'Every call returned exactly its LIMIT, so how selective the filter is could not be observed: check ' +
+            'the column has many distinct values (or grant SELECT so pg_stats shows it) before creating the ' +
+            'index.'
+          : '',
       ].filter(Boolean);
       findings.push({
         severity,
-        summary: `${s.statements.length === 1 ? 'A statement reads' : `${s.statements.length} statements read`} about all of ${s.schema}.${s.table} (${formatCount(top.blocksPerCall)} blocks per call; the table has ${formatCount(s.tablePages)} pages) to return ${formatNumber(top.rowsPerCall)} rows, taking ${formatPercent(share)} of execution time; an index on (${s.columns.join(', ')})${s.predicate ? ` WHERE ${s.predicate}` : ''} would serve ${s.statements.length === 1 ? 'it' : 'them'}.`,
+        summary:
+          `${s.statements.length === 1 ? 'A statement reads' : `${s.statements.length} statements read`} ` +
+          `about all of ${s.schema}.${s.table} (${formatCount(top.blocksPerCall)} blocks per call; the table ` +
+          `has ${formatCount(s.tablePages)} pages) to return ${formatNumber(top.rowsPerCall)} rows, taking ` +
+          `${formatPercent(share)} of execution time; an index on ` +
+          `(${s.columns.join(', ')})${s.predicate ? ` WHERE ${s.predicate}` : ''} would serve ${s.statements.length === 1 ? 'it' : 'them'}.`,
         object: { type: 'table', schema: s.schema, name: s.table, columns: s.columns },
         evidence,
-        recommendation: { text: `Create the index without blocking writes: ${sql}. Statement: ${redact(top.query, { maxLength: 500 })}. ${notes.join(' ')}`, sql },
+        recommendation: {
+          text: `Create the index without blocking writes: ${sql}. Statement: ${redact(top.query, { maxLength: 500 })}. ${notes.join(' ')}`,
+          sql,
+        },
         impact: { dbTimeShare: roundRatio(share) },
       });
     }

@@ -36,7 +36,12 @@ export interface Verdict {
  */
 export function judgeVerification(s: IndexSuggestion, all: readonly IndexVerification[], minReduction: number): Verdict | 'rejected' | null {
   const mine = all.filter(
-    (v) => v.status === 'verified' && v.costBefore !== null && v.costAfter !== null && v.schema === s.schema && v.table === s.table &&
+    (v) =>
+      v.status === 'verified' &&
+      v.costBefore !== null &&
+      v.costAfter !== null &&
+      v.schema === s.schema &&
+      v.table === s.table &&
       s.statements.some((st) => st.queryId === v.queryId),
   );
   if (mine.length === 0) return null;

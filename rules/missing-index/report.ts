@@ -20,7 +20,10 @@ export function columnChoiceEvidence(s: IndexSuggestion, columns: readonly strin
   const out: Record<string, EvidenceValue> = {};
   for (const c of columns) {
     const reason = s.reasons.find((r) => r.column === c);
-    out[c] = { role: reason?.role ?? 'equality', selectivity: reason?.selectivity === null || reason?.selectivity === undefined ? null : roundRatio(reason.selectivity) };
+    out[c] = {
+      role: reason?.role ?? 'equality',
+      selectivity: reason?.selectivity === null || reason?.selectivity === undefined ? null : roundRatio(reason.selectivity),
+    };
   }
   return out;
 }

@@ -9,12 +9,7 @@ export interface TemporalEvidence {
 }
 
 /** Needs ≥ `minIntervals` intervals in which the child ran; null otherwise. */
-export function temporalEvidence(
-  childCalls: readonly number[],
-  parentRows: readonly number[],
-  ratio: number,
-  minIntervals: number,
-): TemporalEvidence | null {
+export function temporalEvidence(childCalls: readonly number[], parentRows: readonly number[], ratio: number, minIntervals: number): TemporalEvidence | null {
   const n = Math.min(childCalls.length, parentRows.length);
   if (childCalls.slice(0, n).filter((c) => c > 0).length < minIntervals) return null;
   const x = childCalls.slice(0, n);
@@ -69,7 +64,6 @@ export function backendEvidence(samples: readonly Sample[], childQueryId: string
     }
   }
   const sharedBackends = [...pids.child].filter((p) => pids.parent.has(p)).length;
-  const disjointGroups =
-    childObservations >= 3 && parentObservations >= 3 && [...groups.child].every((g) => !groups.parent.has(g));
+  const disjointGroups = childObservations >= 3 && parentObservations >= 3 && [...groups.child].every((g) => !groups.parent.has(g));
   return { childObservations, parentObservations, sharedBackends, disjointGroups };
 }

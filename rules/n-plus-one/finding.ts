@@ -47,9 +47,7 @@ export function buildLoopFinding(loop: Loop, names: NameResolution, t: FindingTh
   const nameOnly = best.link.source === 'name';
   const fanOut = loop.grandparent ? loop.grandparent.fanOut : best.fanOut;
   const callShare = set.totalCalls > 0 ? c.calls / set.totalCalls : 0;
-  const severity: Severity = nameOnly
-    ? 'info'
-    : fanOut >= t.criticalFanOutRatio || callShare >= t.criticalCallShare ? 'critical' : 'warning';
+  const severity: Severity = nameOnly ? 'info' : fanOut >= t.criticalFanOutRatio || callShare >= t.criticalCallShare ? 'critical' : 'warning';
   const perSecond = (n: number): number | null => (set.seconds ? roundRatio(n / set.seconds) : null);
   const evidence: Record<string, EvidenceValue> = {
     parentQueryId: best.parent.queryId,
@@ -95,18 +93,25 @@ export function buildLoopFinding(loop: Loop, names: NameResolution, t: FindingTh
   if (loop.sharedBackends !== null) evidence.sharedBackends = loop.sharedBackends;
   const childText = redact(c.query, { maxLength: 500 });
   const parentText = redact(best.parent.query, { maxLength: 500 });
-  const how = best.link.type === 'belongs-to'
-    ? `collect the ${best.link.parentColumn} values of the parent's rows and load them at once with \`WHERE ${shape.keyColumn} = ANY($1)\``
-    : `collect the parent rows' ${best.link.parentColumn} values and load all children at once with \`WHERE ${shape.keyColumn} = ANY($1)\``;
+  const how =
+    best.link.type === 'belongs-to'
+      ? `collect the ${best.link.parentColumn} values of the parent's rows and load them at once with \`WHERE ${shape.keyColumn} = ANY($1)\``
+      : `collect the parent rows' ${best.link.parentColumn} values and load all children at once with \`WHERE ${shape.keyColumn} = ANY($1)\``;
   const nested = loop.grandparent ? `, ${formatNumber(loop.grandparent.fanOut)} per call of the statement driving that one (a nested loop)` : '';
   return {
     rank: (severity === 'critical' ? 2e12 : severity === 'warning' ? 1e12 : 0) + c.calls,
     severity,
-    summary: `${formatCount(c.calls)} lookups of ${shape.schema}.${shape.table} by ${shape.keyColumn} run about once per row of another statement (${formatNumber(best.fanOut)} per call of it${nested}, ${set.basis} counters)${nameOnly ? '; linked by column names only' : ''}.`,
+    summary:
+      `${formatCount(c.calls)} lookups of ${shape.schema}.${shape.table} by ${shape.keyColumn} run about ` +
+      `once per row of another statement (${formatNumber(best.fanOut)} per call of it${nested}, ` +
+      `${set.basis} counters)${nameOnly ? '; linked by column names only' : ''}.`,
     object: { type: 'query', queryId: c.queryId, schema: shape.schema, name: shape.table },
     evidence,
     recommendation: {
-      text: `Batch the loop: ${how}, join ${shape.table} into the parent query, or use the ORM's eager loading (includes/preload, select_related/prefetch_related, selectinload/joinedload, include). Repeated statement: ${childText} — driven by: ${parentText}`,
+      text:
+        `Batch the loop: ${how}, join ${shape.table} into the parent query, or use the ORM's eager loading ` +
+        `(includes/preload, select_related/prefetch_related, selectinload/joinedload, include). Repeated ` +
+        `statement: ${childText} — driven by: ${parentText}`,
     },
     impact: { roundTripsSaved: Math.max(0, c.calls - best.parent.calls) },
   };

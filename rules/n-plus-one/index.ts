@@ -22,10 +22,16 @@ export default defineRule({
   defaultSeverity: 'warning',
   requires: ['statements', 'tables', 'constraints'],
   thresholds: {
-    minFanOutRatio: { default: 5, description: 'Child calls per parent call (count) at or above which a pair can be a loop; for a nested loop, per call of the outermost parent.' },
+    minFanOutRatio: {
+      default: 5,
+      description: 'Child calls per parent call (count) at or above which a pair can be a loop; for a nested loop, per call of the outermost parent.',
+    },
     minParentRowRatio: { default: 0.5, description: 'Lowest child calls per parent row (ratio) that the parent explains.' },
     maxParentRowRatio: { default: 1.5, description: 'Highest child calls per parent row (ratio) explained without temporal support.' },
-    parentTieRatio: { default: 1.2, description: 'Parents whose ratios lie within this factor (ratio ≥ 1) of each other tie: only per-second support then picks one.' },
+    parentTieRatio: {
+      default: 1.2,
+      description: 'Parents whose ratios lie within this factor (ratio ≥ 1) of each other tie: only per-second support then picks one.',
+    },
     minWindowCalls: { default: 100, description: 'Child calls in the window (count) below which the cumulative counters are used.' },
     minCumulativeCalls: { default: 1000, description: 'Child calls (count, cumulative basis) below which nothing is judged.' },
     maxChildMeanMs: { default: 5, description: 'Children slower than this (ms per call) belong to missing-index, not here.' },
@@ -61,9 +67,7 @@ export default defineRule({
       if (!loop) continue;
       const { ctx, searchPathSource } = contextOf(loop.child.userId);
       // An unqualified name that other schemas hold too: say which, since the choice rests on the search_path.
-      const others = loop.shape.resolution === 'qualified'
-        ? []
-        : (ctx.schemasByTableName.get(loop.shape.table) ?? []).filter((s) => s !== loop.shape.schema);
+      const others = loop.shape.resolution === 'qualified' ? [] : (ctx.schemasByTableName.get(loop.shape.table) ?? []).filter((s) => s !== loop.shape.schema);
       findings.push(buildLoopFinding(loop, { searchPathSource, sameNameSchemas: others }, t));
     }
     return findings.sort((x, y) => y.rank - x.rank).map(({ rank: _rank, ...f }) => f);
@@ -152,8 +156,18 @@ export default defineRule({
       // comes from any two independent rates, so only correlation counts here.
       if (chosen.ratio > t.maxParentRowRatio && !((temporal?.rho ?? 0) >= 0.8)) return null;
       return {
-        child: c, shape, set, best, ratio: chosen.ratio, choice: chosen.choice, tied: chosen.tied,
-        candidates: candidates.length, eagerSkipped, temporal, sharedBackends, grandparent: best.grandparent ?? null,
+        child: c,
+        shape,
+        set,
+        best,
+        ratio: chosen.ratio,
+        choice: chosen.choice,
+        tied: chosen.tied,
+        candidates: candidates.length,
+        eagerSkipped,
+        temporal,
+        sharedBackends,
+        grandparent: best.grandparent ?? null,
         basis: set.basis,
       };
     }

@@ -83,9 +83,7 @@ const strength = (c: Candidate): number => (c.link.source === 'foreign-key' ? 0 
  */
 export function chooseParent(child: StatementFigures, candidates: readonly Candidate[], o: ChoiceOptions): Choice | null {
   if (candidates.length === 0) return null;
-  const sorted = [...candidates].sort(
-    (x, y) => strength(x) - strength(y) || Math.abs(Math.log(x.ratio)) - Math.abs(Math.log(y.ratio)),
-  );
+  const sorted = [...candidates].sort((x, y) => strength(x) - strength(y) || Math.abs(Math.log(x.ratio)) - Math.abs(Math.log(y.ratio)));
   const inBand = sorted.filter((c) => c.ratio >= o.minRatio && c.ratio <= o.maxRatio);
   if (inBand.length === 0) {
     const rows = candidates.reduce((n, c) => n + c.parent.rows, 0);
@@ -93,13 +91,10 @@ export function chooseParent(child: StatementFigures, candidates: readonly Candi
     return { best: sorted[0]!, ratio: child.calls / rows, choice: only ? 'only-candidate' : 'summed-parents', tied: 0, temporal: null };
   }
   const first = inBand[0]!;
-  const tied = inBand.filter(
-    (c) => strength(c) === strength(first) && Math.abs(Math.log(c.ratio / first.ratio)) <= Math.log(o.tieFactor),
-  );
+  const tied = inBand.filter((c) => strength(c) === strength(first) && Math.abs(Math.log(c.ratio / first.ratio)) <= Math.log(o.tieFactor));
   if (tied.length === 1) {
-    const choice: ParentChoice = candidates.length === 1
-      ? 'only-candidate'
-      : inBand.some((c) => strength(c) > strength(first)) ? 'declared-key' : 'closest-ratio';
+    const choice: ParentChoice =
+      candidates.length === 1 ? 'only-candidate' : inBand.some((c) => strength(c) > strength(first)) ? 'declared-key' : 'closest-ratio';
     return { best: first, ratio: first.ratio, choice, tied: 1, temporal: null };
   }
   const supported = tied

@@ -122,8 +122,14 @@ export function childShapes(a: StatementAnalysis, keys: KeyCatalog, text: string
     if (kinds.length === 0 || out.some((c) => c.tableOid === oid && c.keyColumn === p.column)) continue;
     const others = a.tables.filter((_, i) => i !== p.table);
     out.push({
-      tableOid: oid, schema: table.schema, table: table.name, keyColumn: p.column, keyKinds: kinds,
-      keyOperator: p.op === 'equality' ? '=' : 'IN', keyInJoin: p.inJoin, resolution: table.resolution,
+      tableOid: oid,
+      schema: table.schema,
+      table: table.name,
+      keyColumn: p.column,
+      keyKinds: kinds,
+      keyOperator: p.op === 'equality' ? '=' : 'IN',
+      keyInJoin: p.inJoin,
+      resolution: table.resolution,
       joinedTables: others.map((t) => `${t.schema ?? '?'}.${t.name}`),
       joinedOids: others.flatMap((t) => (t.oid === null ? [] : [t.oid])),
     });
@@ -138,11 +144,21 @@ export function childShapes(a: StatementAnalysis, keys: KeyCatalog, text: string
  */
 export function batchSignature(a: StatementAnalysis, child: ChildShape, text: string): string | null {
   if (a.kind !== 'select') return null;
-  const batched = a.predicates.some((p) => a.tables[p.table]?.oid === child.tableOid && p.column === child.keyColumn &&
-    (p.op === 'any-array' || (p.op === 'in-list' && (p.parameterCount > 1 || text.includes(SQUASHED_LIST)))));
+  const batched = a.predicates.some(
+    (p) =>
+      a.tables[p.table]?.oid === child.tableOid &&
+      p.column === child.keyColumn &&
+      (p.op === 'any-array' || (p.op === 'in-list' && (p.parameterCount > 1 || text.includes(SQUASHED_LIST)))),
+  );
   if (!batched) return null;
-  const tables = a.tables.map((t) => t.oid ?? t.name).sort().join(',');
-  const predicates = a.predicates.map((p) => `${a.tables[p.table]?.oid}.${p.column}${p.op}`).sort().join(',');
+  const tables = a.tables
+    .map((t) => t.oid ?? t.name)
+    .sort()
+    .join(',');
+  const predicates = a.predicates
+    .map((p) => `${a.tables[p.table]?.oid}.${p.column}${p.op}`)
+    .sort()
+    .join(',');
   return `${tables}|${predicates}`;
 }
 
@@ -218,14 +234,17 @@ export function findLinks(child: ChildShape, parent: StatementAnalysis, keys: Ke
 export function isEagerFor(parent: StatementAnalysis, child: ChildShape, link: Link): boolean {
   // A parent that joins the child's table only to filter its own rows (and outputs none of it) loads nothing.
   const childOids = [child.tableOid, ...child.joinedOids].filter((o) => o !== link.parentTableOid);
-  const outputsChild = childOids.length === 0 ||
+  const outputsChild =
+    childOids.length === 0 ||
     parent.outputColumns.some((c) => childOids.includes(parent.tables[c.table]?.oid ?? -1)) ||
     parent.outputStarTables.some((i) => childOids.includes(parent.tables[i]?.oid ?? -1));
   if (!outputsChild) return false;
-  const at = (c: { table: number; column: string }, oid: number, column: string): boolean =>
-    parent.tables[c.table]?.oid === oid && c.column === column;
+  const at = (c: { table: number; column: string }, oid: number, column: string): boolean => parent.tables[c.table]?.oid === oid && c.column === column;
   for (const j of parent.joins) {
-    for (const [x, y] of [[j.left, j.right], [j.right, j.left]] as const) {
+    for (const [x, y] of [
+      [j.left, j.right],
+      [j.right, j.left],
+    ] as const) {
       const trivial = x.table === y.table && x.column === y.column;
       if (!trivial && at(x, link.parentTableOid, link.parentColumn) && at(y, child.tableOid, child.keyColumn)) return true;
     }

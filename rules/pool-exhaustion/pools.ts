@@ -39,7 +39,12 @@ export function observePools(series: readonly ActivitySample[]): PoolObservation
     return [];
   };
   return [...pools.values()].map((p) => ({
-    applicationName: p.app, userName: p.user, clientAddr: p.addr, sizes: p.sizes, busy: p.busy, last: lastOf(p),
+    applicationName: p.app,
+    userName: p.user,
+    clientAddr: p.addr,
+    sizes: p.sizes,
+    busy: p.busy,
+    last: lastOf(p),
   }));
 }
 

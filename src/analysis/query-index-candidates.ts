@@ -122,9 +122,19 @@ export function findIndexCandidates(snapshot: Snapshot, window: Window | null, t
         seen.add(key);
         const entry = byIndex.get(key) ?? { table, choice, unusable: found.unusable, statements: [] };
         entry.statements.push({
-          queryId: s.queryId, userId: s.userId, query: s.query, calls: s.calls, totalExecTimeMs: s.totalExecTimeMs,
-          rowsPerCall: s.rows / s.calls, blocksPerCall, selectivity: choice.selectivity, selectivitySource: choice.source,
-          basis: set.basis, dbTimeShare: share, limitBound: choice.limitBound, requiresVerification: choice.requiresVerification,
+          queryId: s.queryId,
+          userId: s.userId,
+          query: s.query,
+          calls: s.calls,
+          totalExecTimeMs: s.totalExecTimeMs,
+          rowsPerCall: s.rows / s.calls,
+          blocksPerCall,
+          selectivity: choice.selectivity,
+          selectivitySource: choice.source,
+          basis: set.basis,
+          dbTimeShare: share,
+          limitBound: choice.limitBound,
+          requiresVerification: choice.requiresVerification,
           origin: found.origin,
         });
         byIndex.set(key, entry);
@@ -192,10 +202,19 @@ function mergePrefixes(entries: readonly Entry[]): IndexSuggestion[] {
     const statements = served.flatMap((o) => o.statements).sort((x, y) => y.totalExecTimeMs - x.totalExecTimeMs);
     const c = e.choice;
     out.push({
-      tableOid: e.table.oid, schema: e.table.schema, table: e.table.name, columns: c.columns, method: c.method,
-      opclasses: c.opclasses, predicate: c.predicate, tableRows: Math.round(e.table.reltuples), tablePages: e.table.relpages,
-      statements, basis: [...statements].sort((x, y) => y.dbTimeShare - x.dbTimeShare)[0]!.basis,
-      reasons: c.reasons, rejected: Object.assign({}, ...served.map((o) => o.choice.rejected)) as Record<string, string>,
+      tableOid: e.table.oid,
+      schema: e.table.schema,
+      table: e.table.name,
+      columns: c.columns,
+      method: c.method,
+      opclasses: c.opclasses,
+      predicate: c.predicate,
+      tableRows: Math.round(e.table.reltuples),
+      tablePages: e.table.relpages,
+      statements,
+      basis: [...statements].sort((x, y) => y.dbTimeShare - x.dbTimeShare)[0]!.basis,
+      reasons: c.reasons,
+      rejected: Object.assign({}, ...served.map((o) => o.choice.rejected)) as Record<string, string>,
       alternatives: dedupe(served.flatMap((o) => [o.choice.columns, ...o.choice.alternatives]).filter((x) => !same(x, c.columns))),
       unusableIndexes: [...new Set(served.flatMap((o) => o.unusable))],
     });

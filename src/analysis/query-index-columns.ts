@@ -113,9 +113,7 @@ export function chooseColumns(
   const ranges = rangeColumns(usable);
   const nulls = usable.filter((p) => p.op === 'null-test');
   const patterns = usable.filter((p) => p.operator === '~~' || p.operator === '~~*');
-  const sort = a.limit !== null && !a.orderByExpression && a.orderBy.length > 0 && a.orderBy.every((o) => o.table === ti)
-    ? sortColumns(a)
-    : [];
+  const sort = a.limit !== null && !a.orderByExpression && a.orderBy.length > 0 && a.orderBy.every((o) => o.table === ti) ? sortColumns(a) : [];
   const aggregateLike = a.aggregates || a.groupBy || a.distinct;
   const observed = fig.rowsAreStatementRows && !aggregateLike ? fig.rowsPerCall / Math.max(table.reltuples, 1) : null;
 
@@ -163,7 +161,16 @@ export function chooseColumns(
     if (columns.length > 1) alternatives.push(columns.slice(0, 1));
     for (const r of ranges.slice(0, 2)) if (!columns.includes(r.column)) alternatives.push([columns[0]!, r.column]);
     const limitBound = source === 'observed' && a.limit !== null && Number.isInteger(fig.rowsPerCall);
-    return { ...base, columns, opclasses: columns.map(() => null), equalityColumns: kept, selectivity, source, limitBound, requiresVerification: source === 'unknown' };
+    return {
+      ...base,
+      columns,
+      opclasses: columns.map(() => null),
+      equalityColumns: kept,
+      selectivity,
+      source,
+      limitBound,
+      requiresVerification: source === 'unknown',
+    };
   }
   if (all.some((p) => EQUALITY_OPS.has(p.op)) && ranges.length === 0 && predicate === null) return null; // only low-cardinality filters
 
@@ -178,7 +185,13 @@ export function chooseColumns(
     const ambiguous = ranges.length > 1 && ranges[1]!.twoSided === best.twoSided;
     for (const r of ranges.slice(1)) alternatives.push([r.column]);
     if (observed !== null && observed > t.maxSelectivityFraction) return null;
-    return choice([best.column], [{ column: best.column, role: 'range', selectivity: observed }], observed, observed === null ? 'unknown' : 'observed', ambiguous);
+    return choice(
+      [best.column],
+      [{ column: best.column, role: 'range', selectivity: observed }],
+      observed,
+      observed === null ? 'unknown' : 'observed',
+      ambiguous,
+    );
   }
   if (patterns.length > 0) return patternChoice(patterns[0]!, stats.get(patterns[0]!.column), pgTrgm, observed, t, base);
   const unknownNull = nulls.find((p) => !stats.has(p.column));
@@ -186,17 +199,38 @@ export function chooseColumns(
     const key = sort.length > 0 ? sort : [unknownNull.column];
     const withPredicate = { ...base, predicate: `${quote(unknownNull.column)} ${unknownNull.operator}` };
     reasons.push({ column: key[0]!, role: sort.length > 0 ? 'sort' : 'null-test', selectivity: observed });
-    return { ...withPredicate, columns: key, opclasses: key.map(() => null), equalityColumns: [], selectivity: observed, source: 'observed', limitBound: false, requiresVerification: a.limit !== null };
+    return {
+      ...withPredicate,
+      columns: key,
+      opclasses: key.map(() => null),
+      equalityColumns: [],
+      selectivity: observed,
+      source: 'observed',
+      limitBound: false,
+      requiresVerification: a.limit !== null,
+    };
   }
   if (all.length === 0 && !a.hasUnanalysedConditions && sort.length > 0 && observed !== null && observed <= t.maxSelectivityFraction) {
     // Top-N without a filter: the index on the sort key returns the first rows without sorting the table.
-    return choice(sort, sort.map((c) => ({ column: c, role: 'sort' as const, selectivity: null })), observed, 'observed');
+    return choice(
+      sort,
+      sort.map((c) => ({ column: c, role: 'sort' as const, selectivity: null })),
+      observed,
+      'observed',
+    );
   }
   return null;
 
   function choice(columns: string[], why: ColumnReason[], selectivity: number | null, source: ColumnChoice['source'], guess = false): ColumnChoice {
     return {
-      ...base, columns, opclasses: columns.map(() => null), reasons: why, equalityColumns: [], selectivity, source, limitBound: false,
+      ...base,
+      columns,
+      opclasses: columns.map(() => null),
+      reasons: why,
+      equalityColumns: [],
+      selectivity,
+      source,
+      limitBound: false,
       requiresVerification: guess || source === 'unknown',
     };
   }
@@ -242,16 +276,34 @@ function patternChoice(
 ): ColumnChoice | null {
   if (observed !== null && observed > t.maxSelectivityFraction) return null;
   const anchored = p.pattern === undefined ? null : p.pattern !== '' && !/^[%_]/.test(p.pattern);
-  const common = { equalityColumns: [], selectivity: observed, source: observed === null ? 'unknown' as const : 'observed' as const, limitBound: false };
+  const common = { equalityColumns: [], selectivity: observed, source: observed === null ? ('unknown' as const) : ('observed' as const), limitBound: false };
   const reasons = [{ column: p.column, role: 'pattern' as const, selectivity: observed }];
   if (p.operator === '~~' && anchored === true) {
     const collation = stat?.collation ?? null;
     const c = collation !== null && C_COLLATIONS.has(collation);
-    return { ...base, ...common, reasons, method: 'btree', columns: [p.column], opclasses: [c ? null : 'text_pattern_ops'], requiresVerification: observed === null };
+    return {
+      ...base,
+      ...common,
+      reasons,
+      method: 'btree',
+      columns: [p.column],
+      opclasses: [c ? null : 'text_pattern_ops'],
+      requiresVerification: observed === null,
+    };
   }
   if (!pgTrgm) {
-    base.rejected[p.column] = `${p.operator === '~~*' ? 'ILIKE' : anchored === false ? "LIKE '%…'" : 'LIKE with a parameter pattern'} needs a trigram index (CREATE EXTENSION pg_trgm)`;
+    base.rejected[p.column] =
+      `${p.operator === '~~*' ? 'ILIKE' : anchored === false ? "LIKE '%…'" : 'LIKE with a parameter pattern'} needs a trigram index (CREATE EXTENSION pg_trgm)`;
     return null;
   }
-  return { ...base, ...common, reasons, method: 'gin', columns: [p.column], opclasses: ['gin_trgm_ops'], predicate: null, requiresVerification: observed === null };
+  return {
+    ...base,
+    ...common,
+    reasons,
+    method: 'gin',
+    columns: [p.column],
+    opclasses: ['gin_trgm_ops'],
+    predicate: null,
+    requiresVerification: observed === null,
+  };
 }

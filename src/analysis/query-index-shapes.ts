@@ -31,7 +31,10 @@ export function sizedTables(snapshot: Snapshot): SizedTables {
   const rootOf = new Map((snapshot.relations?.partitions ?? []).map((p) => [p.oid, p.rootOid]));
   const sized = (table: TableStat): TableStat => {
     if (table.kind === 'p') {
-      const leaves = [...rootOf].filter(([, root]) => root === table.oid).map(([oid]) => byOid.get(oid)).filter((x) => x?.kind === 'r');
+      const leaves = [...rootOf]
+        .filter(([, root]) => root === table.oid)
+        .map(([oid]) => byOid.get(oid))
+        .filter((x) => x?.kind === 'r');
       const parts = leaves.map((x) => sized(x!));
       return { ...table, reltuples: parts.reduce((n, x) => n + Math.max(0, x.reltuples), 0), relpages: parts.reduce((n, x) => n + x.relpages, 0) };
     }
@@ -56,8 +59,7 @@ export function sizedTables(snapshot: Snapshot): SizedTables {
 
 /** A referential-integrity check (ri_triggers.c) on the referencing table: fk-without-index reports those. */
 export function isForeignKeyCheck(text: string, a: StatementAnalysis): boolean {
-  return a.kind === 'select' && a.locking.some((l) => /^FOR (KEY )?SHARE/.test(l)) && /\bFROM\s+ONLY\b/i.test(text) &&
-    /OPERATOR\(pg_catalog\.=\)/i.test(text);
+  return a.kind === 'select' && a.locking.some((l) => /^FOR (KEY )?SHARE/.test(l)) && /\bFROM\s+ONLY\b/i.test(text) && /OPERATOR\(pg_catalog\.=\)/i.test(text);
 }
 
 /**
@@ -74,8 +76,11 @@ export function coverageOf(indexes: readonly IndexStat[], choice: ColumnChoice):
     const covered = indexes.some((i) => {
       const predicate = parseIndexDefinition(i.definition)?.predicate;
       const lead = i.columns[0];
-      return i.isValid && ((predicate && norm(predicate).includes(wanted)) ||
-        (i.method === 'btree' && lead !== null && lead !== undefined && wanted.startsWith(`${norm(lead)}is`)));
+      return (
+        i.isValid &&
+        ((predicate && norm(predicate).includes(wanted)) ||
+          (i.method === 'btree' && lead !== null && lead !== undefined && wanted.startsWith(`${norm(lead)}is`)))
+      );
     });
     return { covered, unusable: [] };
   }
@@ -130,7 +135,10 @@ export function findJoinChoices(
   const aggregateLike = a.aggregates || a.groupBy || a.distinct;
   for (const edge of a.joins) {
     if (edge.joinType === 'full') continue;
-    for (const [inner, outer] of [[edge.left, edge.right], [edge.right, edge.left]] as const) {
+    for (const [inner, outer] of [
+      [edge.left, edge.right],
+      [edge.right, edge.left],
+    ] as const) {
       if (own.has(inner.table) || inner.table === outer.table) continue;
       const ri = tables.resolve(a.tables[inner.table]?.oid ?? null);
       const ro = tables.resolve(a.tables[outer.table]?.oid ?? null);
@@ -141,10 +149,18 @@ export function findJoinChoices(
       const observed = fig.rowsAreStatementRows && !aggregateLike ? fig.rowsPerCall : null;
       if (outerRows.rows > bound || (observed !== null && observed > bound)) continue;
       const choice: ColumnChoice = {
-        method: 'btree', columns: [inner.column], opclasses: [null], predicate: null, equalityColumns: [inner.column],
-        selectivity: outerRows.rows / Math.max(1, ri.table.reltuples), source: outerRows.source, limitBound: false, requiresVerification: false,
+        method: 'btree',
+        columns: [inner.column],
+        opclasses: [null],
+        predicate: null,
+        equalityColumns: [inner.column],
+        selectivity: outerRows.rows / Math.max(1, ri.table.reltuples),
+        source: outerRows.source,
+        limitBound: false,
+        requiresVerification: false,
         reasons: [{ column: inner.column, role: 'join', selectivity: outerRows.rows / Math.max(1, ri.table.reltuples) }],
-        rejected: {}, alternatives: [],
+        rejected: {},
+        alternatives: [],
       };
       const coverage = coverageOf(tables.indexesOf(ri), choice);
       if (!coverage.covered) out.push({ table: ri.report, choice, unusable: coverage.unusable });

@@ -52,11 +52,21 @@ function keep(s: { dbId: number; query: string | null }, dbId: number | null): s
 
 export function cumulativeStatements(snapshot: Snapshot): StatementSet {
   const dbId = currentDbId(snapshot);
-  const statements = snapshot.statements.filter((s): s is StatementStat & { query: string } => keep(s, dbId)).map((s) => ({
-    key: statementKey(s), userId: s.userId, queryId: s.queryId, toplevel: s.toplevel, query: s.query,
-    calls: s.calls, rows: s.rows, totalExecTimeMs: s.totalExecTimeMs, sharedBlks: s.sharedBlksHit + s.sharedBlksRead,
-    callsSeries: null, rowsSeries: null,
-  }));
+  const statements = snapshot.statements
+    .filter((s): s is StatementStat & { query: string } => keep(s, dbId))
+    .map((s) => ({
+      key: statementKey(s),
+      userId: s.userId,
+      queryId: s.queryId,
+      toplevel: s.toplevel,
+      query: s.query,
+      calls: s.calls,
+      rows: s.rows,
+      totalExecTimeMs: s.totalExecTimeMs,
+      sharedBlks: s.sharedBlksHit + s.sharedBlksRead,
+      callsSeries: null,
+      rowsSeries: null,
+    }));
   const reset = snapshot.meta.pgssStatsReset ? Date.parse(snapshot.meta.pgssStatsReset) : NaN;
   const at = Date.parse(snapshot.meta.collectedAt);
   const seconds = Number.isFinite(reset) && Number.isFinite(at) && at > reset ? (at - reset) / 1000 : null;
@@ -70,9 +80,17 @@ export function windowStatements(snapshot: Snapshot, window: Window): StatementS
     .map((d: StatementDelta) => ({ ...d, query: d.query ?? texts.get(statementKey(d)) ?? null }))
     .filter((d): d is StatementDelta & { query: string } => keep(d, dbId))
     .map((d) => ({
-      key: statementKey(d), userId: d.userId, queryId: d.queryId, toplevel: d.toplevel, query: d.query,
-      calls: d.calls, rows: d.rows, totalExecTimeMs: d.totalExecTimeMs, sharedBlks: d.sharedBlks,
-      callsSeries: d.callsSeries, rowsSeries: d.rowsSeries,
+      key: statementKey(d),
+      userId: d.userId,
+      queryId: d.queryId,
+      toplevel: d.toplevel,
+      query: d.query,
+      calls: d.calls,
+      rows: d.rows,
+      totalExecTimeMs: d.totalExecTimeMs,
+      sharedBlks: d.sharedBlks,
+      callsSeries: d.callsSeries,
+      rowsSeries: d.rowsSeries,
     }));
   return summarise('window', window.durationSeconds > 0 ? window.durationSeconds : null, statements);
 }

@@ -78,10 +78,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { deps });
   await app.register(async (secured) => {
     await installAuth(secured, deps.tokens);
-    secured.get(
-      '/metrics',
-      { schema: { tags: ['health'], summary: 'Prometheus metrics', produces: ['text/plain'] } },
-      async (_request, reply) => reply.type('text/plain; version=0.0.4').send(await renderMetrics(deps.store, deps.daemon?.metrics() ?? [], deps.daemon?.replicaId)),
+    secured.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) =>
+      reply.type('text/plain; version=0.0.4').send(await renderMetrics(deps.store, deps.daemon?.metrics() ?? [], deps.daemon?.replicaId)),
     );
     await secured.register(
       async (v1) => {

@@ -52,7 +52,8 @@ export async function installAuth(scope: FastifyInstance, tokens: readonly ApiTo
     scope.verifyBearerAuth!(request, reply, (error?: Error) => {
       if (error) return done(error);
       const needs = request.routeOptions.config.scope ?? 'read';
-      if (needs === 'admin' && request.principal?.scope !== 'admin') return done(forbidden(`this action needs the admin scope; token ${request.principal?.name ?? '?'} has ${request.principal?.scope ?? 'none'}`));
+      if (needs === 'admin' && request.principal?.scope !== 'admin')
+        return done(forbidden(`this action needs the admin scope; token ${request.principal?.name ?? '?'} has ${request.principal?.scope ?? 'none'}`));
       done(null, payload);
     });
   });

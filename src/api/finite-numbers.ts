@@ -8,7 +8,11 @@ import { badRequest } from './problem.js';
  */
 export function installFiniteNumberGuard(app: FastifyInstance): void {
   app.addHook('preHandler', async (request) => {
-    for (const [where, value] of [['querystring', request.query], ['params', request.params], ['body', request.body]] as const) {
+    for (const [where, value] of [
+      ['querystring', request.query],
+      ['params', request.params],
+      ['body', request.body],
+    ] as const) {
       const path = findNonFinite(value, where, 0);
       if (path) throw badRequest(`${path} must be a finite number`);
     }

@@ -22,7 +22,8 @@ export async function renderMetrics(store: Store, targetMetrics: readonly Target
   family('pg_advisor_sample_duration_seconds_count', 'counter', 'Samples measured, per target.');
   for (const m of targetMetrics) lines.push(`pg_advisor_sample_duration_seconds_count{target="${label(m.target)}"} ${m.samples}`);
   family('pg_advisor_last_sample_duration_seconds', 'gauge', 'Duration of the last successful sample, per target (seconds).');
-  for (const m of targetMetrics) if (m.lastDurationSeconds !== null) lines.push(`pg_advisor_last_sample_duration_seconds{target="${label(m.target)}"} ${m.lastDurationSeconds}`);
+  for (const m of targetMetrics)
+    if (m.lastDurationSeconds !== null) lines.push(`pg_advisor_last_sample_duration_seconds{target="${label(m.target)}"} ${m.lastDurationSeconds}`);
 
   family('pg_advisor_findings', 'gauge', 'Findings not resolved, by rule, severity and status (all targets).');
   for (const c of await store.findings.countActive()) {
@@ -31,10 +32,19 @@ export async function renderMetrics(store: Store, targetMetrics: readonly Target
   family('pg_advisor_target_up', 'gauge', '1 when the last sample of the target succeeded and its owner still samples it (not stale).');
   const leases = await store.leases.listLeaseStates();
   for (const t of await store.targets.listTargets()) {
-    const up = presentedState(t, leases.find((l) => l.target === t.name), thisReplica) === 'ok';
+    const up =
+      presentedState(
+        t,
+        leases.find((l) => l.target === t.name),
+        thisReplica,
+      ) === 'ok';
     lines.push(`pg_advisor_target_up{target="${label(t.name)}"} ${up ? 1 : 0}`);
   }
-  family('pg_advisor_deliveries_total', 'gauge', 'Audit messages to chat kept in the outbox, per destination and status (pending, retrying, delivered, failed).');
+  family(
+    'pg_advisor_deliveries_total',
+    'gauge',
+    'Audit messages to chat kept in the outbox, per destination and status (pending, retrying, delivered, failed).',
+  );
   for (const c of await store.outbox.countByDestination()) {
     lines.push(`pg_advisor_deliveries_total{destination="${label(c.destination)}",status="${c.status}"} ${c.count}`);
   }

@@ -9,7 +9,10 @@ import { badRequest } from './problem.js';
 export function parseInstant(value: string, param: string): Date {
   const date = new Date(value);
   if (!isStorableInstant(date)) {
-    throw badRequest(`${param} ${JSON.stringify(value)} is not an instant between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z`, `send ${param} as an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z`);
+    throw badRequest(
+      `${param} ${JSON.stringify(value)} is not an instant between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z`,
+      `send ${param} as an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z`,
+    );
   }
   return date;
 }

@@ -55,11 +55,22 @@ function validationMessage(v: { keyword: string; params?: Record<string, unknown
 /** Maps every error to RFC 9457 problem+json; 5xx details are logged, never sent. */
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, { type: `${TYPE_BASE}not-found`, title: 'Not Found', status: 404, detail: `no route ${request.method} ${request.url.split('?')[0]}` }),
+    sendProblem(reply, request, {
+      type: `${TYPE_BASE}not-found`,
+      title: 'Not Found',
+      status: 404,
+      detail: `no route ${request.method} ${request.url.split('?')[0]}`,
+    }),
   );
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HttpProblem) {
-      return sendProblem(reply, request, { type: `${TYPE_BASE}${error.slug}`, title: error.title, status: error.status, detail: error.detail, ...(error.hint ? { hint: error.hint } : {}) });
+      return sendProblem(reply, request, {
+        type: `${TYPE_BASE}${error.slug}`,
+        title: error.title,
+        status: error.status,
+        detail: error.detail,
+        ...(error.hint ? { hint: error.hint } : {}),
+      });
     }
     if (error.validation) {
       return sendProblem(reply, request, {
@@ -72,16 +83,35 @@ export function installProblemHandlers(app: FastifyInstance): void {
     }
     if (error.code?.startsWith('FST_BEARER_AUTH')) {
       reply.header('www-authenticate', 'Bearer');
-      return sendProblem(reply, request, { type: `${TYPE_BASE}unauthorized`, title: 'Unauthorized', status: 401, detail: error.message, hint: 'send Authorization: Bearer <token>' });
+      return sendProblem(reply, request, {
+        type: `${TYPE_BASE}unauthorized`,
+        title: 'Unauthorized',
+        status: 401,
+        detail: error.message,
+        hint: 'send Authorization: Bearer <token>',
+      });
     }
     if (error instanceof InvalidCursorError) {
       return sendProblem(reply, request, { type: `${TYPE_BASE}invalid-cursor`, title: 'Bad Request', status: 400, detail: error.message, hint: error.hint });
     }
     if (error instanceof AuditConflictError) {
-      return sendProblem(reply, request, { type: `${TYPE_BASE}audit-running`, title: 'Conflict', status: 409, detail: error.message, hint: error.hint, auditId: error.runningAuditId });
+      return sendProblem(reply, request, {
+        type: `${TYPE_BASE}audit-running`,
+        title: 'Conflict',
+        status: 409,
+        detail: error.message,
+        hint: error.hint,
+        auditId: error.runningAuditId,
+      });
     }
     if (error instanceof FindingConflictError) {
-      return sendProblem(reply, request, { type: `${TYPE_BASE}conflict`, title: 'Conflict', status: 409, detail: error.message, ...(error.hint ? { hint: error.hint } : {}) });
+      return sendProblem(reply, request, {
+        type: `${TYPE_BASE}conflict`,
+        title: 'Conflict',
+        status: 409,
+        detail: error.message,
+        ...(error.hint ? { hint: error.hint } : {}),
+      });
     }
     const status = error.statusCode ?? 500;
     if (status === 429) {

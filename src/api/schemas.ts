@@ -10,9 +10,9 @@ const DateTime = Type.String({ format: 'date-time' });
  * second (`:60`: JavaScript cannot represent it), years 0001–9999 (PostgreSQL has no year 0), offsets within
  * ±14:00 (the widest real time zones). The handlers also bound the resulting instant (src/api/params.ts).
  */
-export const DATE_TIME_PATTERN = '^(?!0000)\\d{4}-\\d{2}-\\d{2}[Tt]([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,9})?([Zz]|[+-](0\\d|1[0-3]):[0-5]\\d|[+-]14:00)$';
-const DateTimeInput = (description?: string) =>
-  Type.String({ format: 'date-time', pattern: DATE_TIME_PATTERN, ...(description ? { description } : {}) });
+export const DATE_TIME_PATTERN =
+  '^(?!0000)\\d{4}-\\d{2}-\\d{2}[Tt]([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,9})?([Zz]|[+-](0\\d|1[0-3]):[0-5]\\d|[+-]14:00)$';
+const DateTimeInput = (description?: string) => Type.String({ format: 'date-time', pattern: DATE_TIME_PATTERN, ...(description ? { description } : {}) });
 /** Free text that reaches the store: PostgreSQL text cannot hold a NUL character. */
 export const NO_NUL = '^[^\\u0000]*$';
 const Text = (options: { minLength?: number; maxLength?: number; description?: string } = {}) => Type.String({ ...options, pattern: NO_NUL });
@@ -125,10 +125,7 @@ export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: MA
 export const NameParams = Type.Object({ name: Text({ minLength: 1, maxLength: 63 }) });
 
 export const ActionBody = Type.Object({ note: Type.Optional(Text({ maxLength: 2000 })) }, { additionalProperties: false });
-export const SnoozeBody = Type.Object(
-  { until: DateTimeInput(), note: Type.Optional(Text({ maxLength: 2000 })) },
-  { additionalProperties: false },
-);
+export const SnoozeBody = Type.Object({ until: DateTimeInput(), note: Type.Optional(Text({ maxLength: 2000 })) }, { additionalProperties: false });
 
 export const TimeRangeQuery = {
   from: Type.Optional(DateTimeInput()),
@@ -163,7 +160,12 @@ export const MAX_SERIES_POINTS = 10_000;
 export const SeriesQuery = Type.Object({
   ...TimeRangeQuery,
   metric: Type.Optional(Type.Array(Text({ minLength: 1, maxLength: 100 }), { description: 'repeat to select several; default all' })),
-  limit: Type.Integer({ minimum: 1, maximum: MAX_SERIES_POINTS, default: MAX_SERIES_POINTS, description: 'most points in this response (all series together)' }),
+  limit: Type.Integer({
+    minimum: 1,
+    maximum: MAX_SERIES_POINTS,
+    default: MAX_SERIES_POINTS,
+    description: 'most points in this response (all series together)',
+  }),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400, pattern: '^[A-Za-z0-9_-]+$', description: 'nextCursor of the previous (newer) page' })),
 });
 export const SeriesList = Type.Object({
@@ -202,7 +204,10 @@ export const Delivery = Type.Object({
   lastError: NullableString,
   httpStatus: NullableInteger,
 });
-export const AuditWithDeliveries = Type.Intersect([Audit, Type.Object({ deliveries: Type.Array(Delivery, { description: 'messages this audit posted to chat destinations' }) })]);
+export const AuditWithDeliveries = Type.Intersect([
+  Audit,
+  Type.Object({ deliveries: Type.Array(Delivery, { description: 'messages this audit posted to chat destinations' }) }),
+]);
 export const AuditList = Type.Object({ items: Type.Array(AuditWithDeliveries) });
 export const Destination = Type.Object({
   name: Type.String(),

@@ -29,8 +29,14 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
     if (checkHost) {
       const host = request.headers.host;
       if (host !== undefined && !isLoopback(hostnameOf(host)) && hostnameOf(host) !== boundHost) {
-        throw new HttpProblem(421, 'misdirected-request', 'Misdirected Request', `this daemon does not answer for host ${JSON.stringify(host.slice(0, 100))}`,
-          'without API tokens the daemon answers only requests addressed to a loopback name (localhost, 127.0.0.1, [::1]); configure api.tokens to serve other names');
+        throw new HttpProblem(
+          421,
+          'misdirected-request',
+          'Misdirected Request',
+          `this daemon does not answer for host ${JSON.stringify(host.slice(0, 100))}`,
+          'without API tokens the daemon answers only requests addressed to a loopback name (localhost, ' +
+            '127.0.0.1, [::1]); configure api.tokens to serve other names',
+        );
       }
     }
     if (!SAFE_METHODS.has(request.method)) refuseCrossSite(request);
@@ -58,8 +64,13 @@ function refuseCrossSite(request: FastifyRequest): void {
 }
 
 const crossSite = (why: string) =>
-  new HttpProblem(403, 'cross-site-request', 'Forbidden', `a state-changing request from another site is refused: ${why}`,
-    'call the API from a script, curl or a server (they send no Origin), or from a page served by this daemon');
+  new HttpProblem(
+    403,
+    'cross-site-request',
+    'Forbidden',
+    `a state-changing request from another site is refused: ${why}`,
+    'call the API from a script, curl or a server (they send no Origin), or from a page served by this daemon',
+  );
 
 /** `Host: localhost:80` names the same origin as `Origin: http://localhost`. */
 const withoutDefaultPort = (host: string): string => host.replace(/:(80|443)$/, '');

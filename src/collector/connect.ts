@@ -54,13 +54,17 @@ export const connectTarget: ConnectTarget = async (options: TargetOptions): Prom
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
   });
   // A session killed by the server (idle timeout, admin shutdown) must not crash the process.
-  pool.on('error', () => {});
+  pool.on('error', () => {
+    // a session the server ends shows up as the next query's error, which is reported
+  });
   // Every live session, so close() can destroy their sockets when the server does not answer.
   const sessions = new Set<pg.PoolClient>();
   pool.on('connect', (client) => {
     sessions.add(client);
     // A socket destroyed by a deadline while the client is checked out: its query gets the error instead.
-    client.on('error', () => {});
+    client.on('error', () => {
+      // as above: the failing query reports it
+    });
   });
   pool.on('remove', (client) => sessions.delete(client));
   const send = <R extends pg.QueryResultRow>(client: pg.PoolClient, sql: string, params?: readonly unknown[]) =>
@@ -99,7 +103,10 @@ export const connectTarget: ConnectTarget = async (options: TargetOptions): Prom
     closed = true;
     // A graceful end when the server answers; otherwise the sockets are destroyed (a frozen server never
     // acknowledges a Terminate, and pool.end() would wait for checked-out sessions forever).
-    const ended = pool.end().then(() => true, () => true);
+    const ended = pool.end().then(
+      () => true,
+      () => true,
+    );
     let timer: NodeJS.Timeout | undefined;
     const graceful = await Promise.race([ended, new Promise<false>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS, false)))]);
     clearTimeout(timer);
@@ -116,13 +123,14 @@ export const connectTarget: ConnectTarget = async (options: TargetOptions): Prom
       });
     }
     if (row.others >= max) {
-      throw new ConnectionError(
-        `${row.others} pg-advisor connection(s) of this role are already open on ${masked} (cap ${max})`,
-        { hint: 'another pg-advisor run is still sampling this target; wait for it to finish or stop it' },
-      );
+      throw new ConnectionError(`${row.others} pg-advisor connection(s) of this role are already open on ${masked} (cap ${max})`, {
+        hint: 'another pg-advisor run is still sampling this target; wait for it to finish or stop it',
+      });
     }
   } catch (error) {
-    await close().catch(() => {});
+    await close().catch(() => {
+      // the connect error below is what the caller needs; a failed close adds nothing
+    });
     if (error instanceof UsageError || error instanceof ConnectionError) throw error;
     throw describeConnectError(error, masked, connectTimeoutMs);
   }
@@ -166,8 +174,7 @@ function positive(value: number | undefined, fallback: number, name: string): nu
 export function describeConnectError(error: unknown, masked: string, connectTimeoutMs: number): Error {
   const code = sqlState(error);
   const text = error instanceof Error ? error.message : String(error);
-  const fail = (what: string, hint: string): ConnectionError =>
-    new ConnectionError(`Cannot connect to ${masked}: ${what}`, { hint, cause: error });
+  const fail = (what: string, hint: string): ConnectionError => new ConnectionError(`Cannot connect to ${masked}: ${what}`, { hint, cause: error });
   switch (code) {
     case 'ECONNREFUSED':
       return fail('connection refused', 'check host and port, and that PostgreSQL is running and listening there (listen_addresses, firewall)');
@@ -183,7 +190,10 @@ export function describeConnectError(error: unknown, masked: string, connectTime
     case SQLSTATE.INVALID_CATALOG_NAME:
       return fail('the database does not exist', 'check the database name in the connection URL (psql -l lists them)');
     case SQLSTATE.TOO_MANY_CONNECTIONS:
-      return fail('too many connections', 'the server or this role is at its connection limit; free connections or raise max_connections / the role CONNECTION LIMIT');
+      return fail(
+        'too many connections',
+        'the server or this role is at its connection limit; free connections or raise max_connections / the role CONNECTION LIMIT',
+      );
     case SQLSTATE.CANNOT_CONNECT_NOW:
       return fail('the server is starting up or shutting down', 'retry in a few seconds');
     case SQLSTATE.INSUFFICIENT_PRIVILEGE:

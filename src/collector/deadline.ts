@@ -81,7 +81,9 @@ export async function withCollectionDeadline<T>(deadlineMs: number, what: string
   const running = body();
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      running.catch(() => {}); // abandoned: the caller closes the target and reports this deadline instead
+      running.catch(() => {
+        // abandoned: the caller closes the target and reports this deadline instead
+      });
       reject(
         new TargetError(`${what} did not finish within ${deadlineMs < 1000 ? `${deadlineMs} ms` : `${Math.round(deadlineMs / 1000)} s`}`, {
           hint: 'the server answers too slowly; collect off-peak, or check its load and the network to it',

@@ -46,8 +46,7 @@ export const pgssInfoSql = (schema: string): string =>
   `select /* pg-advisor */ i.dealloc::float8 as dealloc, i.stats_reset from ${schema}.pg_stat_statements_info i`;
 
 /** Before 1.9 there is no info view: probe the function instead. */
-export const pgssProbeSql = (schema: string): string =>
-  `select /* pg-advisor */ 1 as one from ${schema}.pg_stat_statements(false) limit 1`;
+export const pgssProbeSql = (schema: string): string => `select /* pg-advisor */ 1 as one from ${schema}.pg_stat_statements(false) limit 1`;
 
 interface ServerInfoRow extends Record<string, unknown> {
   server_version_num: number;
@@ -81,8 +80,7 @@ export async function collectServerInfo(target: Target): Promise<CollectionConte
   if (!row) throw new Error('server info query returned no row');
   const pgssSchema = row.pgss_schema === null ? null : quoteIdent(row.pgss_schema);
   const pgssSchemaDenied = row.pgss_schema !== null && row.pgss_schema_usage === false ? row.pgss_schema : null;
-  const pgstattupleSchemaDenied =
-    row.pgstattuple_schema !== null && row.pgstattuple_schema_usage === false ? row.pgstattuple_schema : null;
+  const pgstattupleSchemaDenied = row.pgstattuple_schema !== null && row.pgstattuple_schema_usage === false ? row.pgstattuple_schema : null;
   let pgssLoaded = false;
   let pgssDealloc: number | null = null;
   let pgssStatsReset: string | null = null;

@@ -30,15 +30,12 @@ export const PROTECTED_SETTINGS = [
 export function refuseUnsafeUrl(url: string, masked: string): void {
   const offending = unsafeUrlSettings(url);
   if (offending.length === 0) return;
-  throw new UsageError(
-    `The connection URL ${masked} sets ${offending.join(', ')}, which would override the advisor's safety settings`,
-    {
-      hint:
-        `remove ${offending.join(', ')} from the URL; pg-advisor always sets application_name=${APPLICATION_NAME}, ` +
-        'default_transaction_read_only=on, lock_timeout and idle_in_transaction_session_timeout itself, and the ' +
-        'statement timeout through --statement-timeout (statementTimeout in the daemon config)',
-    },
-  );
+  throw new UsageError(`The connection URL ${masked} sets ${offending.join(', ')}, which would override the advisor's safety settings`, {
+    hint:
+      `remove ${offending.join(', ')} from the URL; pg-advisor always sets application_name=${APPLICATION_NAME}, ` +
+      'default_transaction_read_only=on, lock_timeout and idle_in_transaction_session_timeout itself, and the ' +
+      'statement timeout through --statement-timeout (statementTimeout in the daemon config)',
+  });
 }
 
 /** The protected settings a connection string names, as `name` or `options: -c name`. Exported for tests. */
@@ -68,11 +65,7 @@ export function unsafeUrlSettings(url: string): string[] {
 
 /** Startup options (`-c …`): the settings are in force from the session's first statement. */
 export function startupOptions(s: SafetySettings): string {
-  return [
-    `-c default_transaction_read_only=on`,
-    `-c statement_timeout=${s.statementTimeoutMs}`,
-    `-c lock_timeout=${s.lockTimeoutMs}`,
-  ].join(' ');
+  return [`-c default_transaction_read_only=on`, `-c statement_timeout=${s.statementTimeoutMs}`, `-c lock_timeout=${s.lockTimeoutMs}`].join(' ');
 }
 
 /**
@@ -83,8 +76,7 @@ export function startupOptions(s: SafetySettings): string {
  * Values are integers we format ourselves (no user text).
  */
 export function safetySettingsSql(s: SafetySettings): string {
-  const set = (name: string, value: string | number): string =>
-    `select /* pg-advisor */ pg_catalog.set_config('${name}', '${value}', false)`;
+  const set = (name: string, value: string | number): string => `select /* pg-advisor */ pg_catalog.set_config('${name}', '${value}', false)`;
   return [
     `select /* pg-advisor */ pg_catalog.set_config('pg_advisor.server_idle_in_transaction_session_timeout', ` +
       `pg_catalog.current_setting('idle_in_transaction_session_timeout'), false)`,
@@ -97,8 +89,7 @@ export function safetySettingsSql(s: SafetySettings): string {
 }
 
 /** A duration GUC of this session in milliseconds (current_setting shows it with a unit: 5s, 500ms, 0). */
-const settingMs = (name: string): string =>
-  `(extract(epoch from pg_catalog.current_setting('${name}')::interval) * 1000)::float8`;
+const settingMs = (name: string): string => `(extract(epoch from pg_catalog.current_setting('${name}')::interval) * 1000)::float8`;
 
 /** Advisor sessions of this role in this database other than this one, and the safety settings in force. */
 export const SAFETY_CHECK_SQL = `select /* pg-advisor */

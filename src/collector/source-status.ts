@@ -3,12 +3,10 @@ import { AdvisorError, ConnectionError, PermissionError, SQLSTATE, sqlState, Tar
 import { type CollectionContext, schemaUsageGrant, versionAtLeast } from './context.js';
 import { BloatUnavailable } from './sources/bloat.js';
 
-export const PGSS_SETUP_HINT =
-  'add pg_stat_statements to shared_preload_libraries, restart, then CREATE EXTENSION pg_stat_statements in this database';
+export const PGSS_SETUP_HINT = 'add pg_stat_statements to shared_preload_libraries, restart, then CREATE EXTENSION pg_stat_statements in this database';
 
 /** Hint of a standby: what it cannot tell, and where to look instead. */
-export const STANDBY_HINT =
-  'run pg-advisor against the primary for vacuum and dead-tuple judgements (the standby replays them, it does not keep them)';
+export const STANDBY_HINT = 'run pg-advisor against the primary for vacuum and dead-tuple judgements (the standby replays them, it does not keep them)';
 
 /** Why a source cannot run at all, decided from capabilities before querying; null when it may run. */
 export function unavailableUpFront(source: SourceName, ctx: CollectionContext): SourceStatus | null {
@@ -54,9 +52,7 @@ export function unavailableUpFront(source: SourceName, ctx: CollectionContext): 
   if (ctx.computeQueryId === 'off') {
     return {
       status: 'unavailable',
-      reason:
-        'compute_query_id = off: no query identifier is computed, so pg_stat_statements records no new statements ' +
-        'and its counters are stale',
+      reason: 'compute_query_id = off: no query identifier is computed, so pg_stat_statements records no new statements ' + 'and its counters are stale',
       hint: "ALTER SYSTEM SET compute_query_id = 'auto'; SELECT pg_reload_conf(); (and remove any database or role setting that turns it off)",
     };
   }
@@ -78,22 +74,22 @@ export function failedSourceStatus(source: SourceName, error: unknown, ctx: Coll
       return {
         status: 'unavailable',
         reason,
-        hint:
-          source === 'bloat'
-            ? `GRANT pg_stat_scan_tables TO ${role} (or pg_monitor) to run pgstattuple`
-            : `GRANT pg_monitor TO ${role}`,
+        hint: source === 'bloat' ? `GRANT pg_stat_scan_tables TO ${role} (or pg_monitor) to run pgstattuple` : `GRANT pg_monitor TO ${role}`,
       };
     case SQLSTATE.UNDEFINED_TABLE:
     case SQLSTATE.UNDEFINED_FUNCTION:
       return {
         status: source === 'statements' || source === 'bloat' ? 'unavailable' : 'failed',
         reason,
-        hint: source === 'statements' ? PGSS_SETUP_HINT : source === 'bloat' ? 'CREATE EXTENSION pgstattuple' : 'report this as a bug: a catalog object is missing on this server version',
+        hint:
+          source === 'statements'
+            ? PGSS_SETUP_HINT
+            : source === 'bloat'
+              ? 'CREATE EXTENSION pgstattuple'
+              : 'report this as a bug: a catalog object is missing on this server version',
       };
     case SQLSTATE.OBJECT_NOT_IN_PREREQUISITE_STATE:
-      return source === 'statements'
-        ? { status: 'unavailable', reason, hint: PGSS_SETUP_HINT }
-        : { status: 'failed', reason, hint: 'check the server log' };
+      return source === 'statements' ? { status: 'unavailable', reason, hint: PGSS_SETUP_HINT } : { status: 'failed', reason, hint: 'check the server log' };
     case SQLSTATE.QUERY_CANCELED:
       return {
         status: 'failed',
@@ -137,6 +133,10 @@ export function isConnectionLost(error: unknown): boolean {
   if (code === SQLSTATE.ADMIN_SHUTDOWN || code === SQLSTATE.CANNOT_CONNECT_NOW) return true;
   if (code !== undefined && /^[0-9A-Z]{5}$/.test(code)) return false;
   const message = error instanceof Error ? error.message : String(error);
-  return /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|timeout exceeded when trying to connect/i.test(message) ||
-    code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'EPIPE';
+  return (
+    /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|timeout exceeded when trying to connect/i.test(message) ||
+    code === 'ECONNRESET' ||
+    code === 'ECONNREFUSED' ||
+    code === 'EPIPE'
+  );
 }

@@ -49,18 +49,14 @@ const collectUnbounded: CollectWindow = async (target, options) => {
   const cache = textCacheFor(target);
   const built = buildWindow(samples);
   // Texts were fetched by the final snapshot; drop the advisor's own statements and fill the others.
-  const statements = built.statements
-    .map((d) => ({ ...d, query: d.query ?? cache.get(d.queryId) ?? null }))
-    .filter((d) => !isAdvisorQuery(d.query));
+  const statements = built.statements.map((d) => ({ ...d, query: d.query ?? cache.get(d.queryId) ?? null })).filter((d) => !isAdvisorQuery(d.query));
   const window: Window = { ...built, statements };
   return { snapshot, window: deepFreeze(window) };
 };
 
 async function collectSample(ctx: CollectionContext, maxQueryTextLength: number, firstAt: number | null): Promise<Sample> {
   const pgssInfo = versionAtLeast(ctx.capabilities.pgssVersion, '1.9') && ctx.capabilities.pgssLoaded ? ctx.pgssSchema : null;
-  const [clock] = await ctx.target.query<{ collected_at: Date; next_xid: number | null; dealloc: number | null }>(
-    sampleClockSql(pgssInfo),
-  );
+  const [clock] = await ctx.target.query<{ collected_at: Date; next_xid: number | null; dealloc: number | null }>(sampleClockSql(pgssInfo));
   const collectedAt = toIso(clock?.collected_at) ?? new Date().toISOString();
   const safe = async <T>(body: () => Promise<T[]>): Promise<T[]> => {
     try {
@@ -73,9 +69,7 @@ async function collectSample(ctx: CollectionContext, maxQueryTextLength: number,
   };
   const statements = unavailableUpFront('statements', ctx)
     ? []
-    : await safe(async () =>
-        (await collectStatements(ctx, { cache: textCacheFor(ctx.target), fetchTexts: false, maxQueryTextLength })).statements,
-      );
+    : await safe(async () => (await collectStatements(ctx, { cache: textCacheFor(ctx.target), fetchTexts: false, maxQueryTextLength })).statements);
   return {
     collectedAt,
     elapsedSeconds: firstAt === null ? 0 : Math.max(0, (Date.parse(collectedAt) - firstAt) / 1000),

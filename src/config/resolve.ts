@@ -1,12 +1,6 @@
 import { UsageError } from '../errors/errors.js';
 import type { AnyRule } from '../engine/types.js';
-import {
-  CONNECT_TIMEOUT_BOUNDS,
-  parseDuration,
-  STATEMENT_TIMEOUT_BOUNDS,
-  WINDOW_BOUNDS,
-  type DurationBounds,
-} from './duration.js';
+import { CONNECT_TIMEOUT_BOUNDS, parseDuration, STATEMENT_TIMEOUT_BOUNDS, WINDOW_BOUNDS, type DurationBounds } from './duration.js';
 import { loadConfigFile } from './load.js';
 import { FAIL_ON_LEVELS, type ConfigFileOptions, type FailOn } from './schema.js';
 
@@ -88,7 +82,13 @@ export function resolveConfig(input: ResolveConfigInput): Config {
     databaseUrlSource: source,
     format: format as ReportFormat,
     windowMs: durationOption('--window', flags.window, file.window, defaults.windowMs, WINDOW_BOUNDS),
-    statementTimeoutMs: durationOption('--statement-timeout', flags.statementTimeout, file.statementTimeout, defaults.statementTimeoutMs, STATEMENT_TIMEOUT_BOUNDS),
+    statementTimeoutMs: durationOption(
+      '--statement-timeout',
+      flags.statementTimeout,
+      file.statementTimeout,
+      defaults.statementTimeoutMs,
+      STATEMENT_TIMEOUT_BOUNDS,
+    ),
     connectTimeoutMs: durationOption('--connect-timeout', flags.connectTimeout, file.connectTimeout, defaults.connectTimeoutMs, CONNECT_TIMEOUT_BOUNDS),
     failOn: failOn as FailOn,
     ruleIds: selectRules(flags.rules, file, rules),
@@ -118,7 +118,10 @@ function durationOption(flag: string, fromFlag: string | undefined, fromFile: st
 function selectRules(flag: string | undefined, file: ConfigFileOptions, rules: readonly AnyRule[]): string[] {
   const known = rules.map((r) => r.id);
   if (flag !== undefined) {
-    const wanted = flag.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const wanted = flag
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
     if (wanted.length === 0) {
       throw new UsageError('--rules needs at least one rule id', { hint: `valid: ${known.join(', ')} (pg-advisor rules lists them)` });
     }

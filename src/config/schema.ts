@@ -1,12 +1,6 @@
 import { z } from 'zod';
 import type { AnyRule } from '../engine/types.js';
-import {
-  CONNECT_TIMEOUT_BOUNDS,
-  parseDuration,
-  STATEMENT_TIMEOUT_BOUNDS,
-  WINDOW_BOUNDS,
-  type DurationBounds,
-} from './duration.js';
+import { CONNECT_TIMEOUT_BOUNDS, parseDuration, STATEMENT_TIMEOUT_BOUNDS, WINDOW_BOUNDS, type DurationBounds } from './duration.js';
 
 export const FAIL_ON_LEVELS = ['critical', 'warning', 'info', 'never'] as const;
 export type FailOn = (typeof FAIL_ON_LEVELS)[number];
@@ -34,19 +28,15 @@ function list(values: readonly string[]): string {
 }
 
 function duration(bounds: DurationBounds) {
-  return z
-    .string({ error: 'expected a duration string such as "500ms", "10s" or "2m"' })
-    .superRefine((value, ctx) => {
-      const parsed = parseDuration(value, bounds);
-      if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.problem });
-    });
+  return z.string({ error: 'expected a duration string such as "500ms", "10s" or "2m"' }).superRefine((value, ctx) => {
+    const parsed = parseDuration(value, bounds);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.problem });
+  });
 }
 
 function ruleSchema(rule: AnyRule) {
   const keys = Object.keys(rule.thresholds);
-  const threshold = z
-    .number({ error: 'expected a number' })
-    .refine((n) => Number.isFinite(n) && n >= 0, { message: 'expected a finite number ≥ 0' });
+  const threshold = z.number({ error: 'expected a number' }).refine((n) => Number.isFinite(n) && n >= 0, { message: 'expected a finite number ≥ 0' });
   const thresholds = z.strictObject(Object.fromEntries(keys.map((key) => [key, threshold.optional()])), {
     error: (issue) =>
       issue.code === 'unrecognized_keys'

@@ -124,7 +124,9 @@ export function createAuditRunner(options: AuditRunnerOptions): AuditRunner {
       .catch(async (error: unknown) => {
         const message = maskUrl((error as Error).message ?? String(error));
         log.warn('audit failed', { target: name, error: message });
-        await store.audits.finishAudit(id, { error: message }).catch(() => {});
+        await store.audits.finishAudit(id, { error: message }).catch(() => {
+          // the audit failure is logged above; a store that cannot record it is reported by its own next write
+        });
       })
       .finally(() => inFlight.delete(done));
     inFlight.add(done);
@@ -185,4 +187,3 @@ export function createAuditRunner(options: AuditRunnerOptions): AuditRunner {
     },
   };
 }
-

@@ -22,10 +22,32 @@ export interface DecodedCheckpoint {
 }
 
 const STATEMENT_KEYS = [
-  'userId', 'userName', 'dbId', 'queryId', 'toplevel', 'calls', 'rows', 'totalExecTimeMs', 'sharedBlksHit', 'sharedBlksRead', 'statsSince',
+  'userId',
+  'userName',
+  'dbId',
+  'queryId',
+  'toplevel',
+  'calls',
+  'rows',
+  'totalExecTimeMs',
+  'sharedBlksHit',
+  'sharedBlksRead',
+  'statsSince',
 ] as const satisfies readonly (keyof SampleStatement)[];
 const TABLE_KEYS = [
-  'oid', 'schema', 'name', 'nDeadTup', 'seqScan', 'seqTupRead', 'idxScan', 'nTupIns', 'nTupUpd', 'nTupDel', 'nTupHotUpd', 'vacuumCount', 'autovacuumCount',
+  'oid',
+  'schema',
+  'name',
+  'nDeadTup',
+  'seqScan',
+  'seqTupRead',
+  'idxScan',
+  'nTupIns',
+  'nTupUpd',
+  'nTupDel',
+  'nTupHotUpd',
+  'vacuumCount',
+  'autovacuumCount',
 ] as const satisfies readonly (keyof SampleTable)[];
 
 interface Encoded {
@@ -74,10 +96,16 @@ export function decodeCheckpoint(bytes: Uint8Array): DecodedCheckpoint {
     throw new CheckpointError(`checkpoint format ${String(e?.format)} is not ${CHECKPOINT_FORMAT}`);
   }
   if (
-    typeof e.collectedAt !== 'string' || Number.isNaN(Date.parse(e.collectedAt)) ||
-    typeof e.identity?.database !== 'string' || typeof e.identity.serverVersionNum !== 'number' ||
-    !sameKeys(e.statementKeys, STATEMENT_KEYS) || !sameKeys(e.tableKeys, TABLE_KEYS) ||
-    !Array.isArray(e.statements) || !Array.isArray(e.tables) || !Array.isArray(e.activity) || !Array.isArray(e.databases)
+    typeof e.collectedAt !== 'string' ||
+    Number.isNaN(Date.parse(e.collectedAt)) ||
+    typeof e.identity?.database !== 'string' ||
+    typeof e.identity.serverVersionNum !== 'number' ||
+    !sameKeys(e.statementKeys, STATEMENT_KEYS) ||
+    !sameKeys(e.tableKeys, TABLE_KEYS) ||
+    !Array.isArray(e.statements) ||
+    !Array.isArray(e.tables) ||
+    !Array.isArray(e.activity) ||
+    !Array.isArray(e.databases)
   ) {
     throw new CheckpointError('checkpoint is missing fields');
   }

@@ -53,7 +53,9 @@ export interface Daemon extends DaemonControl {
 }
 
 const RETENTION_CRON = '0 17 * * * *';
-const quiet: DaemonLogger = { info() {}, warn() {}, error() {} };
+/** No logger given (tests, tools): log lines are dropped on purpose. */
+const drop = (): void => undefined;
+const quiet: DaemonLogger = { info: drop, warn: drop, error: drop };
 
 /**
  * The sampling daemon: one job per target (at its interval, never overlapping, with backoff and a
@@ -112,7 +114,14 @@ export function createDaemon(options: DaemonOptions): Daemon {
 
   async function addTarget(t: DaemonTargetConfig, targetId: number): Promise<void> {
     const sampler = createTargetSampler({
-      store, targetId, config: t, rules, resolveAfterMisses: config.lifecycle.resolveAfterMisses, version: options.version, deps: options.deps, logger: log,
+      store,
+      targetId,
+      config: t,
+      rules,
+      resolveAfterMisses: config.lifecycle.resolveAfterMisses,
+      version: options.version,
+      deps: options.deps,
+      logger: log,
     });
     samplers.set(t.name, sampler);
     metrics.set(t.name, { samples: 0, errors: 0, durationSecondsSum: 0, lastDurationSeconds: null });
@@ -136,7 +145,13 @@ export function createDaemon(options: DaemonOptions): Daemon {
           m.lastDurationSeconds = outcome.durationMs / 1000;
           const { opened, reopened, resolved, escalated } = outcome.changes;
           if (opened.length + reopened.length + resolved.length + escalated.length > 0) {
-            log.info('findings changed', { target: t.name, opened: opened.length, reopened: reopened.length, resolved: resolved.length, escalated: escalated.length });
+            log.info('findings changed', {
+              target: t.name,
+              opened: opened.length,
+              reopened: reopened.length,
+              resolved: resolved.length,
+              escalated: escalated.length,
+            });
           }
           await store.targets.updateStatus(t.name, { serverVersion: outcome.serverVersion });
           return 'done';
@@ -169,7 +184,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
     async start() {
       const records = await store.targets.syncTargets(config.targets.map((t) => ({ name: t.name, maskedUrl: t.maskedUrl, intervalMs: t.intervalMs })));
       const ids = new Map(records.map((r) => [r.name, r.id]));
-      const reclaimed = await reclaimFromDeadPredecessors(store, replicaId, config.targets.map((t) => t.name));
+      const reclaimed = await reclaimFromDeadPredecessors(
+        store,
+        replicaId,
+        config.targets.map((t) => t.name),
+      );
       if (reclaimed.predecessors.length > 0) log.info('leases of a dead earlier run of this daemon reclaimed', { ...reclaimed });
       await leases.heartbeat();
       scheduler.addJob({
@@ -205,7 +224,9 @@ export function createDaemon(options: DaemonOptions): Daemon {
       pump?.abort();
       const finished = await scheduler.stop(timeoutMs);
       if (!finished) log.warn('stopping with samples still running; they are abandoned', {});
-      await store.leases.releaseAll(replicaId).catch(() => {});
+      await store.leases.releaseAll(replicaId).catch(() => {
+        // unreleased leases expire on their own; shutdown must not wait on the store
+      });
       await Promise.all([...samplers.values()].map((s) => s.close()));
     },
     sampleNow: (target) => scheduler.runNow(target),

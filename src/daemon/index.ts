@@ -119,8 +119,12 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
     app.log.info({ url, replica: daemon.replicaId, store: store.location }, 'pg-advisor daemon listening');
     return { url, config, app, stop, stopped };
   } catch (error) {
-    await app?.close().catch(() => {});
-    await store.close().catch(() => {});
+    await app?.close().catch(() => {
+      // shutting down after a start failure: that failure is what gets reported
+    });
+    await store.close().catch(() => {
+      // as above
+    });
     throw error;
   }
 }

@@ -92,7 +92,9 @@ export function createTargetSampler(options: TargetSamplerOptions): TargetSample
   async function drop(): Promise<void> {
     const t = target;
     target = null;
-    await t?.close().catch(() => {});
+    await t?.close().catch(() => {
+      // the pool is being discarded; the next sample connects afresh
+    });
   }
 
   /** Seeds the history from the store's checkpoint once per ownership; a bad or foreign one is skipped. */

@@ -45,7 +45,10 @@ export function buildSeries(snapshot: Snapshot, window: Window | null): SeriesPo
     push('mxid_age', d.mxidAge, d.name);
     if (d.name === snapshot.meta.database) push('database_size_bytes', d.sizeBytes);
   }
-  const dead = snapshot.tables.filter((t) => t.nDeadTup > 0).sort((a, b) => b.nDeadTup - a.nDeadTup).slice(0, TOP_RELATIONS);
+  const dead = snapshot.tables
+    .filter((t) => t.nDeadTup > 0)
+    .sort((a, b) => b.nDeadTup - a.nDeadTup)
+    .slice(0, TOP_RELATIONS);
   for (const t of dead) push('dead_tuples', t.nDeadTup, `${t.schema}.${t.name}`);
   const bloat = [...(snapshot.bloat?.tables ?? []), ...(snapshot.bloat?.indexes ?? [])]
     .filter((b) => b.wasteBytes > 0)

@@ -132,7 +132,11 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoOutc
 /** The demo's check: the audit pipeline as the pg_monitor-only role, over the configured window. */
 async function auditDemo(config: Config, progress: Progress): Promise<Report> {
   await initSqlParser();
-  const target = await connectTarget({ url: config.databaseUrl ?? '', statementTimeoutMs: config.statementTimeoutMs, connectTimeoutMs: config.connectTimeoutMs });
+  const target = await connectTarget({
+    url: config.databaseUrl ?? '',
+    statementTimeoutMs: config.statementTimeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
+  });
   try {
     const { report } = await runAudit(target, {
       rules: allRules.filter((r) => config.ruleIds.includes(r.id)),
@@ -211,7 +215,10 @@ class DemoSession {
       this.cluster = await this.starting;
     } catch (error) {
       // cluster.ts's hint points at these lines: the server's own words say why it did not start.
-      const tail = this.logTail.flatMap((l) => l.split('\n')).filter((l) => l.trim() !== '').slice(-15);
+      const tail = this.logTail
+        .flatMap((l) => l.split('\n'))
+        .filter((l) => l.trim() !== '')
+        .slice(-15);
       if (tail.length > 0) this.progress.note(`last PostgreSQL log lines:\n  ${tail.join('\n  ')}`);
       throw error;
     }
@@ -231,10 +238,25 @@ class DemoSession {
       await this.planted?.release().catch(() => {
         // the server is stopped and removed next, which ends whatever the release left
       });
-      const cluster = this.cluster ?? (this.starting ? await bounded(this.starting.catch(() => null), STOP_TIMEOUT_MS, null) : null);
+      const cluster =
+        this.cluster ??
+        (this.starting
+          ? await bounded(
+              this.starting.catch(() => null),
+              STOP_TIMEOUT_MS,
+              null,
+            )
+          : null);
       if (!cluster) return;
       // stop() can wait forever when the postmaster already exited (e.g. Ctrl-C reached its process group).
-      const stopped = await bounded(cluster.stop().then(() => true, () => false), STOP_TIMEOUT_MS, false);
+      const stopped = await bounded(
+        cluster.stop().then(
+          () => true,
+          () => false,
+        ),
+        STOP_TIMEOUT_MS,
+        false,
+      );
       if (!stopped) killStalePostmaster(cluster.dataDir);
       rmSync(cluster.dataDir, { recursive: true, force: true });
     })();

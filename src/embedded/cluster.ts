@@ -61,7 +61,9 @@ export function majorFromEnv(env: NodeJS.ProcessEnv = process.env): SupportedMaj
   return major as SupportedMajor;
 }
 
-type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => {
+type EmbeddedPostgresCtor = new (
+  options: Record<string, unknown>,
+) => {
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -2,15 +2,7 @@ import type { Snapshot } from '../snapshot/types.js';
 import type { Window } from '../snapshot/window-types.js';
 import { statementFingerprint } from '../sql/fingerprint.js';
 import { fingerprintOf } from './fingerprint.js';
-import {
-  SEVERITIES,
-  severityRank,
-  type AnyRule,
-  type Diagnostic,
-  type Finding,
-  type Severity,
-  type ThresholdSpecs,
-} from './types.js';
+import { SEVERITIES, severityRank, type AnyRule, type Diagnostic, type Finding, type Severity, type ThresholdSpecs } from './types.js';
 
 export interface RuleSettings {
   /** Threshold overrides by key; unknown keys are rejected by config validation, not here. */
@@ -49,7 +41,8 @@ export function resolveThresholdSpecs<T extends ThresholdSpecs>(
 
 /**
  * Runs every rule over the snapshot. A rule whose required source is unavailable is skipped with a
- * diagnostic; one whose required source failed gets an `error` diagnostic naming the source; a rule that throws becomes an `error` diagnostic and never takes the others down.
+ * diagnostic; one whose required source failed gets an `error` diagnostic naming the source; a rule that
+ * throws becomes an `error` diagnostic and never takes the others down.
  * Never throws.
  */
 export function evaluateRules(options: EvaluateOptions): EvaluateResult {

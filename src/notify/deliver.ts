@@ -76,7 +76,14 @@ export async function deliver(destination: Destination, message: unknown, option
   const backoff = { baseDelayMs: options.baseDelayMs ?? DELIVERY_DEFAULTS.baseDelayMs, maxDelayMs: options.maxDelayMs ?? DELIVERY_DEFAULTS.maxDelayMs };
 
   if (!/^https?:\/\//i.test(destination.url)) {
-    return { status: 'failed', attempts: 0, lastError: `destination ${destination.name}: URL must be http(s)`, httpStatus: null, permanent: true, retryAt: null };
+    return {
+      status: 'failed',
+      attempts: 0,
+      lastError: `destination ${destination.name}: URL must be http(s)`,
+      httpStatus: null,
+      permanent: true,
+      retryAt: null,
+    };
   }
   const body = JSON.stringify(message);
   const started = now();

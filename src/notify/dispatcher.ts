@@ -47,7 +47,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const lanes = new Map<string, Lane>();
   for (const destination of options.destinations) {
     if (lanes.has(destination.name)) {
-      throw new UsageError(`duplicate destination name "${destination.name}"`, { hint: 'Give every destination a unique name: outbox messages refer to their destination by name.' });
+      throw new UsageError(`duplicate destination name "${destination.name}"`, {
+        hint: 'Give every destination a unique name: outbox messages refer to their destination by name.',
+      });
     }
     lanes.set(destination.name, { destination, tail: Promise.resolve(), size: 0 });
   }

@@ -85,10 +85,7 @@ export function sectionsOf(digest: AuditDigest, markup: Markup): FitSection[] {
  * then its summary on the next line. Resolved findings skip the summary (it described the old state).
  */
 export function itemLine(item: DigestItem, markup: Markup, kind: 'change' | 'resolved' | 'open'): string {
-  const parts = [
-    `${SEVERITY_MARK[item.severity]} ${markup.bold(markup.escape(item.rule))}`,
-    markup.code(clip(item.object, OBJECT_MAX)),
-  ];
+  const parts = [`${SEVERITY_MARK[item.severity]} ${markup.bold(markup.escape(item.rule))}`, markup.code(clip(item.object, OBJECT_MAX))];
   if (item.keyNumber && kind !== 'resolved') parts.push(markup.escape(item.keyNumber));
   if (item.previousSeverity) {
     parts.push(kind === 'resolved' ? `eased to ${item.severity}` : `${item.severity} (was ${item.previousSeverity})`);

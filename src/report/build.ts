@@ -68,7 +68,9 @@ function sourceDiagnostics(snapshot: Snapshot): ReportDiagnostic[] {
     out.push({
       source: 'privileges',
       status: 'degraded',
-      message: `role ${currentUser} is not a member of pg_monitor: other sessions' state, queries and xmin, and some statistics are hidden from it, so connection and transaction rules see only its own sessions`,
+      message:
+        `role ${currentUser} is not a member of pg_monitor: other sessions' state, queries and xmin, and ` +
+        `some statistics are hidden from it, so connection and transaction rules see only its own sessions`,
       hint: `GRANT pg_monitor TO ${quoteIdent(currentUser)};`,
     });
   }

@@ -23,7 +23,10 @@ const UNIT_RULES: readonly UnitRule[] = [
   { suffix: /Seconds$/, format: formatDuration },
   { suffix: /Ms$/, format: (n) => `${formatNumber(n)} ms` },
   // A ratio is a fraction (0–1, shown as a percentage) or, above 1, a multiple (shown as 3.5×).
-  { suffix: /(Ratio|Share|Fraction)$|^(ratio|share|fraction)$/, format: (n) => (n > 1 ? `${formatNumber(n)}×` : `${formatNumber(Math.round(n * 1000) / 10)} %`) },
+  {
+    suffix: /(Ratio|Share|Fraction)$|^(ratio|share|fraction)$/,
+    format: (n) => (n > 1 ? `${formatNumber(n)}×` : `${formatNumber(Math.round(n * 1000) / 10)} %`),
+  },
   { suffix: /(Percent|Pct)$/, format: (n) => `${formatNumber(n)} %` },
   { suffix: /PerSecond$/, format: (n) => `${formatNumber(n)}/s` },
 ];

@@ -64,7 +64,10 @@ function testCase(report: Report, rule: AnyRule, failOn: FailOn): TestCase {
 
   if (diagnostic?.status === 'error') return { rule, outcome: { kind: 'error', message: diagnostic.message, body: hintOf(diagnostic) }, out };
   if (gating.length > 0) {
-    const worst = SEVERITIES.slice().reverse().find((s) => gating.some((f) => f.severity === s)) ?? 'info';
+    const worst =
+      SEVERITIES.slice()
+        .reverse()
+        .find((s) => gating.some((f) => f.severity === s)) ?? 'info';
     const message = `${gating.length} finding${gating.length === 1 ? '' : 's'} at or above --fail-on ${failOn} (worst: ${worst})`;
     return { rule, outcome: { kind: 'failure', message, type: worst, body: gating.map(findingLine).join('\n') }, out };
   }

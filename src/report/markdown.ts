@@ -49,9 +49,15 @@ export function renderMarkdown(report: Report, options: MarkdownRenderOptions): 
   if (text.length <= limit) return text;
   // Most details that still fit with every row, else most rows without details (binary search: lengths grow monotonically).
   if (compose(all, 0).length <= limit) {
-    text = compose(all, largest(all, (k) => compose(all, k).length <= limit));
+    text = compose(
+      all,
+      largest(all, (k) => compose(all, k).length <= limit),
+    );
   } else {
-    text = compose(largest(all, (r) => compose(r, 0).length <= limit), 0);
+    text = compose(
+      largest(all, (r) => compose(r, 0).length <= limit),
+      0,
+    );
   }
   // Only pathological head or diagnostics texts get here; cut rather than be rejected.
   return text.length <= limit ? text : `${text.slice(0, Math.max(0, limit - 80))}\n\n… (cut to fit ${limit} characters; see the JSON report)\n`;
@@ -80,30 +86,30 @@ function head(report: Report, failOn: FailOn): string[] {
       : stopped > 0
         ? `⚠️ error: ${stopped} rule${stopped === 1 ? '' : 's'} could not run (a source failed)`
         : failOn === 'never'
-        ? 'ℹ️ not gated (`--fail-on never`)'
-        : failing > 0
-          ? `❌ fails \`--fail-on ${failOn}\``
-          : `✅ passes \`--fail-on ${failOn}\``;
+          ? 'ℹ️ not gated (`--fail-on never`)'
+          : failing > 0
+            ? `❌ fails \`--fail-on ${failOn}\``
+            : `✅ passes \`--fail-on ${failOn}\``;
   const found = SEVERITIES.slice()
     .reverse()
     .filter((s) => report.counts[s] > 0)
     .map((s) => `${report.counts[s]} ${s}`);
-  const gate =
-    failOn === 'never'
-      ? ''
-      : ` — **${failing}** ${baseline ? 'new ' : ''}finding${failing === 1 ? '' : 's'} at or above \`${failOn}\``;
+  const gate = failOn === 'never' ? '' : ` — **${failing}** ${baseline ? 'new ' : ''}finding${failing === 1 ? '' : 's'} at or above \`${failOn}\``;
   const window = report.window ? `window ${report.window.durationSeconds} s` : 'single snapshot';
   const lines = [
     `## pg-advisor check: ${status}`,
     '',
     `${found.length > 0 ? found.join(', ') : 'No findings'}${gate}.`,
     '',
-    `Database ${code(report.target.database)} · PostgreSQL ${escapeInline(report.target.serverVersion)} · as ${code(report.target.user)} · ${escapeInline(report.collectedAt)} · ${window} · ${report.rulesEvaluated.length} rule${report.rulesEvaluated.length === 1 ? '' : 's'} evaluated`,
+    `Database ${code(report.target.database)} · PostgreSQL ${escapeInline(report.target.serverVersion)} ` +
+      `· as ${code(report.target.user)} · ${escapeInline(report.collectedAt)} · ${window} · ` +
+      `${report.rulesEvaluated.length} rule${report.rulesEvaluated.length === 1 ? '' : 's'} evaluated`,
   ];
   if (baseline) {
     lines.push(
       '',
-      `Baseline ${code(baseline.file)} (${baseline.entries} fingerprint${baseline.entries === 1 ? '' : 's'}${baseline.createdAt ? `, ${escapeInline(baseline.createdAt)}` : ''}): ` +
+      `Baseline ${code(baseline.file)} (${baseline.entries} ` +
+        `fingerprint${baseline.entries === 1 ? '' : 's'}${baseline.createdAt ? `, ${escapeInline(baseline.createdAt)}` : ''}): ` +
         `${baseline.new} new, ${baseline.escalated} escalated, ${baseline.baselined} baselined (not gated).`,
     );
   }
@@ -187,7 +193,10 @@ function diagnostics(list: readonly ReportDiagnostic[]): string[] {
 }
 
 function footer(report: Report): string {
-  return `<sub>${escapeHtml(report.generator.name)} ${escapeHtml(report.generator.version)} · the JSON report (<code>--format json</code>) has every number</sub>\n`;
+  return (
+    `<sub>${escapeHtml(report.generator.name)} ${escapeHtml(report.generator.version)} · the JSON ` +
+    `report (<code>--format json</code>) has every number</sub>\n`
+  );
 }
 
 function moreLine(n: number, what: string): string {
@@ -231,7 +240,12 @@ export function escapeParagraph(text: string): string {
 
 /** Escapes text for HTML context (`<summary>`, `<code>`). */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\r\n?|\n/g, ' ');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\r\n?|\n/g, ' ');
 }
 
 /** An inline code span that survives tables: `<code>` with HTML escaping, `|` as an entity. */

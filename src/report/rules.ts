@@ -43,7 +43,11 @@ export function renderRulesText(rules: readonly AnyRule[], color: boolean): stri
     out.push(...thresholdLines(rule, c));
     out.push('');
   }
-  out.push(c.dim(`${rules.length} rule(s). \`pg-advisor rules <id>\` prints a rule's full documentation; thresholds are set per rule in the config file (docs/config.md).`));
+  out.push(
+    c.dim(
+      `${rules.length} rule(s). \`pg-advisor rules <id>\` prints a rule's full documentation; thresholds are set per rule in the config file (docs/config.md).`,
+    ),
+  );
   return `${out.join('\n')}\n`;
 }
 

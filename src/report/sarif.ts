@@ -61,7 +61,15 @@ interface SarifResult {
 }
 
 interface SarifRun {
-  readonly tool: { readonly driver: { readonly name: string; readonly version: string; readonly semanticVersion: string; readonly informationUri: string; readonly rules: readonly SarifRule[] } };
+  readonly tool: {
+    readonly driver: {
+      readonly name: string;
+      readonly version: string;
+      readonly semanticVersion: string;
+      readonly informationUri: string;
+      readonly rules: readonly SarifRule[];
+    };
+  };
   readonly invocations: readonly unknown[];
   readonly results: readonly SarifResult[];
   readonly properties: Readonly<Record<string, unknown>>;
@@ -82,7 +90,8 @@ export function buildSarif(report: Report, rules: readonly AnyRule[], options: S
       descriptors.push(describeUnknown(f));
     }
   }
-  const artifactUri = options.artifactUri !== undefined ? artifactUriOf(options.artifactUri) : `postgresql/${encodeURIComponent(report.target.database || 'database')}`;
+  const artifactUri =
+    options.artifactUri !== undefined ? artifactUriOf(options.artifactUri) : `postgresql/${encodeURIComponent(report.target.database || 'database')}`;
   return {
     $schema: SARIF_SCHEMA_URI,
     version: '2.1.0',
@@ -122,14 +131,26 @@ export function renderSarif(report: Report, rules: readonly AnyRule[], options: 
 function describe(rule: AnyRule): SarifRule {
   const { summary, why, fix, falsePositives } = rule.docs;
   const thresholds = Object.entries(rule.thresholds).map(([key, spec]) => `${key} (default ${spec.default}): ${spec.description}`);
-  const text = [summary, `Why it matters: ${why}`, `How to fix it: ${fix}`, `False positives: ${falsePositives}`, ...(thresholds.length > 0 ? [`Thresholds: ${thresholds.join(' ')}`] : [])].join('\n\n');
+  const text = [
+    summary,
+    `Why it matters: ${why}`,
+    `How to fix it: ${fix}`,
+    `False positives: ${falsePositives}`,
+    ...(thresholds.length > 0 ? [`Thresholds: ${thresholds.join(' ')}`] : []),
+  ].join('\n\n');
   const markdown = [
     `**${rule.title}** (\`${rule.id}\`, ${rule.category})`,
     summary,
     `### Why it matters\n\n${why}`,
     `### How to fix it\n\n${fix}`,
     `### False positives\n\n${falsePositives}`,
-    ...(thresholds.length > 0 ? [`### Thresholds\n\n${Object.entries(rule.thresholds).map(([k, s]) => `- \`${k}\` (default ${s.default}): ${s.description}`).join('\n')}`] : []),
+    ...(thresholds.length > 0
+      ? [
+          `### Thresholds\n\n${Object.entries(rule.thresholds)
+            .map(([k, s]) => `- \`${k}\` (default ${s.default}): ${s.description}`)
+            .join('\n')}`,
+        ]
+      : []),
     `Thresholds are set per rule in the config file; \`pg-advisor rules ${rule.id}\` prints this page.`,
   ].join('\n\n');
   return {

@@ -50,9 +50,7 @@ export function renderText(report: Report, options: TextRenderOptions): string {
 
 function header(report: Report, c: Colors): string[] {
   const when = report.collectedAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
-  const window = report.window
-    ? `window ${report.window.durationSeconds} s (${report.window.samples} samples)`
-    : 'single snapshot (no --window)';
+  const window = report.window ? `window ${report.window.durationSeconds} s (${report.window.samples} samples)` : 'single snapshot (no --window)';
   return [
     `${c.bold('pg-advisor check')} · database ${c.bold(report.target.database)} · PostgreSQL ${report.target.serverVersion} · as ${report.target.user}`,
     c.dim(`collected ${when} · ${window} · ${report.rulesEvaluated.length} rule(s) evaluated`),

@@ -59,11 +59,7 @@ export function verdictLine(report: Report, failOn: FailOn): string {
     .map((s) => `${report.counts[s]} ${s}`);
   const found = parts.length > 0 ? parts.join(', ') : 'no findings';
   const gate =
-    failOn === 'never'
-      ? 'not gated (--fail-on never)'
-      : countAtOrAbove(report.counts, failOn) > 0
-        ? `fails --fail-on ${failOn}`
-        : `passes --fail-on ${failOn}`;
+    failOn === 'never' ? 'not gated (--fail-on never)' : countAtOrAbove(report.counts, failOn) > 0 ? `fails --fail-on ${failOn}` : `passes --fail-on ${failOn}`;
   const errors = crashedRules(report);
   const stopped = ruleErrors(report) - errors;
   const crashed =

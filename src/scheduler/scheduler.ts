@@ -167,7 +167,15 @@ export class Scheduler {
       const end = this.#now();
       const failures = job.status.consecutiveFailures + 1;
       const message = error instanceof Error ? error.message : String(error);
-      job.status = { ...job.status, lastRunAt: new Date(started), lastDurationMs: end - started, lastErrorAt: new Date(end), lastError: message, consecutiveFailures: failures, skipped: false };
+      job.status = {
+        ...job.status,
+        lastRunAt: new Date(started),
+        lastDurationMs: end - started,
+        lastErrorAt: new Date(end),
+        lastError: message,
+        consecutiveFailures: failures,
+        skipped: false,
+      };
       if (job.circuit === 'half-open' || failures >= policy.openAfterFailures) {
         job.circuit = 'open';
         job.notBefore = end + policy.openForMs;

@@ -9,7 +9,19 @@ export type SampleStatement = Pick<
 /** The table fields a window needs (a full TableStat is one). */
 export type SampleTable = Pick<
   TableStat,
-  'oid' | 'schema' | 'name' | 'nDeadTup' | 'seqScan' | 'seqTupRead' | 'idxScan' | 'nTupIns' | 'nTupUpd' | 'nTupDel' | 'nTupHotUpd' | 'vacuumCount' | 'autovacuumCount'
+  | 'oid'
+  | 'schema'
+  | 'name'
+  | 'nDeadTup'
+  | 'seqScan'
+  | 'seqTupRead'
+  | 'idxScan'
+  | 'nTupIns'
+  | 'nTupUpd'
+  | 'nTupDel'
+  | 'nTupHotUpd'
+  | 'vacuumCount'
+  | 'autovacuumCount'
 >;
 
 /**

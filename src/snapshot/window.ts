@@ -51,8 +51,15 @@ function diffStatement(base: SampleStatement, s: SampleStatement): { delta: Stat
   const blks = s.sharedBlksHit + s.sharedBlksRead;
   const recreated = base.statsSince !== null && s.statsSince !== null && base.statsSince !== s.statsSince;
   const restarted = recreated || s.calls < base.calls || s.rows < base.rows || s.totalExecTimeMs < base.totalExecTimeMs || blks < baseBlks;
-  if (restarted) return { delta: { calls: Math.max(0, s.calls), rows: Math.max(0, s.rows), totalExecTimeMs: Math.max(0, s.totalExecTimeMs), sharedBlks: Math.max(0, blks) }, restarted };
-  return { delta: { calls: s.calls - base.calls, rows: s.rows - base.rows, totalExecTimeMs: s.totalExecTimeMs - base.totalExecTimeMs, sharedBlks: blks - baseBlks }, restarted };
+  if (restarted)
+    return {
+      delta: { calls: Math.max(0, s.calls), rows: Math.max(0, s.rows), totalExecTimeMs: Math.max(0, s.totalExecTimeMs), sharedBlks: Math.max(0, blks) },
+      restarted,
+    };
+  return {
+    delta: { calls: s.calls - base.calls, rows: s.rows - base.rows, totalExecTimeMs: s.totalExecTimeMs - base.totalExecTimeMs, sharedBlks: blks - baseBlks },
+    restarted,
+  };
 }
 
 const statementCounters = (s: SampleStatement): StatementCounters => ({
@@ -92,8 +99,16 @@ function buildStatementDeltas(samples: readonly Sample[]): StatementDelta[] {
       let track = same.find((t) => t.base.userId === s.userId && t.base.dbId === s.dbId && t.base.toplevel === s.toplevel);
       if (!track) {
         track = {
-          latest: s, base: s, baseIndex: i, calls: new Array<number>(intervals).fill(0),
-          rows: new Array<number>(intervals).fill(0), totalCalls: 0, totalRows: 0, totalExecTimeMs: 0, sharedBlks: 0, restarts: 0,
+          latest: s,
+          base: s,
+          baseIndex: i,
+          calls: new Array<number>(intervals).fill(0),
+          rows: new Array<number>(intervals).fill(0),
+          totalCalls: 0,
+          totalRows: 0,
+          totalExecTimeMs: 0,
+          sharedBlks: 0,
+          restarts: 0,
         };
         same.push(track);
         const createdInWindow = i > 0 && s.statsSince !== null && Date.parse(s.statsSince) > firstAt;

@@ -76,11 +76,7 @@ const variantCache = new WeakMap<AnalysisContext, Map<string, AnalysisContext>>(
  * search_path; `$user` already replaced) and, with `uniqueNameFallback`, an unqualified name on none of
  * those schemas taken from the one schema holding it. Cached per base context, so analyses are too.
  */
-export function withSearchPath(
-  base: AnalysisContext,
-  searchPath: readonly string[],
-  options: { uniqueNameFallback?: boolean } = {},
-): AnalysisContext {
+export function withSearchPath(base: AnalysisContext, searchPath: readonly string[], options: { uniqueNameFallback?: boolean } = {}): AnalysisContext {
   const uniqueNameFallback = options.uniqueNameFallback ?? false;
   const key = `${uniqueNameFallback ? 'u' : 'p'}\u0000${searchPath.join('\u0000')}`;
   let variants = variantCache.get(base);
@@ -95,13 +91,22 @@ function hashText(text: string): string {
 }
 
 const FIRST_WORD_KIND: Readonly<Record<string, StatementKind>> = {
-  select: 'select', with: 'unknown', insert: 'insert', update: 'update', delete: 'delete', merge: 'merge',
-  values: 'select', table: 'select',
+  select: 'select',
+  with: 'unknown',
+  insert: 'insert',
+  update: 'update',
+  delete: 'delete',
+  merge: 'merge',
+  values: 'select',
+  table: 'select',
 };
 
 /** Statement kind from the first keyword (for texts that do not parse, e.g. PG17's `SAVEPOINT $1`). */
 function kindFromText(text: string): StatementKind {
-  const stripped = text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/--[^\n]*/g, ' ').trimStart();
+  const stripped = text
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/--[^\n]*/g, ' ')
+    .trimStart();
   const word = /^[a-zA-Z]+/.exec(stripped)?.[0]?.toLowerCase();
   if (!word) return 'unknown';
   return FIRST_WORD_KIND[word] ?? 'utility';
@@ -111,7 +116,11 @@ function analyzeRaw(text: string): RawResult {
   const parsed = parseSqlSync(text);
   if (!parsed.ok) return { analysable: false, kind: kindFromText(text), reason: parsed.reason };
   if (parsed.stmts.length !== 1) {
-    return { analysable: false, kind: parsed.stmts.length === 0 ? 'unknown' : statementKindOf(parsed.stmts[0]), reason: `${parsed.stmts.length} statements in one text` };
+    return {
+      analysable: false,
+      kind: parsed.stmts.length === 0 ? 'unknown' : statementKindOf(parsed.stmts[0]),
+      reason: `${parsed.stmts.length} statements in one text`,
+    };
   }
   const stmt = parsed.stmts[0];
   const kind = statementKindOf(stmt);

@@ -134,8 +134,18 @@ function inlineSingleSource(f: AstNode, ctes: ReadonlyMap<string, AstNode>, recu
   }
   if (!isPlainSelect(body) || body.withClause !== undefined) return null;
   const inner = analyse(body, ctx);
-  if (!inner || inner.mainTables.length !== 1 || inner.hasDerivedSources || inner.aggregates || inner.windowFunctions || inner.groupBy ||
-      inner.distinct || inner.limit !== null || inner.offset !== null || listOf(body.fromClause).length !== 1) {
+  if (
+    !inner ||
+    inner.mainTables.length !== 1 ||
+    inner.hasDerivedSources ||
+    inner.aggregates ||
+    inner.windowFunctions ||
+    inner.groupBy ||
+    inner.distinct ||
+    inner.limit !== null ||
+    inner.offset !== null ||
+    listOf(body.fromClause).length !== 1
+  ) {
     return null;
   }
   const outputs = outputMap(body, names);

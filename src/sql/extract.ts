@@ -69,10 +69,29 @@ export function extractStatement(stmt: unknown): RawAnalysis {
   if (!node) throw new Error('empty statement');
   const kind = statementKindOf(stmt);
   const out: RawAnalysis = {
-    kind, tables: [], mainTables: [], hasDerivedSources: false, predicates: [], hasUnanalysedConditions: false,
-    joins: [], orderBy: [], orderByExpression: false, limit: null, offset: null, outputColumns: [],
-    outputStarTables: [], aggregates: false, windowFunctions: false, groupBy: false, distinct: false,
-    setOperation: false, ctes: [], subqueries: false, locking: [], onConflict: false, returning: false,
+    kind,
+    tables: [],
+    mainTables: [],
+    hasDerivedSources: false,
+    predicates: [],
+    hasUnanalysedConditions: false,
+    joins: [],
+    orderBy: [],
+    orderByExpression: false,
+    limit: null,
+    offset: null,
+    outputColumns: [],
+    outputStarTables: [],
+    aggregates: false,
+    windowFunctions: false,
+    groupBy: false,
+    distinct: false,
+    setOperation: false,
+    ctes: [],
+    subqueries: false,
+    locking: [],
+    onConflict: false,
+    returning: false,
     writtenColumns: [],
   };
 

@@ -28,9 +28,7 @@ export function isSqlParserReady(): boolean {
   return ready;
 }
 
-export type ParseOutcome =
-  | { readonly ok: true; readonly stmts: readonly unknown[] }
-  | { readonly ok: false; readonly reason: string };
+export type ParseOutcome = { readonly ok: true; readonly stmts: readonly unknown[] } | { readonly ok: false; readonly reason: string };
 
 /** Parses synchronously. Never throws: a parser that is not loaded or a syntax error is an outcome. */
 export function parseSqlSync(text: string): ParseOutcome {

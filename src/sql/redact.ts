@@ -75,8 +75,8 @@ export function redactByHand(text: string): string {
       let depth = 1;
       i += 2;
       while (i < n && depth > 0) {
-        if (text[i] === '/' && text[i + 1] === '*') (depth++, (i += 2));
-        else if (text[i] === '*' && text[i + 1] === '/') (depth--, (i += 2));
+        if (text[i] === '/' && text[i + 1] === '*') depth++, (i += 2);
+        else if (text[i] === '*' && text[i + 1] === '/') depth--, (i += 2);
         else i++;
       }
       out += ' ';

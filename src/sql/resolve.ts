@@ -3,11 +3,7 @@ import type { AnalysisContext, ColumnRef, StatementAnalysis, TableRef, TableReso
 import type { RawAnalysis } from './extract.js';
 import type { RawColumn } from './conditions.js';
 
-function resolveTable(
-  schema: string | null,
-  name: string,
-  ctx: AnalysisContext,
-): { schema: string | null; oid: number | null; resolution: TableResolution } {
+function resolveTable(schema: string | null, name: string, ctx: AnalysisContext): { schema: string | null; oid: number | null; resolution: TableResolution } {
   if (schema !== null) return { schema, oid: ctx.tablesByQualifiedName.get(`${schema}.${name}`) ?? null, resolution: 'qualified' };
   const holders = ctx.schemasByTableName.get(name) ?? [];
   for (const s of ctx.searchPath) {

@@ -12,10 +12,11 @@ export interface Source {
 }
 
 const AGGREGATES = new Set(
-  ('count sum avg min max array_agg string_agg json_agg jsonb_agg json_object_agg jsonb_object_agg bool_and ' +
+  (
+    'count sum avg min max array_agg string_agg json_agg jsonb_agg json_object_agg jsonb_object_agg bool_and ' +
     'bool_or every bit_and bit_or bit_xor stddev stddev_pop stddev_samp variance var_pop var_samp corr covar_pop ' +
-    'covar_samp regr_count percentile_cont percentile_disc mode xmlagg range_agg range_intersect_agg any_value')
-    .split(' '),
+    'covar_samp regr_count percentile_cont percentile_disc mode xmlagg range_agg range_intersect_agg any_value'
+  ).split(' '),
 );
 
 export function readSelectBlock(
@@ -53,7 +54,9 @@ export function readSelectBlock(
     if (type !== 'FuncCall') return;
     if (fields.over !== undefined) out.windowFunctions = true;
     else if (
-      fields.agg_star === true || fields.agg_filter !== undefined || fields.agg_within_group === true ||
+      fields.agg_star === true ||
+      fields.agg_filter !== undefined ||
+      fields.agg_within_group === true ||
       AGGREGATES.has((namesOf(fields.funcname).pop() ?? '').toLowerCase())
     ) {
       out.aggregates = true;

@@ -90,7 +90,12 @@ export function createAuditsRepository(db: Kysely<Database>): AuditsRepository {
         .execute();
     },
     async listAudits(targetId, { limit = 50 } = {}) {
-      const rows = await base().where('audits.target_id', '=', targetId).orderBy('audits.requested_at', 'desc').orderBy('audits.id', 'desc').limit(limit).execute();
+      const rows = await base()
+        .where('audits.target_id', '=', targetId)
+        .orderBy('audits.requested_at', 'desc')
+        .orderBy('audits.id', 'desc')
+        .limit(limit)
+        .execute();
       return rows.map(toAudit);
     },
     async findAudit(id) {
@@ -99,7 +104,11 @@ export function createAuditsRepository(db: Kysely<Database>): AuditsRepository {
     },
     async finishAuditWithMessages(auditId, report, drafts) {
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('audits').set({ status: 'done', finished_at: new Date(), report: JSON.stringify(report) }).where('id', '=', auditId).execute();
+        await trx
+          .updateTable('audits')
+          .set({ status: 'done', finished_at: new Date(), report: JSON.stringify(report) })
+          .where('id', '=', auditId)
+          .execute();
         await insertOutboxDrafts(trx, drafts, auditId);
       });
     },
@@ -120,7 +129,12 @@ export function createAuditsRepository(db: Kysely<Database>): AuditsRepository {
     },
     async findingIds(targetId, fingerprints) {
       if (fingerprints.length === 0) return {};
-      const rows = await db.selectFrom('findings').select(['id', 'fingerprint']).where('target_id', '=', targetId).where('fingerprint', 'in', [...new Set(fingerprints)]).execute();
+      const rows = await db
+        .selectFrom('findings')
+        .select(['id', 'fingerprint'])
+        .where('target_id', '=', targetId)
+        .where('fingerprint', 'in', [...new Set(fingerprints)])
+        .execute();
       return Object.fromEntries(rows.map((r) => [r.fingerprint, Number(r.id)]));
     },
     async claimAuditSlot(schedule, target, slot, owner) {

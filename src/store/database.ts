@@ -44,9 +44,11 @@ export function createStoreDatabase(options: StoreDatabaseOptions = {}): StoreDa
   if (options.url) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 5, application_name: 'pg-advisor-store' });
     // An idle client killed by the server (restart, admin shutdown) must not crash the daemon.
-    pool.on('error', () => {});
+    pool.on('error', () => {
+      // an idle store connection the server ends is replaced; the failing query reports real errors
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', location: maskUrl(options.url), connectionString: options.url, ready: async () => {}, close: () => db.destroy() };
+    return { db, kind: 'postgres', location: maskUrl(options.url), connectionString: options.url, ready: async () => undefined, close: () => db.destroy() };
   }
   const dir = options.dataDir ?? DEFAULT_STORE_DIR;
   const memory = dir.startsWith('memory://');

@@ -40,7 +40,7 @@ export interface DirLock {
  * remove it safely. While held, the file is re-checked: a deleted one is recreated, one replaced by another
  * process is reported as lost (`onEvent`), for the daemon to stop.
  */
-export function acquireDirLock(dir: string, onEvent: (event: LockEvent) => void = () => {}): DirLock {
+export function acquireDirLock(dir: string, onEvent: (event: LockEvent) => void = () => undefined): DirLock {
   const path = join(dir, LOCK_FILE);
   if (held.has(path)) {
     throw new UsageError(`the embedded store ${dir} is already open in this process`, { hint: 'open one store per directory and share it' });
@@ -60,7 +60,9 @@ export function acquireDirLock(dir: string, onEvent: (event: LockEvent) => void 
     }
     rmSync(path, { force: true }); // stale: its owner is gone
   }
-  throw new UsageError(`cannot lock the embedded store ${dir}`, { hint: `another process keeps creating ${path}; if no pg-advisor daemon uses ${dir}, remove it` });
+  throw new UsageError(`cannot lock the embedded store ${dir}`, {
+    hint: `another process keeps creating ${path}; if no pg-advisor daemon uses ${dir}, remove it`,
+  });
 }
 
 function hold(path: string, me: LockOwner, onEvent: (event: LockEvent) => void): DirLock {
@@ -101,7 +103,10 @@ const lost = (path: string, owner: LockOwner | null): LockEvent => ({
   kind: 'lost',
   path,
   owner,
-  message: `the store lock file ${path} now belongs to ${owner ? `process ${owner.pid} on ${owner.host}` : 'something else'}: another process may have opened the embedded store; stopping to avoid corrupting it`,
+  message:
+    `the store lock file ${path} now belongs to ` +
+    `${owner ? `process ${owner.pid} on ${owner.host}` : 'something else'}: another process may have ` +
+    `opened the embedded store; stopping to avoid corrupting it`,
 });
 
 function tryCreate(path: string, me: LockOwner): boolean {
@@ -172,7 +177,8 @@ function inUse(dir: string, path: string, owner: LockOwner): UsageError {
     hint:
       'an embedded (PGlite) store serves one process: stop the other daemon, or use a PostgreSQL store (ADVISOR_STORE_URL) for several replicas' +
       (legacy
-        ? `; this lock file (${path}) predates pg-advisor's boot-id check, so after a reboot the pid may belong to another program: if \`ps -p ${owner.pid} -o args\` shows no pg-advisor, remove ${path}`
+        ? `; this lock file (${path}) predates pg-advisor's boot-id check, so after a reboot the pid may ` +
+          `belong to another program: if \`ps -p ${owner.pid} -o args\` shows no pg-advisor, remove ${path}`
         : `; if ${what} is not a pg-advisor daemon, remove ${path}`),
   });
 }

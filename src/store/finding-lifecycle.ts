@@ -43,7 +43,20 @@ export async function applyFindings(
       .selectFrom('findings')
       .select(['id', 'fingerprint', 'rule', 'status', 'severity', 'snoozed_until', 'missed_samples'])
       .where('target_id', '=', targetId)
-      .where((eb) => eb.or([eb('status', '!=', 'resolved'), ...(findings.length > 0 ? [eb('fingerprint', 'in', findings.map((f) => f.fingerprint))] : [])]))
+      .where((eb) =>
+        eb.or([
+          eb('status', '!=', 'resolved'),
+          ...(findings.length > 0
+            ? [
+                eb(
+                  'fingerprint',
+                  'in',
+                  findings.map((f) => f.fingerprint),
+                ),
+              ]
+            : []),
+        ]),
+      )
       .forUpdate()
       .execute();
     const byFingerprint = new Map(existing.map((r) => [r.fingerprint, r]));
@@ -128,7 +141,14 @@ export async function applyFindings(
       const misses = row.missed_samples + 1;
       if (misses >= resolveAfter) {
         resolved.push(id);
-        events.push({ findingId: id, at, kind: 'resolved', fromStatus: row.status as FindingStatus, toStatus: 'resolved', note: `not detected in ${misses} consecutive samples` });
+        events.push({
+          findingId: id,
+          at,
+          kind: 'resolved',
+          fromStatus: row.status as FindingStatus,
+          toStatus: 'resolved',
+          note: `not detected in ${misses} consecutive samples`,
+        });
         await trx
           .updateTable('findings')
           .set({ status: 'resolved', resolved_at: at, missed_samples: misses, snoozed_until: null, updated_at: at })

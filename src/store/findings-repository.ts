@@ -48,7 +48,8 @@ export interface FindingsRepository {
 }
 
 export function createFindingsRepository(db: Kysely<Database>): FindingsRepository {
-  const base = () => db.selectFrom('findings').innerJoin('targets', 'targets.id', 'findings.target_id').selectAll('findings').select('targets.name as target_name');
+  const base = () =>
+    db.selectFrom('findings').innerJoin('targets', 'targets.id', 'findings.target_id').selectAll('findings').select('targets.name as target_name');
 
   async function transition(
     id: number,
@@ -68,7 +69,11 @@ export function createFindingsRepository(db: Kysely<Database>): FindingsReposito
           hint: from === 'resolved' ? 'the problem is no longer detected; reopen it first if needed' : undefined,
         });
       }
-      await trx.updateTable('findings').set({ status: to, updated_at: at, missed_samples: 0, ...extra }).where('id', '=', id).execute();
+      await trx
+        .updateTable('findings')
+        .set({ status: to, updated_at: at, missed_samples: 0, ...extra })
+        .where('id', '=', id)
+        .execute();
       await insertEvents(trx, [{ findingId: id, at, kind, fromStatus: from, toStatus: to, actor: input.actor, note: input.note }]);
       return true;
     });
@@ -99,10 +104,7 @@ export function createFindingsRepository(db: Kysely<Database>): FindingsReposito
             eb('findings.severity_rank', '<', c.rank),
             eb.and([
               eb('findings.severity_rank', '=', c.rank),
-              eb.or([
-                eb('findings.impact_score', '<', c.impact),
-                eb.and([eb('findings.impact_score', '=', c.impact), eb('findings.id', '>', c.id)]),
-              ]),
+              eb.or([eb('findings.impact_score', '<', c.impact), eb.and([eb('findings.impact_score', '=', c.impact), eb('findings.id', '>', c.id)])]),
             ]),
           ]),
         );
@@ -127,9 +129,16 @@ export function createFindingsRepository(db: Kysely<Database>): FindingsReposito
       transition(id, 'acknowledged', ['open', 'snoozed'], 'acknowledged', input, { acknowledged_at: input.at ?? new Date(), snoozed_until: null }),
 
     snooze: (id, until, input = {}) =>
-      transition(id, 'snoozed', ['open', 'acknowledged', 'snoozed'], 'snoozed', { ...input, note: input.note ?? `until ${until.toISOString()}` }, {
-        snoozed_until: until,
-      }),
+      transition(
+        id,
+        'snoozed',
+        ['open', 'acknowledged', 'snoozed'],
+        'snoozed',
+        { ...input, note: input.note ?? `until ${until.toISOString()}` },
+        {
+          snoozed_until: until,
+        },
+      ),
 
     reopen: (id, input = {}) =>
       transition(id, 'reopened', ['acknowledged', 'snoozed', 'resolved'], 'open', input, {

@@ -64,7 +64,16 @@ export type { MigrateResult } from './migrate.js';
 export type { StoreDatabase, StoreDatabaseOptions, StoreKind } from './database.js';
 export type { RetentionPolicy, RetentionResult } from './retention.js';
 export type { TargetDefinition, TargetStatusUpdate, TargetsRepository } from './targets-repository.js';
-export type { SampleInput, SeriesPage, SeriesPointInput, StatementDeltaInput, StatementOrder, SamplesRepository, StoredCheckpoint, TimeRange } from './samples-repository.js';
+export type {
+  SampleInput,
+  SeriesPage,
+  SeriesPointInput,
+  StatementDeltaInput,
+  StatementOrder,
+  SamplesRepository,
+  StoredCheckpoint,
+  TimeRange,
+} from './samples-repository.js';
 export type { FindingFilter, FindingPage, FindingsRepository, ActionInput } from './findings-repository.js';
 export type { LifecycleChanges, LifecycleOptions } from './finding-lifecycle.js';
 export type { AuditsRepository } from './audits-repository.js';

@@ -128,11 +128,7 @@ export function createLeasesRepository(db: Kysely<Database>): LeasesRepository {
       }));
     },
     async listReplicaIds() {
-      const rows = await db
-        .selectFrom('target_leases')
-        .select('owner as id')
-        .union(db.selectFrom('replicas').select('id'))
-        .execute();
+      const rows = await db.selectFrom('target_leases').select('owner as id').union(db.selectFrom('replicas').select('id')).execute();
       return rows.map((r) => r.id).sort();
     },
     async takeOver(from, to, targets, ttlMs) {
@@ -149,7 +145,10 @@ export function createLeasesRepository(db: Kysely<Database>): LeasesRepository {
                 .where('target_name', 'in', [...targets])
                 .returning('target_name')
                 .execute();
-        await trx.deleteFrom('replicas').where('id', 'in', [...from]).execute();
+        await trx
+          .deleteFrom('replicas')
+          .where('id', 'in', [...from])
+          .execute();
         return moved.map((r) => r.target_name).sort();
       });
     },

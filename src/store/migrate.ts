@@ -30,8 +30,7 @@ export async function migrateStore(store: StoreDatabase, options: { direction?: 
   }
   try {
     const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => ({ ...migrations }) } });
-    const { error, results } =
-      options.direction === 'down-all' ? await migrateAllDown(migrator) : await migrator.migrateToLatest();
+    const { error, results } = options.direction === 'down-all' ? await migrateAllDown(migrator) : await migrator.migrateToLatest();
     if (error) throw classifyStoreFailure(error, store, results?.find((r) => r.status === 'Error')?.migrationName);
     return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName), known: Object.keys(migrations) };
   } finally {
@@ -45,7 +44,9 @@ async function migrateAllDown(migrator: Migrator): Promise<{ error?: unknown; re
 
 async function acquireLock(connectionString: string): Promise<{ release(): Promise<void> }> {
   const client = new pg.Client({ connectionString, application_name: 'pg-advisor-migrate' });
-  client.on('error', () => {});
+  client.on('error', () => {
+    // the migration query that fails reports it
+  });
   await client.connect();
   await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
   return {

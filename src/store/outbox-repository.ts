@@ -30,8 +30,6 @@ export interface OutboxRepositoryOptions {
 
 export const DEFAULT_OUTBOX_LEASE_MS = 20 * 60_000;
 
-
-
 /** Writes messages; a message whose idempotency key already exists is not written again. */
 export async function insertOutboxDrafts(trx: Kysely<Database>, drafts: readonly OutboxDraft[], auditId: number | null): Promise<void> {
   if (drafts.length === 0) return;
@@ -103,7 +101,12 @@ export function createOutboxRepository(db: Kysely<Database>, options: OutboxRepo
     enqueue: (drafts, auditId = null) => insertOutboxDrafts(db, drafts, auditId),
     async listDeliveries(auditIds) {
       if (auditIds.length === 0) return [];
-      const rows = await db.selectFrom('outbox').selectAll().where('audit_id', 'in', [...auditIds]).orderBy('id').execute();
+      const rows = await db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('audit_id', 'in', [...auditIds])
+        .orderBy('id')
+        .execute();
       return rows.map(toDelivery);
     },
     async countByDestination() {

@@ -50,7 +50,6 @@ export interface TimeRange {
   readonly resolution?: 'raw' | 'hour';
 }
 
-
 export type { SeriesPage };
 
 export interface SamplesRepository {
@@ -133,11 +132,7 @@ export function createSamplesRepository(db: Kysely<Database>): SamplesRepository
     },
 
     async findCheckpoint(targetId) {
-      const row = await db
-        .selectFrom('sample_checkpoints')
-        .select(['collected_at', 'payload'])
-        .where('target_id', '=', targetId)
-        .executeTakeFirst();
+      const row = await db.selectFrom('sample_checkpoints').select(['collected_at', 'payload']).where('target_id', '=', targetId).executeTakeFirst();
       return row ? { collectedAt: new Date(isoRequired(row.collected_at)), payload: row.payload } : null;
     },
 

@@ -4,7 +4,17 @@ import { AdvisorError, SQLSTATE, sqlState } from '../errors/errors.js';
 import { LOCK_FILE } from './dir-lock.js';
 import { StoreError } from './errors.js';
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN', SQLSTATE.CANNOT_CONNECT_NOW, SQLSTATE.ADMIN_SHUTDOWN, SQLSTATE.TOO_MANY_CONNECTIONS]);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  'EAI_AGAIN',
+  SQLSTATE.CANNOT_CONNECT_NOW,
+  SQLSTATE.ADMIN_SHUTDOWN,
+  SQLSTATE.TOO_MANY_CONNECTIONS,
+]);
 
 /** A PGlite directory that is not a whole store; the hint says how to start over without losing it. */
 export function damagedStore(dir: string, what: string, cause?: unknown): StoreError {
@@ -39,7 +49,11 @@ export function pgliteOpenFailure(dir: string, cause: unknown): StoreError {
  * A failure of the store before or during migrations, classified: unreachable, login refused, missing
  * database, missing privilege, or (PGlite) damaged. Typed AdvisorErrors pass through.
  */
-export function classifyStoreFailure(error: unknown, store: { readonly kind: 'pglite' | 'postgres'; readonly location: string }, migration?: string): AdvisorError {
+export function classifyStoreFailure(
+  error: unknown,
+  store: { readonly kind: 'pglite' | 'postgres'; readonly location: string },
+  migration?: string,
+): AdvisorError {
   if (error instanceof AdvisorError) return error;
   const code = sqlState(error);
   const text = error instanceof Error ? error.message : String(error);
@@ -48,16 +62,31 @@ export function classifyStoreFailure(error: unknown, store: { readonly kind: 'pg
   // class (XX001 data_corrupted, 58P01 undefined_file …), means the directory itself is broken.
   if (store.kind === 'pglite' && (!code?.match(/^[0-9A-Z]{5}$/) || /^(XX|58)/.test(code))) return pgliteOpenFailure(store.location, error);
   if (code && CONNECTION_CODES.has(code)) {
-    return new StoreError(`cannot reach the store ${store.location}: ${text}`, { hint: 'check that the store server is up and that ADVISOR_STORE_URL names the right host and port', cause: error });
+    return new StoreError(`cannot reach the store ${store.location}: ${text}`, {
+      hint: 'check that the store server is up and that ADVISOR_STORE_URL names the right host and port',
+      cause: error,
+    });
   }
   if (code === SQLSTATE.INVALID_PASSWORD || code === SQLSTATE.INVALID_AUTHORIZATION) {
-    return new StoreError(`the store ${store.location} refused the login: ${text}`, { hint: 'check the user and password in ADVISOR_STORE_URL (and pg_hba.conf)', cause: error });
+    return new StoreError(`the store ${store.location} refused the login: ${text}`, {
+      hint: 'check the user and password in ADVISOR_STORE_URL (and pg_hba.conf)',
+      cause: error,
+    });
   }
   if (code === SQLSTATE.INVALID_CATALOG_NAME) {
-    return new StoreError(`the store database does not exist: ${text}`, { hint: 'create it (createdb) or fix the database name in ADVISOR_STORE_URL', cause: error });
+    return new StoreError(`the store database does not exist: ${text}`, {
+      hint: 'create it (createdb) or fix the database name in ADVISOR_STORE_URL',
+      cause: error,
+    });
   }
   if (code === SQLSTATE.INSUFFICIENT_PRIVILEGE) {
-    return new StoreError(`${where}: ${text}`, { hint: 'the store user must be allowed to create tables in its schema the first time; grant it (or run `pg-advisor migrate` as the owner)', cause: error });
+    return new StoreError(`${where}: ${text}`, {
+      hint: 'the store user must be allowed to create tables in its schema the first time; grant it (or run `pg-advisor migrate` as the owner)',
+      cause: error,
+    });
   }
-  return new StoreError(`${where}: ${text}`, { hint: 'run `pg-advisor migrate` to retry; if it fails again, see the daemon log (--debug) and report it', cause: error });
+  return new StoreError(`${where}: ${text}`, {
+    hint: 'run `pg-advisor migrate` to retry; if it fails again, see the daemon log (--debug) and report it',
+    cause: error,
+  });
 }

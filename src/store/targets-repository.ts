@@ -34,9 +34,7 @@ export function createTargetsRepository(db: Kysely<Database>): TargetsRepository
           await trx
             .insertInto('targets')
             .values({ name: d.name, url_masked: d.maskedUrl, interval_ms: d.intervalMs, enabled: true })
-            .onConflict((oc) =>
-              oc.column('name').doUpdateSet({ url_masked: d.maskedUrl, interval_ms: d.intervalMs, enabled: true, updated_at: new Date() }),
-            )
+            .onConflict((oc) => oc.column('name').doUpdateSet({ url_masked: d.maskedUrl, interval_ms: d.intervalMs, enabled: true, updated_at: new Date() }))
             .execute();
         }
         let disable = trx.updateTable('targets').set({ enabled: false, state: 'disabled', updated_at: new Date() }).where('enabled', '=', true);

@@ -50,14 +50,7 @@ export interface FindingRecord {
   readonly snoozedUntil: string | null;
 }
 
-export type FindingEventKind =
-  | 'opened'
-  | 'reopened'
-  | 'severity-changed'
-  | 'resolved'
-  | 'acknowledged'
-  | 'snoozed'
-  | 'unsnoozed';
+export type FindingEventKind = 'opened' | 'reopened' | 'severity-changed' | 'resolved' | 'acknowledged' | 'snoozed' | 'unsnoozed';
 
 export interface FindingEvent {
   readonly at: string;

@@ -105,17 +105,29 @@ describe('serve posts audits to chat and survives kill -9 mid-delivery', { timeo
     expect(['pending', 'delivered']).toContain(audit?.deliveries[0]?.status);
 
     await until('the delivery after the restart', () => requests.some((r) => r.answered), { intervalMs: 250 });
-    const done = await until('the delivery recorded', async () => {
-      const d = (await audits()).find((a) => a.id === auditId)?.deliveries[0];
-      return d?.status === 'delivered' && d;
-    }, { intervalMs: 250 });
+    const done = await until(
+      'the delivery recorded',
+      async () => {
+        const d = (await audits()).find((a) => a.id === auditId)?.deliveries[0];
+        return d?.status === 'delivered' && d;
+      },
+      { intervalMs: 250 },
+    );
     expect(done.idempotencyKey).toBe(key);
     // Every request carried the same key and body; one was processed.
     expect(new Set(requests.map((r) => r.key))).toEqual(new Set([key]));
     expect(new Set(requests.map((r) => r.raw)).size).toBe(1);
     expect(requests.filter((r) => r.answered)).toHaveLength(1);
     const answered = requests.find((r) => r.answered)!;
-    expect(verifyWebhookSignature({ secret: SECRET, body: answered.raw, timestamp: answered.timestamp, signature: answered.signature, nowSeconds: Math.floor(Date.now() / 1000) })).toBe(true);
+    expect(
+      verifyWebhookSignature({
+        secret: SECRET,
+        body: answered.raw,
+        timestamp: answered.timestamp,
+        signature: answered.signature,
+        nowSeconds: Math.floor(Date.now() / 1000),
+      }),
+    ).toBe(true);
     const message = JSON.parse(answered.raw) as { type: string; digest: { target: string; firstAudit: boolean } };
     expect(message).toMatchObject({ type: 'pg-advisor.audit', digest: { target: 'main', firstAudit: true } });
     // Nothing more arrives for it.

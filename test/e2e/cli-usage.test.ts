@@ -147,7 +147,10 @@ describe('rules', () => {
   it('lists every registered rule with thresholds and docs as JSON', async () => {
     const r = await runCli(['rules', '--format', 'json']);
     expect(r.code).toBe(0);
-    const parsed = JSON.parse(r.stdout) as { version: number; rules: { id: string; thresholds: { key: string; default: number }[]; docs: { summary: string } }[] };
+    const parsed = JSON.parse(r.stdout) as {
+      version: number;
+      rules: { id: string; thresholds: { key: string; default: number }[]; docs: { summary: string } }[];
+    };
     expect(parsed.version).toBe(1);
     expect(parsed.rules.map((x) => x.id)).toEqual(RULE_IDS);
     for (const rule of parsed.rules) {

@@ -31,7 +31,9 @@ function spawnDemo(args: readonly string[]) {
   const out = { stdout: '', stderr: '', done: false };
   child.stdout.on('data', (chunk: Buffer) => (out.stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (out.stderr += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   void exited.then(() => (out.done = true));
   // On failure or timeout: Ctrl-C first (the demo stops its PostgreSQL and removes its data), SIGKILL if that hangs.
   const stop = async (): Promise<void> => {
@@ -135,7 +137,7 @@ describe('pg-advisor demo (report, then the daemon)', () => {
 
       // The demo fixes billing-worker's idle transaction; its finding resolves, the rest stay open.
       const resolved = await until(
-        'billing-worker\'s finding to resolve',
+        "billing-worker's finding to resolve",
         async () => {
           const f = billing(await findings());
           return f?.status === 'resolved' && f;
@@ -145,7 +147,11 @@ describe('pg-advisor demo (report, then the daemon)', () => {
       expect(resolved.id).toBe(billing(appeared)!.id);
       expect(out.stderr).toContain("fixed: ended billing-worker's idle transaction");
       // The demo's own notes follow the API (it polls every 3 s).
-      await until('the demo to note the resolution', async () => out.stderr.includes(`resolved #${resolved.id} warning idle-in-transaction: application billing-worker`), { timeoutMs: 15_000, lastSeen: output });
+      await until(
+        'the demo to note the resolution',
+        async () => out.stderr.includes(`resolved #${resolved.id} warning idle-in-transaction: application billing-worker`),
+        { timeoutMs: 15_000, lastSeen: output },
+      );
       expect((await findings()).some((f) => f.rule === 'missing-index' && f.status === 'open')).toBe(true);
 
       demo.child.kill('SIGINT');

@@ -56,31 +56,35 @@ describe('pg-advisor demo', () => {
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('%s while planting (plain demo) stops the server, removes its data and exits %d', async (signal, expected) => {
-    assertBuilt();
-    const child = spawn(process.execPath, [BIN, 'demo'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let sent = false;
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.on('close', (code, sig) => resolve({ code, signal: sig }));
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      if (!sent && /planting \[1\//.test(stderr)) {
-        sent = true;
-        child.kill(signal);
-      }
-    });
-    child.stdout.resume();
-    const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    const result = await exited;
-    clearTimeout(killer);
+  ] as const)(
+    '%s while planting (plain demo) stops the server, removes its data and exits %d',
+    async (signal, expected) => {
+      assertBuilt();
+      const child = spawn(process.execPath, [BIN, 'demo'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      let sent = false;
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+        child.on('close', (code, sig) => resolve({ code, signal: sig }));
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+        if (!sent && /planting \[1\//.test(stderr)) {
+          sent = true;
+          child.kill(signal);
+        }
+      });
+      child.stdout.resume();
+      const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+      const result = await exited;
+      clearTimeout(killer);
 
-    expect(sent, `the demo never reached planting:\n${stderr}`).toBe(true);
-    expect(result.code).toBe(expected);
-    expect(stderr).toContain(`interrupted (${signal}): stopping PostgreSQL`);
-    const { port, dataDir } = serverOf(stderr);
-    expect(existsSync(dataDir)).toBe(false);
-    expect(await portAnswers(port)).toBe(false);
-  }, 120_000);
+      expect(sent, `the demo never reached planting:\n${stderr}`).toBe(true);
+      expect(result.code).toBe(expected);
+      expect(stderr).toContain(`interrupted (${signal}): stopping PostgreSQL`);
+      const { port, dataDir } = serverOf(stderr);
+      expect(existsSync(dataDir)).toBe(false);
+      expect(await portAnswers(port)).toBe(false);
+    },
+    120_000,
+  );
 });

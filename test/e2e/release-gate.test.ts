@@ -102,7 +102,12 @@ describe('release gate: --write-baseline, --baseline and the CI formats on a rea
     expect(r.code, r.stderr).toBe(1);
     const report = json(r);
     expect(appsOf(report.findings)).toEqual([OLD_APP]); // the healthy control stays silent
-    const baseline = JSON.parse(readFileSync(baselineFile, 'utf8')) as { version: number; createdAt: string; target: { database: string }; fingerprints: JsonFinding[] };
+    const baseline = JSON.parse(readFileSync(baselineFile, 'utf8')) as {
+      version: number;
+      createdAt: string;
+      target: { database: string };
+      fingerprints: JsonFinding[];
+    };
     expect(baseline).toMatchObject({ version: 1, target: { database: db.name } });
     expect(Date.parse(baseline.createdAt)).not.toBeNaN();
     expect(baseline.fingerprints).toEqual([
@@ -176,9 +181,19 @@ describe('release gate: --write-baseline, --baseline and the CI formats on a rea
 
     it('one run writes every format with --output (the same report), stdout keeps --format', async () => {
       const files = {
-        json: join(dir, 'out.json'), sarif: join(dir, 'out.sarif'), markdown: join(dir, 'comment.md'), junit: join(dir, 'junit.xml'), text: join(dir, 'out.txt'),
+        json: join(dir, 'out.json'),
+        sarif: join(dir, 'out.sarif'),
+        markdown: join(dir, 'comment.md'),
+        junit: join(dir, 'junit.xml'),
+        text: join(dir, 'out.txt'),
       };
-      const r = await check('--format', 'json', '--baseline', baselineFile, ...Object.entries(files).flatMap(([format, path]) => ['--output', `${format}=${path}`]));
+      const r = await check(
+        '--format',
+        'json',
+        '--baseline',
+        baselineFile,
+        ...Object.entries(files).flatMap(([format, path]) => ['--output', `${format}=${path}`]),
+      );
       expect(r.code, r.stderr).toBe(1);
       const report = json(r);
       expect(JSON.parse(readFileSync(files.json, 'utf8'))).toEqual(report); // one collection, not five
@@ -197,13 +212,27 @@ describe('release gate: --write-baseline, --baseline and the CI formats on a rea
     it('a finding that escalated beyond its baseline severity fails the gate', async () => {
       const escalate = join(dir, 'escalate.json');
       writeFileSync(escalate, JSON.stringify({ rules: { 'idle-in-transaction': { thresholds: { maxIdleSeconds: 1, criticalIdleSeconds: 1 } } } }));
-      const r = await runCli(['check', '--database-url', monitorUrl, '--config', escalate, '--rules', 'idle-in-transaction', '--format', 'json', '--baseline', baselineFile, '--fail-on', 'critical']);
+      const r = await runCli([
+        'check',
+        '--database-url',
+        monitorUrl,
+        '--config',
+        escalate,
+        '--rules',
+        'idle-in-transaction',
+        '--format',
+        'json',
+        '--baseline',
+        baselineFile,
+        '--fail-on',
+        'critical',
+      ]);
       expect(r.code, r.stderr).toBe(1);
       const report = json(r);
       expect(report.findings.find((f) => f.object.name === OLD_APP)).toMatchObject({ severity: 'critical', baselined: false, baselineState: 'escalated' });
     });
 
-    it('a JSON report is accepted as a baseline (e.g. last release\'s report): everything known, exit 0', async () => {
+    it("a JSON report is accepted as a baseline (e.g. last release's report): everything known, exit 0", async () => {
       const reportFile = join(dir, 'last-release.json');
       writeFileSync(reportFile, (await check('--format', 'json')).stdout);
       const r = await check('--format', 'json', '--baseline', reportFile);

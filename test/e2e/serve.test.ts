@@ -34,100 +34,109 @@ describe('serve end to end', { timeout: 240_000 }, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('finds a planted problem, survives kill -9 without duplicates or lost history, resolves it, backs off while the target is away, and stops on SIGTERM', async () => {
-    const monitorUrl = await target.createMonitorRole();
-    const config = join(dir, 'advisor.yaml');
-    writeFileSync(
-      config,
-      `targets:\n  - name: main\n    urlEnv: MAIN_URL\n    interval: 5s\n    rules:\n      idle-in-transaction:\n        thresholds: { maxIdleSeconds: 1 }\nlifecycle:\n  resolveAfterMisses: 2\n`,
-    );
-    const env = { MAIN_URL: monitorUrl, ADVISOR_STORE_DIR: join(dir, 'store') };
-    const held = await holdConnections(target.adminUrl, 1, {
-      applicationName: 'e2e-worker',
-      setup: async (c) => {
-        await c.query('begin');
-        await c.query('select 1');
-      },
-    });
-    let first = await startServe(config, env);
-    children.push(first);
-    // Activity is cluster-wide: other tests' idle sessions may be reported too; ours is e2e-worker.
-    const planted = async (served: Served) =>
-      (await api<{ items: (FindingBody & { object: { name?: string } })[] }>(served, '/api/v1/findings?rule=idle-in-transaction&target=main')).items.filter(
-        (f) => f.object.name === 'e2e-worker',
+  it(
+    'finds a planted problem, survives kill -9 without duplicates or lost history, resolves it, backs ' + 'off while the target is away, and stops on SIGTERM',
+    async () => {
+      const monitorUrl = await target.createMonitorRole();
+      const config = join(dir, 'advisor.yaml');
+      writeFileSync(
+        config,
+        `targets:\n  - name: main\n    urlEnv: MAIN_URL\n    interval: 5s\n    rules:\n      ` +
+          `idle-in-transaction:\n        thresholds: { maxIdleSeconds: 1 }\nlifecycle:\n  resolveAfterMisses: 2\n`,
       );
-    const [found] = await until('the planted finding', async () => {
-      const items = await planted(first);
-      return items.length > 0 && items;
-    });
-    expect(found).toMatchObject({ status: 'open', target: 'main' });
-    const seriesBefore = await api<{ series: { points: unknown[] }[] }>(first, '/api/v1/targets/main/series?metric=connections');
-    const pointsBefore = seriesBefore.series.reduce((n, s) => n + s.points.length, 0);
-    expect(pointsBefore).toBeGreaterThan(0);
+      const env = { MAIN_URL: monitorUrl, ADVISOR_STORE_DIR: join(dir, 'store') };
+      const held = await holdConnections(target.adminUrl, 1, {
+        applicationName: 'e2e-worker',
+        setup: async (c) => {
+          await c.query('begin');
+          await c.query('select 1');
+        },
+      });
+      let first = await startServe(config, env);
+      children.push(first);
+      // Activity is cluster-wide: other tests' idle sessions may be reported too; ours is e2e-worker.
+      const planted = async (served: Served) =>
+        (await api<{ items: (FindingBody & { object: { name?: string } })[] }>(served, '/api/v1/findings?rule=idle-in-transaction&target=main')).items.filter(
+          (f) => f.object.name === 'e2e-worker',
+        );
+      const [found] = await until('the planted finding', async () => {
+        const items = await planted(first);
+        return items.length > 0 && items;
+      });
+      expect(found).toMatchObject({ status: 'open', target: 'main' });
+      const seriesBefore = await api<{ series: { points: unknown[] }[] }>(first, '/api/v1/targets/main/series?metric=connections');
+      const pointsBefore = seriesBefore.series.reduce((n, s) => n + s.points.length, 0);
+      expect(pointsBefore).toBeGreaterThan(0);
 
-    // Calls made while the daemon is down count in the first sample after the restart: it diffs against
-    // the checkpoint stored with the last sample instead of starting with gauges only.
-    const lookup = (n: number) =>
-      runWorkload(target.adminUrl, async (c) => void (await c.query('select * from e2e_orders where customer_id = $1', [1])), { clients: 1, iterations: n, durationMs: 60_000 });
-    await target.admin.query('create table e2e_orders (id int primary key, customer_id int)');
-    await lookup(1);
-    const lookupAt = new Date();
-    await until('a sample that saw the lookup', async () => {
-      const t = await api<TargetBody>(first, '/api/v1/targets/main');
-      return t.lastSuccessAt !== null && new Date(t.lastSuccessAt) > lookupAt;
-    });
-    first.proc.kill('SIGKILL');
-    await first.exited;
-    await lookup(40);
-    const restartedAt = new Date();
-    first = await startServe(config, env);
-    children.push(first);
-    await until('a sample after the restart', async () => {
-      const t = await api<TargetBody>(first, '/api/v1/targets/main');
-      return t.lastSuccessAt !== null && new Date(t.lastSuccessAt) > restartedAt;
-    });
-    const since = await api<{ items: { query: string | null; calls: number }[] }>(
-      first, `/api/v1/targets/main/statements?orderBy=calls&limit=100&from=${encodeURIComponent(restartedAt.toISOString())}`,
-    );
-    expect(since.items.find((s) => s.query?.includes('e2e_orders'))?.calls).toBeGreaterThanOrEqual(40);
-    const after = await planted(first);
-    expect(after).toHaveLength(1);
-    expect(after[0]).toMatchObject({ id: found!.id, firstSeenAt: found!.firstSeenAt, status: 'open' });
-    const seriesAfter = await api<{ series: { points: unknown[] }[] }>(first, '/api/v1/targets/main/series?metric=connections');
-    expect(seriesAfter.series.reduce((n, s) => n + s.points.length, 0)).toBeGreaterThan(pointsBefore);
+      // Calls made while the daemon is down count in the first sample after the restart: it diffs against
+      // the checkpoint stored with the last sample instead of starting with gauges only.
+      const lookup = (n: number) =>
+        runWorkload(target.adminUrl, async (c) => void (await c.query('select * from e2e_orders where customer_id = $1', [1])), {
+          clients: 1,
+          iterations: n,
+          durationMs: 60_000,
+        });
+      await target.admin.query('create table e2e_orders (id int primary key, customer_id int)');
+      await lookup(1);
+      const lookupAt = new Date();
+      await until('a sample that saw the lookup', async () => {
+        const t = await api<TargetBody>(first, '/api/v1/targets/main');
+        return t.lastSuccessAt !== null && new Date(t.lastSuccessAt) > lookupAt;
+      });
+      first.proc.kill('SIGKILL');
+      await first.exited;
+      await lookup(40);
+      const restartedAt = new Date();
+      first = await startServe(config, env);
+      children.push(first);
+      await until('a sample after the restart', async () => {
+        const t = await api<TargetBody>(first, '/api/v1/targets/main');
+        return t.lastSuccessAt !== null && new Date(t.lastSuccessAt) > restartedAt;
+      });
+      const since = await api<{ items: { query: string | null; calls: number }[] }>(
+        first,
+        `/api/v1/targets/main/statements?orderBy=calls&limit=100&from=${encodeURIComponent(restartedAt.toISOString())}`,
+      );
+      expect(since.items.find((s) => s.query?.includes('e2e_orders'))?.calls).toBeGreaterThanOrEqual(40);
+      const after = await planted(first);
+      expect(after).toHaveLength(1);
+      expect(after[0]).toMatchObject({ id: found!.id, firstSeenAt: found!.firstSeenAt, status: 'open' });
+      const seriesAfter = await api<{ series: { points: unknown[] }[] }>(first, '/api/v1/targets/main/series?metric=connections');
+      expect(seriesAfter.series.reduce((n, s) => n + s.points.length, 0)).toBeGreaterThan(pointsBefore);
 
-    await held.release();
-    const resolved = await until('the finding to resolve', async () => {
-      const f = await api<FindingBody & { events: { kind: string }[] }>(first, `/api/v1/findings/${found!.id}`);
-      return f.status === 'resolved' && f;
-    });
-    expect(resolved.events.map((e) => e.kind)).toEqual(['opened', 'resolved']);
+      await held.release();
+      const resolved = await until('the finding to resolve', async () => {
+        const f = await api<FindingBody & { events: { kind: string }[] }>(first, `/api/v1/findings/${found!.id}`);
+        return f.status === 'resolved' && f;
+      });
+      expect(resolved.events.map((e) => e.kind)).toEqual(['opened', 'resolved']);
 
-    // Take the target away (its role may no longer log in; its sessions are ended): backoff and status.
-    const role = decodeURIComponent(new URL(monitorUrl).username);
-    await target.admin.query(`alter role ${role} nologin`);
-    await target.admin.query('select pg_terminate_backend(pid) from pg_stat_activity where usename = $1', [role]);
-    const failing = await until('the target to be reported failing', async () => {
-      const t = await api<TargetBody & { consecutiveFailures: number; lastError: string | null; nextRunAt: string | null }>(first, '/api/v1/targets/main');
-      return t.state === 'failing' && t;
-    });
-    expect(failing.consecutiveFailures).toBeGreaterThanOrEqual(1);
-    expect(failing.lastError).toBeTruthy();
-    expect(new Date(failing.nextRunAt!).getTime()).toBeGreaterThan(Date.now() - 1000);
-    await target.admin.query(`alter role ${role} login`);
-    const recovered = await until('the target to recover', async () => {
-      const t = await api<TargetBody & { consecutiveFailures: number }>(first, '/api/v1/targets/main');
-      return t.state === 'ok' && t;
-    });
-    expect(recovered.consecutiveFailures).toBe(0);
+      // Take the target away (its role may no longer log in; its sessions are ended): backoff and status.
+      const role = decodeURIComponent(new URL(monitorUrl).username);
+      await target.admin.query(`alter role ${role} nologin`);
+      await target.admin.query('select pg_terminate_backend(pid) from pg_stat_activity where usename = $1', [role]);
+      const failing = await until('the target to be reported failing', async () => {
+        const t = await api<TargetBody & { consecutiveFailures: number; lastError: string | null; nextRunAt: string | null }>(first, '/api/v1/targets/main');
+        return t.state === 'failing' && t;
+      });
+      expect(failing.consecutiveFailures).toBeGreaterThanOrEqual(1);
+      expect(failing.lastError).toBeTruthy();
+      expect(new Date(failing.nextRunAt!).getTime()).toBeGreaterThan(Date.now() - 1000);
+      await target.admin.query(`alter role ${role} login`);
+      const recovered = await until('the target to recover', async () => {
+        const t = await api<TargetBody & { consecutiveFailures: number }>(first, '/api/v1/targets/main');
+        return t.state === 'ok' && t;
+      });
+      expect(recovered.consecutiveFailures).toBe(0);
 
-    const metrics = await fetch(`${first.url}/metrics`, { headers: authHeaders }).then((r) => r.text());
-    expect(metrics).toMatch(/pg_advisor_samples_total\{target="main"\} [1-9]/);
-    expect(metrics).toMatch(/pg_advisor_sample_errors_total\{target="main"\} [1-9]/);
+      const metrics = await fetch(`${first.url}/metrics`, { headers: authHeaders }).then((r) => r.text());
+      expect(metrics).toMatch(/pg_advisor_samples_total\{target="main"\} [1-9]/);
+      expect(metrics).toMatch(/pg_advisor_sample_errors_total\{target="main"\} [1-9]/);
 
-    first.proc.kill('SIGTERM');
-    expect(await first.exited).toBe(0);
-  });
+      first.proc.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+    },
+  );
 
   it('two replicas on one PostgreSQL store split the targets and take over from a killed one', async () => {
     const storeDb = await createTestDatabase();
@@ -137,10 +146,7 @@ describe('serve end to end', { timeout: 240_000 }, () => {
       const urls: string[] = [];
       for (let i = 0; i < 4; i++) urls.push(await target.createMonitorRole());
       const config = join(dir, 'replicas.yaml');
-      writeFileSync(
-        config,
-        `targets:\n${urls.map((_, i) => `  - name: t${i}\n    urlEnv: T${i}_URL\n    interval: 5s\n`).join('')}`,
-      );
+      writeFileSync(config, `targets:\n${urls.map((_, i) => `  - name: t${i}\n    urlEnv: T${i}_URL\n    interval: 5s\n`).join('')}`);
       const env = { ADVISOR_STORE_URL: storeDb.adminUrl, ...Object.fromEntries(urls.map((u, i) => [`T${i}_URL`, u])) };
       const a = await startServe(config, { ...env, ADVISOR_REPLICA_ID: 'replica-a' });
       const b = await startServe(config, { ...env, ADVISOR_REPLICA_ID: 'replica-b' });

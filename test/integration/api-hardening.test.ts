@@ -49,8 +49,15 @@ async function seed(store: Store): Promise<number> {
   const [t] = await store.targets.syncTargets([{ name: 'main', maskedUrl: 'postgres://db/main', intervalMs: 15_000 }]);
   await store.findings.applySample(t!.id, NOW, [finding('a'), finding('b')], []);
   await store.samples.recordSample({
-    targetId: t!.id, collectedAt: NOW, durationMs: 1, intervalSeconds: null, findings: 2, diagnostics: [],
-    series: [{ metric: 'connections', object: 'active', value: 1 }], statements: [], queryTexts: [],
+    targetId: t!.id,
+    collectedAt: NOW,
+    durationMs: 1,
+    intervalSeconds: null,
+    findings: 2,
+    diagnostics: [],
+    series: [{ metric: 'connections', object: 'active', value: 1 }],
+    statements: [],
+    queryTexts: [],
   });
   const page = await store.findings.listFindings({});
   return page.items[0]!.id;
@@ -108,11 +115,23 @@ function probes(findingId: number): Probe[] {
   }
   list.push({ method: 'POST', url: `/api/v1/findings/${findingId}/snooze`, payload: { until: '2099-01-01T00:00:00Z', note: 'a\u0000b' }, names: 'note' });
   // Numbers inside a cursor that the compared columns cannot hold.
-  for (const c of [[1.5, 0, 1], [99_999, 0, 1], [1, 0, 1e20], [1, 0, 2.5], [-1, 0, 1], [1, 0, -1]]) {
+  for (const c of [
+    [1.5, 0, 1],
+    [99_999, 0, 1],
+    [1, 0, 1e20],
+    [1, 0, 2.5],
+    [-1, 0, 1],
+    [1, 0, -1],
+  ]) {
     list.push({ method: 'GET', url: `/api/v1/findings?cursor=${cursor(c)}`, names: 'cursor' });
   }
   list.push({ method: 'GET', url: `/api/v1/findings?cursor=${encodeURIComponent('a b\u0000')}`, names: 'cursor' });
-  for (const c of [['2026-12-31T23:59:60Z', 'm', 'o'], ['0000-01-01T00:00:00.000Z', 'm', 'o'], ['2026-01-01T00:00:00.000Z', 'm\u0000', 'o'], [1, 2, 3]]) {
+  for (const c of [
+    ['2026-12-31T23:59:60Z', 'm', 'o'],
+    ['0000-01-01T00:00:00.000Z', 'm', 'o'],
+    ['2026-01-01T00:00:00.000Z', 'm\u0000', 'o'],
+    [1, 2, 3],
+  ]) {
     list.push({ method: 'GET', url: `/api/v1/targets/main/series?cursor=${cursor(c)}`, names: 'cursor' });
   }
   list.push({ method: 'GET', url: '/api/v1/targets/main/series?limit=10001', names: 'limit' });
@@ -143,7 +162,14 @@ for (const kind of STORE_KINDS) {
       opened = await openTestStore(kind);
       store = opened.store;
       findingId = await seed(store);
-      app = await buildApp({ store, rules: allRules, tokens, daemon: fakeDaemon(store), pressure: { maxEventLoopDelayMs: 0 }, rateLimit: { max: 100_000, windowMs: 60_000 } });
+      app = await buildApp({
+        store,
+        rules: allRules,
+        tokens,
+        daemon: fakeDaemon(store),
+        pressure: { maxEventLoopDelayMs: 0 },
+        rateLimit: { max: 100_000, windowMs: 60_000 },
+      });
     });
 
     afterAll(async () => {
@@ -196,20 +222,28 @@ for (const kind of STORE_KINDS) {
     });
 
     it('serves series newest first, flags truncation and pages back to the oldest point', async () => {
-      const [t] = await store.targets.syncTargets([
-        { name: 'main', maskedUrl: 'postgres://db/main', intervalMs: 15_000 },
-        { name: 'paged', maskedUrl: 'postgres://db/paged', intervalMs: 15_000 },
-      ]).then((all) => all.filter((x) => x.name === 'paged'));
+      const [t] = await store.targets
+        .syncTargets([
+          { name: 'main', maskedUrl: 'postgres://db/main', intervalMs: 15_000 },
+          { name: 'paged', maskedUrl: 'postgres://db/paged', intervalMs: 15_000 },
+        ])
+        .then((all) => all.filter((x) => x.name === 'paged'));
       const T = Date.parse('2026-11-20T10:00:00Z');
       for (let i = 0; i < 7; i++) {
         await store.samples.recordSample({
-          targetId: t!.id, collectedAt: new Date(T + i * 60_000), durationMs: 1, intervalSeconds: 60, findings: 0, diagnostics: [],
+          targetId: t!.id,
+          collectedAt: new Date(T + i * 60_000),
+          durationMs: 1,
+          intervalSeconds: 60,
+          findings: 0,
+          diagnostics: [],
           series: [
             { metric: 'connections', object: 'active', value: i },
             { metric: 'connections', object: 'idle', value: 10 + i },
             { metric: 'xid_age', object: 'db', value: 100 + i },
           ],
-          statements: [], queryTexts: [],
+          statements: [],
+          queryTexts: [],
         });
       }
       type Page = { truncated: boolean; nextCursor: string | null; series: { metric: string; object: string; points: [string, number][] }[] };
@@ -220,7 +254,11 @@ for (const kind of STORE_KINDS) {
       };
       const all = await get('');
       expect(all).toMatchObject({ truncated: false, nextCursor: null });
-      expect(all.series.map((x) => [x.metric, x.object, x.points.length])).toEqual([['connections', 'active', 7], ['connections', 'idle', 7], ['xid_age', 'db', 7]]);
+      expect(all.series.map((x) => [x.metric, x.object, x.points.length])).toEqual([
+        ['connections', 'active', 7],
+        ['connections', 'idle', 7],
+        ['xid_age', 'db', 7],
+      ]);
 
       // limit=5: the first page holds the newest points (not the oldest), and says it is truncated.
       const first = await get('limit=5');
@@ -248,9 +286,31 @@ for (const kind of STORE_KINDS) {
       expect(page.truncated).toBe(false);
       // Paging keeps the range and metric filter.
       const ranged = await get(`metric=xid_age&limit=2&from=${new Date(T + 60_000).toISOString()}&to=${new Date(T + 4 * 60_000).toISOString()}`);
-      expect(ranged.series).toEqual([{ metric: 'xid_age', object: 'db', points: [[new Date(T + 3 * 60_000).toISOString(), 103], [new Date(T + 4 * 60_000).toISOString(), 104]] }]);
-      const older = await get(`metric=xid_age&limit=2&from=${new Date(T + 60_000).toISOString()}&to=${new Date(T + 4 * 60_000).toISOString()}&cursor=${ranged.nextCursor}`);
-      expect(older).toMatchObject({ truncated: false, nextCursor: null, series: [{ points: [[new Date(T + 60_000).toISOString(), 101], [new Date(T + 2 * 60_000).toISOString(), 102]] }] });
+      expect(ranged.series).toEqual([
+        {
+          metric: 'xid_age',
+          object: 'db',
+          points: [
+            [new Date(T + 3 * 60_000).toISOString(), 103],
+            [new Date(T + 4 * 60_000).toISOString(), 104],
+          ],
+        },
+      ]);
+      const older = await get(
+        `metric=xid_age&limit=2&from=${new Date(T + 60_000).toISOString()}&to=${new Date(T + 4 * 60_000).toISOString()}&cursor=${ranged.nextCursor}`,
+      );
+      expect(older).toMatchObject({
+        truncated: false,
+        nextCursor: null,
+        series: [
+          {
+            points: [
+              [new Date(T + 60_000).toISOString(), 101],
+              [new Date(T + 2 * 60_000).toISOString(), 102],
+            ],
+          },
+        ],
+      });
     });
 
     it('still accepts the edge values that are valid', async () => {
@@ -274,8 +334,13 @@ describe('API hardening: rate limits, cross-site requests, Host names, headers',
   const apps: FastifyInstance[] = [];
   const build = async (options: { tokens?: ApiToken[]; max?: number; host?: string } = {}) => {
     const app = await buildApp({
-      store, rules: allRules, tokens: options.tokens ?? [], daemon: fakeDaemon(store), host: options.host,
-      pressure: { maxEventLoopDelayMs: 0 }, rateLimit: { max: options.max ?? 100_000, windowMs: 60_000 },
+      store,
+      rules: allRules,
+      tokens: options.tokens ?? [],
+      daemon: fakeDaemon(store),
+      host: options.host,
+      pressure: { maxEventLoopDelayMs: 0 },
+      rateLimit: { max: options.max ?? 100_000, windowMs: 60_000 },
     });
     apps.push(app);
     return app;
@@ -326,11 +391,19 @@ describe('API hardening: rate limits, cross-site requests, Host names, headers',
     expect(await store.audits.listAudits((await store.targets.findTarget('main'))!.id)).toEqual([]);
     // Reads are not refused; a same-origin page and a client without Origin (curl, scripts) may act.
     expect((await app.inject({ url: '/api/v1/targets', headers: { ...host, origin: 'https://evil.example' } })).statusCode).toBe(200);
-    const same = await app.inject({ method: 'POST', url: `/api/v1/findings/${findingId}/acknowledge`, headers: { ...host, origin: 'http://127.0.0.1:8080', 'sec-fetch-site': 'same-origin' } });
+    const same = await app.inject({
+      method: 'POST',
+      url: `/api/v1/findings/${findingId}/acknowledge`,
+      headers: { ...host, origin: 'http://127.0.0.1:8080', 'sec-fetch-site': 'same-origin' },
+    });
     expect(same.statusCode).toBe(200);
     const curl = await app.inject({ method: 'POST', url: `/api/v1/findings/${findingId}/reopen`, headers: host });
     expect(curl.statusCode).toBe(200);
-    const defaultPort = await app.inject({ method: 'POST', url: `/api/v1/findings/${findingId}/acknowledge`, headers: { host: 'localhost:80', origin: 'http://localhost' } });
+    const defaultPort = await app.inject({
+      method: 'POST',
+      url: `/api/v1/findings/${findingId}/acknowledge`,
+      headers: { host: 'localhost:80', origin: 'http://localhost' },
+    });
     expect(defaultPort.statusCode).toBe(200);
   });
 

@@ -48,7 +48,12 @@ describe('REST API', () => {
     ]);
     mainId = targets.find((t) => t.name === 'main')!.id;
     const otherId = targets.find((t) => t.name === 'other')!.id;
-    await store.findings.applySample(mainId, at(0), Array.from({ length: 30 }, (_, i) => finding(i)), []);
+    await store.findings.applySample(
+      mainId,
+      at(0),
+      Array.from({ length: 30 }, (_, i) => finding(i)),
+      [],
+    );
     await store.findings.applySample(otherId, at(0), [finding(101)], []);
     for (let s = 0; s < 3; s++) {
       await store.samples.recordSample({
@@ -128,7 +133,10 @@ describe('REST API', () => {
     // Every operation documents a 2xx response with a schema; every $ref resolves.
     for (const [path, ops] of Object.entries<Record<string, { responses: Record<string, unknown> }>>(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
-        expect(Object.keys(op.responses).some((c) => c.startsWith('2')), `${method} ${path}`).toBe(true);
+        expect(
+          Object.keys(op.responses).some((c) => c.startsWith('2')),
+          `${method} ${path}`,
+        ).toBe(true);
       }
     }
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
@@ -269,12 +277,29 @@ describe('REST API', () => {
     const byTotal = (await app.inject({ url: '/api/v1/targets/main/statements', headers: auth(READ) })).json().items;
     expect(byTotal.map((s: { queryId: string }) => s.queryId)).toEqual(['2', '1']);
     expect(byTotal[0]).toMatchObject({ query: 'select count(*) from events', calls: 6, totalExecTimeMs: 1500, meanExecTimeMs: 250, samples: 3 });
-    const byCalls = (await app.inject({ url: `/api/v1/targets/main/statements?orderBy=calls&limit=1&from=${at(1).toISOString()}`, headers: auth(READ) })).json().items;
+    const byCalls = (await app.inject({ url: `/api/v1/targets/main/statements?orderBy=calls&limit=1&from=${at(1).toISOString()}`, headers: auth(READ) })).json()
+      .items;
     expect(byCalls).toEqual([expect.objectContaining({ queryId: '1', calls: 2000, samples: 2 })]);
     const series = (await app.inject({ url: '/api/v1/targets/main/series?metric=connections', headers: auth(READ) })).json().series;
     expect(series).toEqual([
-      { metric: 'connections', object: 'active', points: [[at(0).toISOString(), 1], [at(1).toISOString(), 2], [at(2).toISOString(), 3]] },
-      { metric: 'connections', object: 'idle', points: [[at(0).toISOString(), 5], [at(1).toISOString(), 5], [at(2).toISOString(), 5]] },
+      {
+        metric: 'connections',
+        object: 'active',
+        points: [
+          [at(0).toISOString(), 1],
+          [at(1).toISOString(), 2],
+          [at(2).toISOString(), 3],
+        ],
+      },
+      {
+        metric: 'connections',
+        object: 'idle',
+        points: [
+          [at(0).toISOString(), 5],
+          [at(1).toISOString(), 5],
+          [at(2).toISOString(), 5],
+        ],
+      },
     ]);
     const all = (await app.inject({ url: `/api/v1/targets/main/series?to=${at(0).toISOString()}`, headers: auth(READ) })).json().series;
     expect(all.map((s: { metric: string }) => s.metric).sort()).toEqual(['connections', 'connections', 'xid_age']);
@@ -283,10 +308,22 @@ describe('REST API', () => {
 
   it('serves top statements from the hourly roll-ups with resolution=hour', async () => {
     const otherId = (await store.targets.findTarget('other'))!.id;
-    const statement = (queryId: string, calls: number, totalExecTimeMs: number) =>
-      ({ queryId, userName: 'app', toplevel: true, calls, rows: calls, totalExecTimeMs, sharedBlks: 1 });
+    const statement = (queryId: string, calls: number, totalExecTimeMs: number) => ({
+      queryId,
+      userName: 'app',
+      toplevel: true,
+      calls,
+      rows: calls,
+      totalExecTimeMs,
+      sharedBlks: 1,
+    });
     // Two complete hours before T0, and 10:30, an hour not complete when the roll-up runs at T0.
-    for (const [minutes, slowCalls] of [[-110, 1], [-80, 1], [-40, 2], [30, 50]] as const) {
+    for (const [minutes, slowCalls] of [
+      [-110, 1],
+      [-80, 1],
+      [-40, 2],
+      [30, 50],
+    ] as const) {
       await store.samples.recordSample({
         targetId: otherId,
         collectedAt: at(minutes),
@@ -301,7 +338,10 @@ describe('REST API', () => {
     }
     // Keep everything: the roll-up alone, up to the hour before T0.
     const forever = 10 * 365 * 86_400_000;
-    const retention = await store.applyRetention({ samplesMs: forever, resolvedFindingsMs: forever, auditsMs: forever, queryTextsMs: forever, rollupsMs: forever }, at(0));
+    const retention = await store.applyRetention(
+      { samplesMs: forever, resolvedFindingsMs: forever, auditsMs: forever, queryTextsMs: forever, rollupsMs: forever },
+      at(0),
+    );
     expect(retention).toMatchObject({ samples: 0, findings: 0, audits: 0, queryTexts: 0 });
 
     const statements = async (query: string) => {
@@ -315,11 +355,17 @@ describe('REST API', () => {
       { queryId: 'busy', query: null, calls: 1200, rows: 1200, totalExecTimeMs: 120, meanExecTimeMs: 0.1, sharedBlks: 3, samples: 3 },
     ]);
     // The raw default still reads every sample, 10:30 included.
-    expect((await statements('')).map((s) => [s.queryId, s.calls])).toEqual([['slow', 54], ['busy', 1600]]);
+    expect((await statements('')).map((s) => [s.queryId, s.calls])).toEqual([
+      ['slow', 54],
+      ['busy', 1600],
+    ]);
     expect((await statements('resolution=hour&orderBy=calls')).map((s) => s.queryId)).toEqual(['busy', 'slow']);
     expect((await statements('resolution=hour&orderBy=mean&limit=1')).map((s) => s.queryId)).toEqual(['slow']);
     const nine = await statements(`resolution=hour&from=${at(-60).toISOString()}&to=${at(-60).toISOString()}`);
-    expect(nine.map((s) => [s.queryId, s.calls, s.samples])).toEqual([['slow', 2, 1], ['busy', 400, 1]]);
+    expect(nine.map((s) => [s.queryId, s.calls, s.samples])).toEqual([
+      ['slow', 2, 1],
+      ['busy', 400, 1],
+    ]);
     expect(await statements(`resolution=hour&from=${at(0).toISOString()}`)).toEqual([]);
     expect(await statements('resolution=hour&to=2026-11-20T07:59:59Z')).toEqual([]);
 
@@ -331,7 +377,10 @@ describe('REST API', () => {
     }
     const badResolution = await app.inject({ url: '/api/v1/targets/other/statements?resolution=minute', headers: auth(READ) });
     expect(badResolution.json().errors[0].path).toContain('resolution');
-    const reversed = await app.inject({ url: `/api/v1/targets/other/statements?resolution=hour&from=${at(0).toISOString()}&to=${at(-60).toISOString()}`, headers: auth(READ) });
+    const reversed = await app.inject({
+      url: `/api/v1/targets/other/statements?resolution=hour&from=${at(0).toISOString()}&to=${at(-60).toISOString()}`,
+      headers: auth(READ),
+    });
     expect(reversed.statusCode).toBe(400);
     expect(reversed.json()).toMatchObject({ status: 400, detail: 'from is after to' });
   });

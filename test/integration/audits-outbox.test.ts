@@ -45,7 +45,9 @@ for (const kind of STORE_KINDS) {
       // A failing write rolls the audit back with it: no report without its messages.
       const second = await store.audits.startAudit(t!.id, { trigger: 'schedule', windowMs: 0 });
       await expect(
-        store.audits.finishAuditWithMessages(second, makeReport([makeFinding()]), [{ destination: 'a', idempotencyKey: 'k3', body: undefined as unknown as Record<string, unknown> }]),
+        store.audits.finishAuditWithMessages(second, makeReport([makeFinding()]), [
+          { destination: 'a', idempotencyKey: 'k3', body: undefined as unknown as Record<string, unknown> },
+        ]),
       ).rejects.toThrow();
       expect((await store.audits.findAudit(second))?.status).toBe('running');
       expect(await store.outbox.listDeliveries([second])).toEqual([]);
@@ -85,7 +87,7 @@ for (const kind of STORE_KINDS) {
 
     it('scopes claims by destination and counts retrying messages', async () => {
       await store.outbox.enqueue([draft('c', 'k4'), draft('d', 'k5'), draft('d', 'k6')]);
-      expect((await store.outbox.scoped({ only: [] }).claimDue(10))).toEqual([]);
+      expect(await store.outbox.scoped({ only: [] }).claimDue(10)).toEqual([]);
       const others = await store.outbox.scoped({ except: ['a', 'b', 'c'] }, 60_000).claimDue(10);
       expect(others.map((m) => m.idempotencyKey)).toEqual(['k5', 'k6']);
       await store.outbox.markFailed(others[0]!.id, 'timed out waiting for the receiver', new Date(Date.now() + 60_000), { attempts: 1, httpStatus: null });

@@ -391,14 +391,20 @@ delivery: { pollInterval: 1s, timeout: 1s, maxElapsed: 1s, retryDelay: 1s }
   });
 
   it('records retries and give-ups in the API and /metrics, never delays the healthy destination, and delivers once the receiver recovers', async () => {
-    script.set('down', Array.from({ length: 1000 }, () => 500));
-    script.set('gone', Array.from({ length: 1000 }, () => 404));
+    script.set(
+      'down',
+      Array.from({ length: 1000 }, () => 500),
+    );
+    script.set(
+      'gone',
+      Array.from({ length: 1000 }, () => 404),
+    );
     const started = Date.now();
     await daemon.runAuditSchedule('hourly');
     await until('the healthy destination', () => delivered('fine').length === 1);
     expect(Date.now() - started).toBeLessThan(5000);
     type Row = { destination: string; status: string; attempts: number; httpStatus: number | null; lastError: string | null; nextAttemptAt: string | null };
-    const deliveries = async () => ((await app.inject('/api/v1/targets/main/audits')).json().items[0].deliveries as Row[]);
+    const deliveries = async () => (await app.inject('/api/v1/targets/main/audits')).json().items[0].deliveries as Row[];
     const byName = async () => Object.fromEntries((await deliveries()).map((d) => [d.destination, d]));
     const settled = await until('the failures recorded', async () => {
       const d = await byName();
@@ -506,11 +512,22 @@ describe('audit and destination configuration', () => {
 
   it('resolves schedules with their defaults and keeps secrets out of the description', () => {
     const config = load(
-      `${head}destinations:\n  - { name: chat, kind: slack, urlEnv: SLACK_URL }\n  - { name: hook, kind: webhook, url: "https://hooks.example.com/pga", secret: { env: HOOK_SECRET } }\naudits:\n  schedules:\n    - { name: weekly, cron: "0 7 * * 1", destinations: [chat, hook] }\n`,
+      `${head}destinations:\n  - { name: chat, kind: slack, urlEnv: SLACK_URL }\n  - { name: hook, kind: ` +
+        `webhook, url: "https://hooks.example.com/pga", secret: { env: HOOK_SECRET } }\naudits:\n  ` +
+        `schedules:\n    - { name: weekly, cron: "0 7 * * 1", destinations: [chat, hook] }\n`,
       { SLACK_URL: 'https://hooks.slack.com/services/T1/B2/tokentoken', HOOK_SECRET: SECRET },
     );
     expect(config.audits.schedules).toEqual([
-      { name: 'weekly', cron: '0 7 * * 1', timezone: 'UTC', targets: ['main'], windowMs: 10_000, minSeverity: 'warning', destinations: ['chat', 'hook'], quietWhenUnchanged: false },
+      {
+        name: 'weekly',
+        cron: '0 7 * * 1',
+        timezone: 'UTC',
+        targets: ['main'],
+        windowMs: 10_000,
+        minSeverity: 'warning',
+        destinations: ['chat', 'hook'],
+        quietWhenUnchanged: false,
+      },
     ]);
     expect(config.destinations).toEqual([
       { name: 'chat', kind: 'slack', url: 'https://hooks.slack.com/services/T1/B2/tokentoken' },
@@ -525,7 +542,11 @@ describe('audit and destination configuration', () => {
   it('names each bad setting: cron, time zone, unknown target or destination, inline token, missing secret', () => {
     const message = problemOf(() =>
       load(
-        `${head}destinations:\n  - { name: chat, kind: slack, url: "https://hooks.slack.com/services/T1/B2/tok" }\n  - { name: hook, kind: webhook, urlEnv: HOOK_URL }\n  - { name: short, kind: webhook, urlEnv: HOOK_URL, secret: { env: SHORT } }\naudits:\n  schedules:\n    - { name: bad, cron: "every day", timezone: Mars/Olympus, targets: [nope], destinations: [ghost] }\n`,
+        `${head}destinations:\n  - { name: chat, kind: slack, url: ` +
+          `"https://hooks.slack.com/services/T1/B2/tok" }\n  - { name: hook, kind: webhook, urlEnv: HOOK_URL ` +
+          `}\n  - { name: short, kind: webhook, urlEnv: HOOK_URL, secret: { env: SHORT } }\naudits:\n  ` +
+          `schedules:\n    - { name: bad, cron: "every day", timezone: Mars/Olympus, targets: [nope], ` +
+          `destinations: [ghost] }\n`,
         { HOOK_URL: 'https://hooks.example.com/x', SHORT: 'short' },
       ),
     );
@@ -540,6 +561,8 @@ describe('audit and destination configuration', () => {
     expect(problemOf(() => load(`${head}audits:\n  schedules:\n    - { name: x, cron: "0 7 * * *", destinations: [] }\n`))).toContain(
       'audits.schedules.0.destinations: name at least one destination',
     );
-    expect(problemOf(() => load(`${head}destinations:\n  - { name: d, kind: teams, urlEnv: TEAMS_URL }\n`))).toContain('environment variable TEAMS_URL is not set');
+    expect(problemOf(() => load(`${head}destinations:\n  - { name: d, kind: teams, urlEnv: TEAMS_URL }\n`))).toContain(
+      'environment variable TEAMS_URL is not set',
+    );
   });
 });

@@ -23,7 +23,9 @@ describe('pgstattuple measurements reused between collections', () => {
     return Number(rows[0]?.calls ?? 0);
   };
   const bloatedTables = (snapshot: Snapshot) =>
-    evaluateRules({ rules: [tableBloat], snapshot, window: null }).findings.map((f) => f.object.name).sort();
+    evaluateRules({ rules: [tableBloat], snapshot, window: null })
+      .findings.map((f) => f.object.name)
+      .sort();
 
   beforeAll(async () => {
     db = await createTestDatabase({ extensions: ['pgstattuple'] });

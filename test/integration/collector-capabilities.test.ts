@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('extensions in a schema the role cannot use', () => {
-  it('never fail the collection: each becomes its source\'s unavailable (or note) with the exact grant', async () => {
+  it("never fail the collection: each becomes its source's unavailable (or note) with the exact grant", async () => {
     const s = await snapshotAs(monitorUrl);
     const grant = `GRANT USAGE ON SCHEMA extensions TO ${monitorRole}`;
     expect(s.meta.capabilities.pgstattuple).toBe(false);

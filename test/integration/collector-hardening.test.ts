@@ -87,11 +87,14 @@ describe('a frozen server (a proxy that stops forwarding, like a SIGSTOPped post
   it("the daemon sampler's sample() rejects within the deadline and close() is prompt", async () => {
     const fresh = await startFreezableProxy(monitorUrl);
     // The sample fails before it records anything: a store that throws on any use proves it (and costs nothing).
-    const untouched = new Proxy({}, {
-      get: (_, key) => {
-        throw new Error(`the store was used (${String(key)}) by a failed sample`);
+    const untouched = new Proxy(
+      {},
+      {
+        get: (_, key) => {
+          throw new Error(`the store was used (${String(key)}) by a failed sample`);
+        },
       },
-    }) as Store;
+    ) as Store;
     const config = loadDaemonConfig({
       file: 'daemon.yaml',
       text: 'targets:\n  - name: frozen\n    urlEnv: URL\n    interval: 1h\n    statementTimeout: 500ms\n    connectTimeout: 1s\n',
@@ -124,7 +127,12 @@ describe('the daemon against a target that freezes', () => {
       rules: allRules,
     });
     const daemon = createDaemon({
-      config, store: opened.store, rules: allRules, version: 'test', sampleOnStart: false, outboxPump: false,
+      config,
+      store: opened.store,
+      rules: allRules,
+      version: 'test',
+      sampleOnStart: false,
+      outboxPump: false,
       backoff: { baseMs: 60_000, maxMs: 120_000, openAfterFailures: 1, openForMs: 600_000 },
     });
     let stopped = false;

@@ -8,8 +8,7 @@ import { plantCollectorSchema } from '../support/collector-schema.js';
 
 const PGSS_BY_MAJOR: Record<number, string> = { 15: '1.10', 16: '1.10', 17: '1.11', 18: '1.12' };
 const MARKER = '/* pg-advisor */';
-const LONG_QUERY =
-  'select id, email, name, id * id as id_squared, length(email) as email_length, upper(name) as upper_name from shop.customers where id = $1';
+const LONG_QUERY = 'select id, email, name, id * id as id_squared, length(email) as email_length, upper(name) as upper_name from shop.customers where id = $1';
 
 let db: TestDatabase;
 let holders: Awaited<ReturnType<typeof holdConnections>> | undefined;
@@ -61,7 +60,12 @@ describe('collectSnapshot as superuser', () => {
     const major = Math.floor(admin.meta.serverVersionNum / 10000);
     expect(admin.meta.database).toBe(db.name);
     expect(admin.meta.capabilities).toMatchObject({
-      superuser: true, pgMonitor: true, readAllStats: true, pgssLoaded: true, pgstattuple: true, hypopg: false,
+      superuser: true,
+      pgMonitor: true,
+      readAllStats: true,
+      pgssLoaded: true,
+      pgstattuple: true,
+      hypopg: false,
     });
     expect(admin.meta.capabilities.pgssVersion).toBe(PGSS_BY_MAJOR[major]);
     expect(admin.meta.pgssDealloc).toBeGreaterThanOrEqual(0);
@@ -282,8 +286,7 @@ describe('degraded targets', () => {
     const real = await connectTarget({ url: monitorUrl, statementTimeoutMs: 500 });
     // The real server, with the vacuum source's statement replaced by one that outlives statement_timeout.
     const slowVacuum: Target = {
-      query: (sql, params) =>
-        sql.includes('pg_stat_progress_vacuum') ? real.query('select /* pg-advisor */ pg_sleep(2)') : real.query(sql, params),
+      query: (sql, params) => (sql.includes('pg_stat_progress_vacuum') ? real.query('select /* pg-advisor */ pg_sleep(2)') : real.query(sql, params)),
       close: () => real.close(),
     };
     try {

@@ -50,7 +50,12 @@ retention:
 lifecycle:
   resolveAfterMisses: 5
 `,
-      { ORDERS_URL: 'postgres://app:s3cret@db/orders', ADVISOR_API_TOKEN: 'admin-token-0123456789', ADVISOR_API_HOST: '0.0.0.0', ADVISOR_STORE_URL: 'postgres://store:pw@s/advisor' },
+      {
+        ORDERS_URL: 'postgres://app:s3cret@db/orders',
+        ADVISOR_API_TOKEN: 'admin-token-0123456789',
+        ADVISOR_API_HOST: '0.0.0.0',
+        ADVISOR_STORE_URL: 'postgres://store:pw@s/advisor',
+      },
     );
     expect(config.targets.map((t) => [t.name, t.intervalMs, t.maskedUrl])).toEqual([
       ['orders-db', 15_000, 'postgres://app:***@db/orders'],
@@ -82,21 +87,29 @@ lifecycle:
 
   it('names the bad key and what is allowed', () => {
     expect(problemOf(() => load('targets:\n  - name: a\n    urll: x\n'))).toMatch(/targets\.0\.urll: unknown target setting; valid: name, url, urlEnv/);
-    expect(problemOf(() => load('targets:\n  - name: a\n    url: postgres://h/d\n    interval: 10\n'))).toMatch(/targets\.0\.interval: expected a duration string such as "15s"/);
-    expect(problemOf(() => load('targets:\n  - name: a\n    url: postgres://h/d\n    rules: { nope: {} }\n'))).toMatch(/targets\.0\.rules\.nope: unknown rule; valid: /);
+    expect(problemOf(() => load('targets:\n  - name: a\n    url: postgres://h/d\n    interval: 10\n'))).toMatch(
+      /targets\.0\.interval: expected a duration string such as "15s"/,
+    );
+    expect(problemOf(() => load('targets:\n  - name: a\n    url: postgres://h/d\n    rules: { nope: {} }\n'))).toMatch(
+      /targets\.0\.rules\.nope: unknown rule; valid: /,
+    );
     expect(problemOf(() => load('targets:\n  - name: a\n    url: postgres://h/d\n    rules: { table-bloat: { thresholds: { x: 1 } } }\n'))).toMatch(
       /thresholds\.x: unknown threshold of table-bloat setting/,
     );
     expect(problemOf(() => load('api: { port: 70000 }'))).toMatch(/api\.port/);
     expect(problemOf(() => load('targets:\n  - { name: a, url: postgres://h/d, history: 2h }\n'))).toMatch(/targets\.0\.history: 2h is out of range/);
     expect(problemOf(() => load('defaults: { history: soon }'))).toMatch(/defaults\.history: "soon" is not a duration/);
-    expect(problemOf(() => load('targets:\n  - { name: a, url: postgres://h/d, interval: 90s }\n'))).toMatch(/targets\.0\.interval: sample interval 90000 ms cannot be scheduled evenly; use an interval that divides/);
+    expect(problemOf(() => load('targets:\n  - { name: a, url: postgres://h/d, interval: 90s }\n'))).toMatch(
+      /targets\.0\.interval: sample interval 90000 ms cannot be scheduled evenly; use an interval that divides/,
+    );
     expect(problemOf(() => load('{ "store": { "dir": 3 } }', {}, 'advisor.json'))).toMatch(/store\.dir/);
     expect(problemOf(() => load('targets: [', {}))).toMatch(/not valid YAML/);
   });
 
   it('keeps secrets out of the file and checks their sources', () => {
-    expect(problemOf(() => load('targets:\n  - name: a\n    url: postgres://u:pw@h/d\n'))).toMatch(/contains a password; put the URL in an environment variable/);
+    expect(problemOf(() => load('targets:\n  - name: a\n    url: postgres://u:pw@h/d\n'))).toMatch(
+      /contains a password; put the URL in an environment variable/,
+    );
     expect(problemOf(() => load('targets:\n  - name: a\n    urlEnv: MISSING_URL\n'))).toMatch(/environment variable MISSING_URL is not set/);
     expect(problemOf(() => load('targets:\n  - name: a\n'))).toMatch(/give exactly one of url, urlEnv, urlFile/);
     expect(problemOf(() => load('targets:\n  - { name: a, url: postgres://h/d }\n  - { name: a, url: postgres://h/e }\n'))).toMatch(/duplicate target name a/);

@@ -26,10 +26,15 @@ for (const kind of STORE_KINDS) {
     const ids = new Map<string, number>();
 
     const targetConfig = (name: string, yaml: string): DaemonTargetConfig =>
-      loadDaemonConfig({ file: 'daemon.yaml', text: `targets:\n  - name: ${name}\n    urlEnv: URL\n${yaml}`, env: { URL: monitorUrl }, rules: allRules }).targets[0]!;
+      loadDaemonConfig({ file: 'daemon.yaml', text: `targets:\n  - name: ${name}\n    urlEnv: URL\n${yaml}`, env: { URL: monitorUrl }, rules: allRules })
+        .targets[0]!;
     const samplerFor = (config: DaemonTargetConfig, warnings: string[] = []) =>
       createTargetSampler({
-        store, targetId: ids.get(config.name)!, config, rules: allRules, resolveAfterMisses: 2,
+        store,
+        targetId: ids.get(config.name)!,
+        config,
+        rules: allRules,
+        resolveAfterMisses: 2,
         logger: { warn: (message) => void warnings.push(message) },
       });
     const lookups = (n: number) =>
@@ -101,8 +106,16 @@ for (const kind of STORE_KINDS) {
       const config = targetConfig('bad', '    interval: 1m\n');
       const plant = (checkpoint: Uint8Array) =>
         store.samples.recordSample({
-          targetId: ids.get('bad')!, collectedAt: new Date(Date.now() - 1000), durationMs: 1, intervalSeconds: null, findings: 0,
-          diagnostics: [], series: [], statements: [], queryTexts: [], checkpoint,
+          targetId: ids.get('bad')!,
+          collectedAt: new Date(Date.now() - 1000),
+          durationMs: 1,
+          intervalSeconds: null,
+          findings: 0,
+          diagnostics: [],
+          series: [],
+          statements: [],
+          queryTexts: [],
+          checkpoint,
         });
       await plant(Buffer.from('not a checkpoint'));
       const warnings: string[] = [];
@@ -110,7 +123,9 @@ for (const kind of STORE_KINDS) {
       expect(outcome.historySamples).toBe(1);
       expect(warnings).toEqual([expect.stringContaining('checkpoint unreadable')]);
 
-      await plant(encodeCheckpoint(makeSample({ collectedAt: new Date(Date.now() - 1000).toISOString() }), { database: 'elsewhere', serverVersionNum: 170000 }));
+      await plant(
+        encodeCheckpoint(makeSample({ collectedAt: new Date(Date.now() - 1000).toISOString() }), { database: 'elsewhere', serverVersionNum: 170000 }),
+      );
       const foreign: string[] = [];
       const sampler = samplerFor(config, foreign);
       expect((await sampler.sample()).historySamples).toBe(1);

@@ -143,4 +143,3 @@ lifecycle:
     expect(await daemon.startAudit('nope', null)).toBeUndefined();
   });
 });
-

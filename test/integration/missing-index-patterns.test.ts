@@ -70,21 +70,25 @@ beforeAll(async () => {
   const app = (await db.createRole({ grants })).url;
   const advisor = (await db.createRole({ grants: ['grant pg_monitor to $ROLE', 'grant select on all tables in schema public to $ROLE'] })).url;
   const at = (minutes: number) => new Date(Date.now() - minutes * 60_000);
-  await runWorkload(app, async (c, i) => {
-    await c.query(PLANTED.join, [i % 20_000]);
-    await c.query(PLANTED.view, [`R${1 + ((i * 7) % 200_000)}`]);
-    await c.query(PLANTED.cte, [`note ${i}`]);
-    await c.query(PLANTED.topN);
-    await c.query(PLANTED.ilike, [`%S12${i % 10}0%`]);
-    await c.query(PLANTED.queue);
-    await c.query(PLANTED.partitioned, [i % 50_000]);
-    await c.query(PLANTED.brin, [at(1000 + i), at(990 + i)]);
-    await c.query(PLANTED.delete, ['none']);
-    await c.query(LOOK_ALIKES.indexedJoin, [i % 20_000]);
-    await c.query(LOOK_ALIKES.topNOnKey);
-    await c.query(LOOK_ALIKES.flag, [true]);
-    for (let k = 0; k < 20; k++) await c.query(LOOK_ALIKES.small, [`kind ${1 + ((i + k) % 20)}`]);
-  }, { clients: 2, iterations: 70, durationMs: 120_000 });
+  await runWorkload(
+    app,
+    async (c, i) => {
+      await c.query(PLANTED.join, [i % 20_000]);
+      await c.query(PLANTED.view, [`R${1 + ((i * 7) % 200_000)}`]);
+      await c.query(PLANTED.cte, [`note ${i}`]);
+      await c.query(PLANTED.topN);
+      await c.query(PLANTED.ilike, [`%S12${i % 10}0%`]);
+      await c.query(PLANTED.queue);
+      await c.query(PLANTED.partitioned, [i % 50_000]);
+      await c.query(PLANTED.brin, [at(1000 + i), at(990 + i)]);
+      await c.query(PLANTED.delete, ['none']);
+      await c.query(LOOK_ALIKES.indexedJoin, [i % 20_000]);
+      await c.query(LOOK_ALIKES.topNOnKey);
+      await c.query(LOOK_ALIKES.flag, [true]);
+      for (let k = 0; k < 20; k++) await c.query(LOOK_ALIKES.small, [`kind ${1 + ((i + k) % 20)}`]);
+    },
+    { clients: 2, iterations: 70, durationMs: 120_000 },
+  );
   const target = await connectTarget({ url: advisor });
   try {
     snapshot = await collectSnapshot(target);
@@ -92,7 +96,13 @@ beforeAll(async () => {
     await target.close();
   }
   ({ findings } = evaluateRules({ rules: [missingIndex], snapshot, window: null }));
-  console.log(`[missing-index-patterns] PostgreSQL ${snapshot.meta.serverVersion}: ${JSON.stringify(findings.map((f) => ({ k: key(f), s: f.severity, e: f.evidence })), null, 1)}`);
+  console.log(
+    `[missing-index-patterns] PostgreSQL ${snapshot.meta.serverVersion}: ${JSON.stringify(
+      findings.map((f) => ({ k: key(f), s: f.severity, e: f.evidence })),
+      null,
+      1,
+    )}`,
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -109,17 +119,19 @@ describe('missing-index patterns on real PostgreSQL', () => {
   });
 
   it('suggests exactly the planted indexes, on the base table, the parent and the inner join side', () => {
-    expect(findings.map(key).sort()).toEqual([
-      'readings(device_id)',
-      'shop_items(order_id)',
-      'shop_items(sku)',
-      'shop_lines(batch)',
-      'shop_orders(id)',
-      'shop_orders(created_at)',
-      'shop_orders(note)',
-      'shop_orders(ref)',
-      'shop_orders(shipped_at)',
-    ].sort());
+    expect(findings.map(key).sort()).toEqual(
+      [
+        'readings(device_id)',
+        'shop_items(order_id)',
+        'shop_items(sku)',
+        'shop_lines(batch)',
+        'shop_orders(id)',
+        'shop_orders(created_at)',
+        'shop_orders(note)',
+        'shop_orders(ref)',
+        'shop_orders(shipped_at)',
+      ].sort(),
+    );
   });
 
   it('explains each kind of index it suggests', () => {

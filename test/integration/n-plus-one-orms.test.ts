@@ -43,7 +43,11 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Statement { queryid: string; calls: number; query: string }
+interface Statement {
+  queryid: string;
+  calls: number;
+  query: string;
+}
 
 async function statementsOf(role: string): Promise<Statement[]> {
   const r = await db.admin.query<Statement>(
@@ -93,7 +97,9 @@ describe.each(Object.keys(ORMS) as (keyof typeof ORMS)[])('n-plus-one on %s page
     });
     lazyChildren = new Set(lazyProbe.filter((s) => s.calls >= PAGE_SIZE).map((s) => s.queryid));
     lazyLists = new Set(lazyProbe.filter((s) => s.calls <= 2 && /posts/i.test(s.query)).map((s) => s.queryid));
-    eagerIds = new Set((await probe(make, (p) => p.eagerPage(1).then(() => undefined))).filter((s) => /posts|authors|tags/i.test(s.query)).map((s) => s.queryid));
+    eagerIds = new Set(
+      (await probe(make, (p) => p.eagerPage(1).then(() => undefined))).filter((s) => /posts|authors|tags/i.test(s.query)).map((s) => s.queryid),
+    );
     hotIds = new Set((await probe(make, (p) => p.authorById(7))).filter((s) => /authors/i.test(s.query)).map((s) => s.queryid));
     console.log(`[orm ${orm}] lazy page:\n${lazyProbe.map((s) => `  ${s.calls}× ${s.query}`).join('\n')}`);
     expect(lazyChildren.size, 'author and tags loaders of the lazy page').toBe(2);
@@ -108,8 +114,12 @@ describe.each(Object.keys(ORMS) as (keyof typeof ORMS)[])('n-plus-one on %s page
       for (let t = 0; t < TICKS; t++) {
         const tickEnd = Date.now() + 1_000;
         await Promise.all([
-          (async () => { for (let k = 0; k < plan.lazy[t]!; k++) await lazy.lazyPage(t * 10 + k); })(),
-          (async () => { for (let k = 0; k < plan.eager[t]!; k++) await eager.eagerPage(t * 10 + k); })(),
+          (async () => {
+            for (let k = 0; k < plan.lazy[t]!; k++) await lazy.lazyPage(t * 10 + k);
+          })(),
+          (async () => {
+            for (let k = 0; k < plan.eager[t]!; k++) await eager.eagerPage(t * 10 + k);
+          })(),
         ]);
         await sleep(Math.max(0, tickEnd - Date.now()));
       }
@@ -140,7 +150,14 @@ describe.each(Object.keys(ORMS) as (keyof typeof ORMS)[])('n-plus-one on %s page
       await Promise.all([lazy, eager, hot, serviceEager].map((p) => p.close()));
     }
     ({ findings } = evaluateRules({ rules: [nPlusOne], snapshot: collected.snapshot, window: collected.window }));
-    console.log(`[orm ${orm}] PostgreSQL ${collected.snapshot.meta.serverVersion}, bursts lazy ${plan.lazy.join(' ')} / eager ${plan.eager.join(' ')}: ${findings.length} findings\n${JSON.stringify(findings.map((f) => ({ severity: f.severity, object: f.object, evidence: f.evidence })), null, 1)}`);
+    console.log(
+      `[orm ${orm}] PostgreSQL ${collected.snapshot.meta.serverVersion}, bursts lazy ${plan.lazy.join(' ')} / eager ${plan.eager.join(' ')}: ` +
+        `${findings.length} findings\n${JSON.stringify(
+          findings.map((f) => ({ severity: f.severity, object: f.object, evidence: f.evidence })),
+          null,
+          1,
+        )}`,
+    );
   });
 
   it('finds the lazy author and tags loaders, each with the lazy list as parent', () => {
@@ -173,7 +190,10 @@ describe.each(SHARED_LIST_ORMS)('n-plus-one on %s: lazy and eager page sharing o
     const lazyProbe = await probe(make, async (p) => {
       await p.lazyPage(1);
     });
-    const children = lazyProbe.filter((s) => s.calls >= PAGE_SIZE).map((s) => s.queryid).sort();
+    const children = lazyProbe
+      .filter((s) => s.calls >= PAGE_SIZE)
+      .map((s) => s.queryid)
+      .sort();
     const list = lazyProbe.find((s) => s.calls === 1 && /posts/i.test(s.query))!.queryid;
     try {
       // 60 lazy pages and 90 eager ones: the list's rows are 2.5 times what the loop explains.
@@ -187,7 +207,13 @@ describe.each(SHARED_LIST_ORMS)('n-plus-one on %s: lazy and eager page sharing o
     const { findings } = evaluateRules({ rules: [nPlusOne], snapshot, window: null });
     const found = findings.filter((f) => mine.has(String(f.evidence.parentQueryId)));
     console.log(`[orm ${orm}] shared list, statements:\n${(await statementsOf(role.name)).map((x) => `  ${x.calls}× ${x.query}`).join('\n')}`);
-    console.log(`[orm ${orm}] shared list: ${JSON.stringify(found.map((f) => ({ object: f.object, evidence: f.evidence })), null, 1)}`);
+    console.log(
+      `[orm ${orm}] shared list: ${JSON.stringify(
+        found.map((f) => ({ object: f.object, evidence: f.evidence })),
+        null,
+        1,
+      )}`,
+    );
     expect(found.map((f) => f.object.queryId).sort()).toEqual(children);
     for (const f of found) {
       expect(f.evidence.parentQueryId).toBe(list);

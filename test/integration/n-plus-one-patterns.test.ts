@@ -80,25 +80,37 @@ beforeAll(async () => {
   const shippingUrl = new URL(shipping.url);
   shippingUrl.searchParams.set('options', '-c search_path=shipping');
 
-  await runWorkload(billing.url, async (c, i) => {
-    const invoices = await c.query<{ id: number }>(TEXTS.invoices, [(i * 20) % 1900]);
-    for (const inv of invoices.rows) {
-      const lines = await c.query<{ sku_id: number }>(TEXTS.lines, [inv.id]);
-      for (const line of lines.rows) await c.query(TEXTS.sku, [line.sku_id]);
-    }
-  }, { clients: 2, iterations: 60, durationMs: 60_000 });
-  await runWorkload(shippingUrl.toString(), async (c, i) => {
-    const shipments = await c.query<{ id: number }>(TEXTS.shipments, [(i * 10) % 990]);
-    for (const s of shipments.rows) await c.query(TEXTS.parcels, [s.id]);
-  }, { clients: 2, iterations: 150, durationMs: 60_000 });
-  await runWorkload(controls.url, async (c, i) => {
-    await c.query(TEXTS.eager, [(i * 80) % 7000]);
-    const page = await c.query<{ id: number }>(TEXTS.batchInvoices, [(i * 20) % 1900]);
-    const lines = await c.query<{ sku_id: number }>(TEXTS.batchLines, [page.rows.map((r) => r.id)]);
-    const skus = [...new Set(lines.rows.map((l) => l.sku_id))].slice(0, 6);
-    await c.query(`SELECT id, name FROM skus WHERE id IN (${skus.map((_, k) => `$${k + 1}`).join(', ')})`, skus);
-    for (let k = 0; k < HOT_LOOKUPS; k++) await c.query(TEXTS.hotSku, [1 + ((i * HOT_LOOKUPS + k) * 7) % 500]);
-  }, { clients: 2, iterations: 60, durationMs: 60_000 });
+  await runWorkload(
+    billing.url,
+    async (c, i) => {
+      const invoices = await c.query<{ id: number }>(TEXTS.invoices, [(i * 20) % 1900]);
+      for (const inv of invoices.rows) {
+        const lines = await c.query<{ sku_id: number }>(TEXTS.lines, [inv.id]);
+        for (const line of lines.rows) await c.query(TEXTS.sku, [line.sku_id]);
+      }
+    },
+    { clients: 2, iterations: 60, durationMs: 60_000 },
+  );
+  await runWorkload(
+    shippingUrl.toString(),
+    async (c, i) => {
+      const shipments = await c.query<{ id: number }>(TEXTS.shipments, [(i * 10) % 990]);
+      for (const s of shipments.rows) await c.query(TEXTS.parcels, [s.id]);
+    },
+    { clients: 2, iterations: 150, durationMs: 60_000 },
+  );
+  await runWorkload(
+    controls.url,
+    async (c, i) => {
+      await c.query(TEXTS.eager, [(i * 80) % 7000]);
+      const page = await c.query<{ id: number }>(TEXTS.batchInvoices, [(i * 20) % 1900]);
+      const lines = await c.query<{ sku_id: number }>(TEXTS.batchLines, [page.rows.map((r) => r.id)]);
+      const skus = [...new Set(lines.rows.map((l) => l.sku_id))].slice(0, 6);
+      await c.query(`SELECT id, name FROM skus WHERE id IN (${skus.map((_, k) => `$${k + 1}`).join(', ')})`, skus);
+      for (let k = 0; k < HOT_LOOKUPS; k++) await c.query(TEXTS.hotSku, [1 + (((i * HOT_LOOKUPS + k) * 7) % 500)]);
+    },
+    { clients: 2, iterations: 60, durationMs: 60_000 },
+  );
 
   const target = await connectTarget({ url: monitorUrl });
   try {
@@ -107,7 +119,13 @@ beforeAll(async () => {
     await target.close();
   }
   ({ findings } = evaluateRules({ rules: [nPlusOne], snapshot, window: null }));
-  console.log(`[n-plus-one patterns] PostgreSQL ${snapshot.meta.serverVersion}: ${JSON.stringify(findings.map((f) => ({ severity: f.severity, object: f.object, evidence: f.evidence })), null, 1)}`);
+  console.log(
+    `[n-plus-one patterns] PostgreSQL ${snapshot.meta.serverVersion}: ${JSON.stringify(
+      findings.map((f) => ({ severity: f.severity, object: f.object, evidence: f.evidence })),
+      null,
+      1,
+    )}`,
+  );
   (globalThis as { roles?: Record<string, string> }).roles = { billing: billing.name, controls: controls.name, shipping: shipping.name };
 });
 
@@ -133,8 +151,12 @@ describe('n-plus-one: nested loops, search_path per role, look-alikes', () => {
     const sku = findings.find((f) => f.object.queryId === idOf(TEXTS.sku, billing));
     expect(sku?.object).toMatchObject({ schema: 'billing', name: 'skus' });
     expect(sku?.evidence).toMatchObject({
-      parentQueryId: idOf(TEXTS.lines, billing), grandparentQueryId: idOf(KEPT.invoices, billing), fanOut: 4, chainFanOut: 80,
-      searchPathSource: 'role', sameNameSchemas: ['public'],
+      parentQueryId: idOf(TEXTS.lines, billing),
+      grandparentQueryId: idOf(KEPT.invoices, billing),
+      fanOut: 4,
+      chainFanOut: 80,
+      searchPathSource: 'role',
+      sameNameSchemas: ['public'],
     });
   });
 

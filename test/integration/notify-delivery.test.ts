@@ -141,7 +141,10 @@ describe('each platform receives its payload over HTTP', () => {
         expect(sections[2]).toMatch(/^\*✅ Resolved \(1\)\*\n.*invoices/s);
         expect(sections[3]).toMatch(/Still open — info \(1\).*users/s);
       } else if (kind === 'teams') {
-        expect(body).toMatchObject({ type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: { type: 'AdaptiveCard', version: '1.4' } }] });
+        expect(body).toMatchObject({
+          type: 'message',
+          attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: { type: 'AdaptiveCard', version: '1.4' } }],
+        });
       } else if (kind === 'discord') {
         const embeds = body.embeds as { title?: string; description: string }[];
         expect(embeds.map((e) => e.title)).toEqual(['🆕 New (1)', '⬆️ Escalated (1)', '✅ Resolved (1)', '🔵 Still open — info (1)']);
@@ -172,7 +175,13 @@ describe('faults', () => {
   it('500 then 200: retried after a jittered backoff, same idempotency key, delivered', async () => {
     behaviours.set('flaky', (_req, reply, count) => (count === 1 ? reply.code(500).send('boom') : reply.code(200).send('ok')));
     const time = fakeTime();
-    const result = await deliver(destination('webhook', 'flaky'), message, { idempotencyKey: 'k-500', ...time, random: () => 0.5, baseDelayMs: 1000, timeoutMs: 5000 });
+    const result = await deliver(destination('webhook', 'flaky'), message, {
+      idempotencyKey: 'k-500',
+      ...time,
+      random: () => 0.5,
+      baseDelayMs: 1000,
+      timeoutMs: 5000,
+    });
     expect(result).toMatchObject({ status: 'delivered', attempts: 2, httpStatus: 200, lastError: 'HTTP 500: boom' });
     expect(time.sleeps).toEqual([500]); // full jitter: 0.5 × min(cap, 1000 · 2^0)
     expect(received.map((r) => r.headers['idempotency-key'])).toEqual(['k-500', 'k-500']);
@@ -223,7 +232,11 @@ describe('faults', () => {
   it('429 asking for longer than the time left: fails now, says when to come back', async () => {
     behaviours.set('limited-long', (_req, reply) => reply.code(429).header('retry-after', '3600').send());
     const time = fakeTime();
-    const result = await deliver(destination('slack', 'limited-long'), { text: 'x' }, { idempotencyKey: 'k-429l', ...time, maxElapsedMs: 60_000, timeoutMs: 5000 });
+    const result = await deliver(
+      destination('slack', 'limited-long'),
+      { text: 'x' },
+      { idempotencyKey: 'k-429l', ...time, maxElapsedMs: 60_000, timeoutMs: 5000 },
+    );
     expect(result).toMatchObject({ status: 'failed', attempts: 1, httpStatus: 429, permanent: false });
     expect(result.retryAt).toBe(time.now() + 3_600_000);
     expect(time.sleeps).toEqual([]);
@@ -240,7 +253,16 @@ describe('faults', () => {
   it('persistent 5xx: bounded by the total time, with growing jittered waits', async () => {
     behaviours.set('down', (_req, reply) => reply.code(503).send());
     const time = fakeTime();
-    const result = await deliver(destination('webhook', 'down'), message, { idempotencyKey: 'k-503', ...time, random: () => 0.999, baseDelayMs: 1000, maxDelayMs: 8000, maxElapsedMs: 20_000, maxAttempts: 50, timeoutMs: 5000 });
+    const result = await deliver(destination('webhook', 'down'), message, {
+      idempotencyKey: 'k-503',
+      ...time,
+      random: () => 0.999,
+      baseDelayMs: 1000,
+      maxDelayMs: 8000,
+      maxElapsedMs: 20_000,
+      maxAttempts: 50,
+      timeoutMs: 5000,
+    });
     expect(result).toMatchObject({ status: 'failed', httpStatus: 503, permanent: false });
     expect(time.sleeps).toEqual([999, 1998, 3996, 7992]); // the next (7992) would end past 20 s
     expect(result.attempts).toBe(5);
@@ -250,7 +272,11 @@ describe('faults', () => {
     const port = await closedPort();
     const secretPath = '/services/T000/B000/SECRET-TOKEN';
     const time = fakeTime();
-    const result = await deliver({ name: 'nowhere', kind: 'slack', url: `http://127.0.0.1:${port}${secretPath}` }, { text: 'x' }, { idempotencyKey: 'k-refused', ...time, maxAttempts: 3, timeoutMs: 2000 });
+    const result = await deliver(
+      { name: 'nowhere', kind: 'slack', url: `http://127.0.0.1:${port}${secretPath}` },
+      { text: 'x' },
+      { idempotencyKey: 'k-refused', ...time, maxAttempts: 3, timeoutMs: 2000 },
+    );
     expect(result).toMatchObject({ status: 'failed', attempts: 3, httpStatus: null, permanent: false, lastError: 'connection error: ECONNREFUSED' });
     expect(time.sleeps).toHaveLength(2);
     expect(JSON.stringify(result)).not.toContain('SECRET-TOKEN');

@@ -94,7 +94,11 @@ describe('dispatcher', () => {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       return reply.code(200).send('late');
     });
-    const dispatcher = createDispatcher({ destinations: [dest('hanging'), dest('healthy')], concurrency: 2, deliverOptions: { timeoutMs: 250, maxAttempts: 2, sleep: async () => {} } });
+    const dispatcher = createDispatcher({
+      destinations: [dest('hanging'), dest('healthy')],
+      concurrency: 2,
+      deliverOptions: { timeoutMs: 250, maxAttempts: 2, sleep: async () => {} },
+    });
     let hangingDone = false;
     const hanging = dispatcher.send('hanging', { idempotencyKey: 'x1', body: {} }).finally(() => (hangingDone = true));
     const healthy = await Promise.all([1, 2, 3].map((i) => dispatcher.send('healthy', { idempotencyKey: `y${i}`, body: {} })));
@@ -156,7 +160,12 @@ describe('outbox', () => {
     const outbox = createMemoryOutbox({ now: c.now, leaseMs: 60_000 });
     const draft = buildOutboxDrafts({ auditId: 43, digest, destinations: [dest('hook')] })[0]!;
     outbox.enqueue(draft);
-    const dying: Outbox = { ...outbox, claimDue: (n) => outbox.claimDue(n), markFailed: outbox.markFailed, markDelivered: async () => Promise.reject(new Error('killed')) };
+    const dying: Outbox = {
+      ...outbox,
+      claimDue: (n) => outbox.claimDue(n),
+      markFailed: outbox.markFailed,
+      markDelivered: async () => Promise.reject(new Error('killed')),
+    };
     await expect(runOutboxOnce(dying, createDispatcher({ destinations }), { now: c.now })).rejects.toThrow('killed');
     c.advance(60_001);
     expect(await runOutboxOnce(outbox, createDispatcher({ destinations }), { now: c.now })).toMatchObject({ delivered: 1 });
@@ -182,14 +191,24 @@ describe('outbox', () => {
     const all = [dest('down'), dest('wrong', 'slack')];
     for (const draft of buildOutboxDrafts({ auditId: 45, digest, destinations: all })) outbox.enqueue(draft);
     const dispatcher = createDispatcher({ destinations: all, deliverOptions: { maxAttempts: 2, sleep: async () => {} } });
-    expect(await runOutboxOnce(outbox, dispatcher, { now: c.now, retryDelayMs: 60_000, maxAgeMs: 3_600_000 })).toEqual({ claimed: 2, delivered: 0, retrying: 1, failed: 1 });
+    expect(await runOutboxOnce(outbox, dispatcher, { now: c.now, retryDelayMs: 60_000, maxAgeMs: 3_600_000 })).toEqual({
+      claimed: 2,
+      delivered: 0,
+      retrying: 1,
+      failed: 1,
+    });
     const [down, wrong] = outbox.list();
     expect(down).toMatchObject({ status: 'pending', attempts: 2, httpStatus: 503, lastError: 'HTTP 503: maintenance', nextAttemptAt: c.now() + 60_000 });
     expect(wrong).toMatchObject({ status: 'failed', attempts: 1, httpStatus: 400, lastError: 'HTTP 400: invalid_blocks' });
     // Not due yet; then due, still failing, and now older than maxAgeMs allows: given up.
     expect(await runOutboxOnce(outbox, dispatcher, { now: c.now })).toMatchObject({ claimed: 0 });
     c.advance(3_600_000);
-    expect(await runOutboxOnce(outbox, dispatcher, { now: c.now, retryDelayMs: 60_000, maxAgeMs: 3_600_000 })).toEqual({ claimed: 1, delivered: 0, retrying: 0, failed: 1 });
+    expect(await runOutboxOnce(outbox, dispatcher, { now: c.now, retryDelayMs: 60_000, maxAgeMs: 3_600_000 })).toEqual({
+      claimed: 1,
+      delivered: 0,
+      retrying: 0,
+      failed: 1,
+    });
     expect(outbox.list()[0]).toMatchObject({ status: 'failed', attempts: 4 });
     expect(requests.filter((r) => r.route === 'down')).toHaveLength(4);
   });

@@ -92,7 +92,10 @@ describe.skipIf(unavailable !== null)('missing-index verified with hypopg (Debia
       expect(v.status).toBe('failed');
       expect(v.reason).toMatch(/permission denied.*grant the advisor role SELECT/);
     }
-    expect(findings.map((f) => [f.object.name, f.evidence.verification]).sort()).toEqual([['events', 'not-verified'], ['orders', 'not-verified']]);
+    expect(findings.map((f) => [f.object.name, f.evidence.verification]).sort()).toEqual([
+      ['events', 'not-verified'],
+      ['orders', 'not-verified'],
+    ]);
     for (const f of findings) expect(f.evidence.verificationFailure).toMatch(/permission denied/);
   });
 });

@@ -15,9 +15,7 @@ import type { Snapshot } from '../../src/snapshot/types.js';
 import { initSqlParser } from '../../src/sql/index.js';
 import { createTestDatabase, runWorkload, type TestDatabase } from '../support/database.js';
 import { runCli } from '../e2e/run-cli.js';
-import {
-  apiRequest, batchedFeed, belongsToLoop, hasManyLoop, hotLookups, INDEX_SCHEMA_SQL, LOOP_SCHEMA_SQL, TEXTS,
-} from '../support/sql-plant.js';
+import { apiRequest, batchedFeed, belongsToLoop, hasManyLoop, hotLookups, INDEX_SCHEMA_SQL, LOOP_SCHEMA_SQL, TEXTS } from '../support/sql-plant.js';
 
 let db: TestDatabase;
 let monitorUrl: string;
@@ -52,7 +50,11 @@ async function withTarget<T>(body: (target: Target) => Promise<T>): Promise<T> {
 }
 
 function summarise(findings: readonly Finding[]): string {
-  return JSON.stringify(findings.map((f) => ({ rule: f.rule, severity: f.severity, object: f.object, evidence: f.evidence })), null, 1);
+  return JSON.stringify(
+    findings.map((f) => ({ rule: f.rule, severity: f.severity, object: f.object, evidence: f.evidence })),
+    null,
+    1,
+  );
 }
 
 describe('query rules on real PostgreSQL (cumulative counters, pg_monitor-only role)', () => {
@@ -69,17 +71,21 @@ describe('query rules on real PostgreSQL (cumulative counters, pg_monitor-only r
     await runWorkload(batch, batchedFeed, { clients: 2, iterations: 300, durationMs: 60_000 });
     await runWorkload(api, apiRequest, { clients: 2, iterations: 1_500, durationMs: 60_000 });
     // Missing-index plants and their controls, one application role.
-    await runWorkload(app, async (c, i) => {
-      await c.query(TEXTS.ordersByCustomer, [(i * 37) % 20_000]);
-      await c.query(TEXTS.eventsRecent, [i % 50, new Date(Date.now() - 3_600_000)]);
-      await c.query(TEXTS.bySeller, [i % 3000]);
-      if (i % 2 === 0) await c.query(TEXTS.statusReport, [i % 4 === 0 ? 'done' : 'paid']);
-      if (i % 6 === 0) await c.query(TEXTS.groupReport);
-      for (let k = 0; k < 30; k++) {
-        await c.query(TEXTS.country, [`country ${1 + ((i + k) % 60)}`]);
-        await c.query(TEXTS.setting, [`key${1 + ((i + k) % 40)}`]);
-      }
-    }, { clients: 2, iterations: 70, durationMs: 120_000 });
+    await runWorkload(
+      app,
+      async (c, i) => {
+        await c.query(TEXTS.ordersByCustomer, [(i * 37) % 20_000]);
+        await c.query(TEXTS.eventsRecent, [i % 50, new Date(Date.now() - 3_600_000)]);
+        await c.query(TEXTS.bySeller, [i % 3000]);
+        if (i % 2 === 0) await c.query(TEXTS.statusReport, [i % 4 === 0 ? 'done' : 'paid']);
+        if (i % 6 === 0) await c.query(TEXTS.groupReport);
+        for (let k = 0; k < 30; k++) {
+          await c.query(TEXTS.country, [`country ${1 + ((i + k) % 60)}`]);
+          await c.query(TEXTS.setting, [`key${1 + ((i + k) % 40)}`]);
+        }
+      },
+      { clients: 2, iterations: 70, durationMs: 120_000 },
+    );
 
     snapshot = await withTarget((target) => collectSnapshot(target));
     ({ findings } = evaluateRules({ rules: [nPlusOne, missingIndex], snapshot, window: null }));
@@ -96,7 +102,11 @@ describe('query rules on real PostgreSQL (cumulative counters, pg_monitor-only r
     const loops = findings.filter((f) => f.rule === 'n-plus-one');
     const byChild = new Map(loops.map((f) => [f.object.queryId, f]));
     const bt = byChild.get(await queryIdOf(snapshot, 'SELECT id, name, email FROM users WHERE id = $1 LIMIT'));
-    expect(bt?.evidence).toMatchObject({ parentQueryId: await queryIdOf(snapshot, 'FROM posts ORDER BY id DESC'), linkType: 'belongs-to', basis: 'cumulative' });
+    expect(bt?.evidence).toMatchObject({
+      parentQueryId: await queryIdOf(snapshot, 'FROM posts ORDER BY id DESC'),
+      linkType: 'belongs-to',
+      basis: 'cumulative',
+    });
     expect(bt?.severity).toBe('warning');
     const hm = byChild.get(await queryIdOf(snapshot, 'SELECT id, title FROM posts WHERE user_id'));
     expect(hm?.evidence).toMatchObject({ parentQueryId: await queryIdOf(snapshot, 'FROM users ORDER BY id LIMIT'), linkType: 'has-many' });
@@ -124,12 +134,21 @@ describe('query rules on real PostgreSQL (cumulative counters, pg_monitor-only r
   });
 
   it('check --format json reports the same findings, as a pg_monitor-only role', async () => {
-    const r = await runCli(['check', '--database-url', monitorUrl, '--format', 'json', '--rules', 'n-plus-one,missing-index', '--fail-on', 'never'], { timeoutMs: 60_000 });
+    const r = await runCli(['check', '--database-url', monitorUrl, '--format', 'json', '--rules', 'n-plus-one,missing-index', '--fail-on', 'never'], {
+      timeoutMs: 60_000,
+    });
     // pg 8.23 warns about a query queued by pg-pool right after connect (collector's pool, not these rules).
     const stderr = r.stderr.split('\n').filter((l) => l.trim() !== '' && !/DeprecationWarning: Calling client\.query\(\)|--trace-deprecation/.test(l));
     expect(stderr).toEqual([]);
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { findings: { rule: string; object: { queryId?: string; name?: string; columns?: readonly string[] }; evidence: Record<string, unknown>; recommendation: { text: string } }[] };
+    const report = JSON.parse(r.stdout) as {
+      findings: {
+        rule: string;
+        object: { queryId?: string; name?: string; columns?: readonly string[] };
+        evidence: Record<string, unknown>;
+        recommendation: { text: string };
+      }[];
+    };
     const key = (f: { rule: string; object: { queryId?: string; name?: string; columns?: readonly string[] } }) =>
       f.rule === 'n-plus-one' ? `${f.rule}:${f.object.queryId}` : `${f.rule}:${f.object.name}(${(f.object.columns ?? []).join(',')})`;
     expect(report.findings.map(key).sort()).toEqual(findings.map(key).sort());
@@ -151,7 +170,9 @@ describe('query rules on real PostgreSQL (cumulative counters, pg_monitor-only r
   it('plans normalised texts generically without executing them (GENERIC_PLAN on 16+, PREPARE before)', async () => {
     const target = await connectTarget({ url: db.adminUrl });
     try {
-      const plan = await target.withReadOnlyTransaction!((q) => planGenericCost(q, snapshot.statements.find((s) => s.query?.includes('FROM orders WHERE customer_id'))!.query!, snapshot.meta.serverVersionNum));
+      const plan = await target.withReadOnlyTransaction!((q) =>
+        planGenericCost(q, snapshot.statements.find((s) => s.query?.includes('FROM orders WHERE customer_id'))!.query!, snapshot.meta.serverVersionNum),
+      );
       expect(plan.cost).toBeGreaterThan(100);
       expect(plan.indexNames).toEqual([]);
     } finally {
@@ -170,14 +191,22 @@ describe('n-plus-one with --window samples', () => {
       runWorkload(loopRole, belongsToLoop, { clients: 2, durationMs: 7_500, applicationName: 'feed-app' }),
       // Same role, two services: a timeline that never looks users up, and an auth service doing lookups
       // at a similar rate (≈ one per timeline row): cumulative counters alone would pair them.
-      runWorkload(coincidenceRole, async (c, i) => {
-        await c.query(TIMELINE, [(i * 20) % 90_000]);
-        await new Promise((r) => setTimeout(r, 25));
-      }, { clients: 1, durationMs: 7_500, applicationName: 'timeline' }),
-      runWorkload(coincidenceRole, async (c) => {
-        await c.query(AUTH_LOOKUP, [1 + Math.floor(Math.random() * 5000)]);
-        await new Promise((r) => setTimeout(r, 1));
-      }, { clients: 1, durationMs: 7_500, applicationName: 'auth' }),
+      runWorkload(
+        coincidenceRole,
+        async (c, i) => {
+          await c.query(TIMELINE, [(i * 20) % 90_000]);
+          await new Promise((r) => setTimeout(r, 25));
+        },
+        { clients: 1, durationMs: 7_500, applicationName: 'timeline' },
+      ),
+      runWorkload(
+        coincidenceRole,
+        async (c) => {
+          await c.query(AUTH_LOOKUP, [1 + Math.floor(Math.random() * 5000)]);
+          await new Promise((r) => setTimeout(r, 1));
+        },
+        { clients: 1, durationMs: 7_500, applicationName: 'auth' },
+      ),
     ]);
     await new Promise((r) => setTimeout(r, 1_000));
     const { snapshot, window } = await withTarget((target) => collectWindow(target, { durationMs: 5_000 }));
@@ -187,7 +216,10 @@ describe('n-plus-one with --window samples', () => {
       window.statements.find((d) => (d.query ?? snapshot.statements.find((s) => s.queryId === d.queryId)?.query)?.includes(fragment));
     const auth = delta('SELECT id, email, name FROM users');
     const timeline = delta('title, created_at FROM posts');
-    console.log(`[query-rules] window on PostgreSQL ${snapshot.meta.serverVersion}: auth calls ${auth?.calls}, timeline calls ${timeline?.calls} rows ${timeline?.rows}\n${summarise(findings)}`);
+    console.log(
+      `[query-rules] window on PostgreSQL ${snapshot.meta.serverVersion}: auth calls ${auth?.calls}, ` +
+        `timeline calls ${timeline?.calls} rows ${timeline?.rows}\n${summarise(findings)}`,
+    );
     const loopChild = await queryIdOf(snapshot, 'SELECT id, name, email FROM users WHERE id = $1 LIMIT');
     expect(findings.find((f) => f.object.queryId === loopChild)?.evidence).toMatchObject({ basis: 'window', linkType: 'belongs-to' });
     expect(auth, 'the auth lookups ran in the window').toBeDefined();

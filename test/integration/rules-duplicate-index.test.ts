@@ -80,7 +80,11 @@ const EXPECTED = [
 
 const duplicates = (e: Evaluation): Finding[] => e.findings.filter((f) => f.rule === 'duplicate-index');
 const summary = (f: Finding) => ({
-  schema: f.object.schema, name: f.object.name, severity: f.severity, kind: f.evidence.kind, keptIndex: f.evidence.keptIndex,
+  schema: f.object.schema,
+  name: f.object.name,
+  severity: f.severity,
+  kind: f.evidence.kind,
+  keptIndex: f.evidence.keptIndex,
 });
 const byName = (a: { name?: string }, b: { name?: string }) => (a.name ?? '').localeCompare(b.name ?? '');
 
@@ -111,8 +115,17 @@ describe('duplicate-index on planted indexes', () => {
   it('parses every definition the server printed, names and key columns matching the catalog', () => {
     for (const index of evaluation.snapshot.indexes) {
       const def = parseIndexDefinition(index.definition);
-      expect(def, index.definition).toMatchObject({ name: index.name, schema: index.schema, table: index.table, method: index.method, include: index.includeColumns });
-      expect(def?.keys.map((k) => k.column), index.definition).toEqual(index.columns);
+      expect(def, index.definition).toMatchObject({
+        name: index.name,
+        schema: index.schema,
+        table: index.table,
+        method: index.method,
+        include: index.includeColumns,
+      });
+      expect(
+        def?.keys.map((k) => k.column),
+        index.definition,
+      ).toEqual(index.columns);
     }
   });
 

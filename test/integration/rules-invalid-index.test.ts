@@ -47,13 +47,14 @@ async function invalidIndexes(db: TestDatabase): Promise<{ name: string; ready: 
 
 /** Waits until a concurrent build of `command` sits in `phase`. */
 async function waitForPhase(db: TestDatabase, command: string, phase: string): Promise<boolean> {
-  return waitUntil(async () => {
-    const { rows } = await db.admin.query(
-      `select 1 from pg_catalog.pg_stat_progress_create_index where command = $1 and phase = $2`,
-      [command, phase],
-    );
-    return rows.length === 1;
-  }, 20_000, 100);
+  return waitUntil(
+    async () => {
+      const { rows } = await db.admin.query(`select 1 from pg_catalog.pg_stat_progress_create_index where command = $1 and phase = $2`, [command, phase]);
+      return rows.length === 1;
+    },
+    20_000,
+    100,
+  );
 }
 
 const byName = <T extends { name: string }>(rows: T[]): T[] => rows.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -86,19 +87,29 @@ describe('invalid-index on planted failed and in-progress concurrent builds', ()
     const dropper = await open('dropper');
 
     // 1. A unique build on a column with duplicates fails and leaves an invalid index that never became ready.
-    await expect(builder.query(`create unique index concurrently "Entry ""ref"" ünique" on "Ledger"."Entry Lines" (ref)`)).rejects.toMatchObject({ code: '23505' });
+    await expect(builder.query(`create unique index concurrently "Entry ""ref"" ünique" on "Ledger"."Entry Lines" (ref)`)).rejects.toMatchObject({
+      code: '23505',
+    });
 
     // 2. A build cancelled after it became ready, while it waited for an older snapshot to go away.
     const builderPid = Number((await builder.query('select pg_catalog.pg_backend_pid() as pid')).rows[0].pid);
     await holder.query('begin isolation level repeatable read');
     await holder.query('select 1');
     const cancelled = builder.query(`create index concurrently "Entry Lines_amount Ω" on "Ledger"."Entry Lines" ("Amount €")`);
-    const cancelledFailure = cancelled.then(() => null, (error: unknown) => error);
+    const cancelledFailure = cancelled.then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(await waitForPhase(db, 'CREATE INDEX CONCURRENTLY', OLD_SNAPSHOTS), 'the build waits for the old snapshot').toBe(true);
     await db.admin.query('select pg_catalog.pg_cancel_backend($1)', [builderPid]);
     expect(await cancelledFailure).toMatchObject({ code: '57014' });
     await holder.query('commit');
-    expect(await invalidIndexes(db)).toEqual(byName([{ name: FAILED_UNIQUE, ready: false }, { name: CANCELLED, ready: true }]));
+    expect(await invalidIndexes(db)).toEqual(
+      byName([
+        { name: FAILED_UNIQUE, ready: false },
+        { name: CANCELLED, ready: true },
+      ]),
+    );
     planted = await collectAndEvaluate(monitorUrl);
 
     // 3. Builds and a drop in progress, each held by an old transaction: its snapshot holds the CREATE INDEX
@@ -119,20 +130,25 @@ describe('invalid-index on planted failed and in-progress concurrent builds', ()
       expect(await waitForPhase(db, 'REINDEX CONCURRENTLY', 'waiting for writers before build'), 'REINDEX CONCURRENTLY waits').toBe(true);
       const waiting = await waitUntil(async () => (await invalidIndexes(db)).length === 5, 20_000, 100);
       expect(waiting, 'five invalid indexes while the DDL waits').toBe(true);
-      expect(await invalidIndexes(db)).toEqual(byName([
-        { name: 'building_v_idx', ready: true },
-        { name: 'dropping_v_idx', ready: true },
-        { name: FAILED_UNIQUE, ready: false },
-        { name: CANCELLED, ready: true },
-        { name: 'reindexed_pkey_ccnew', ready: false },
-      ]));
+      expect(await invalidIndexes(db)).toEqual(
+        byName([
+          { name: 'building_v_idx', ready: true },
+          { name: 'dropping_v_idx', ready: true },
+          { name: FAILED_UNIQUE, ready: false },
+          { name: CANCELLED, ready: true },
+          { name: 'reindexed_pkey_ccnew', ready: false },
+        ]),
+      );
       inProgress = await collectAndEvaluate(monitorUrl);
       inProgressNoMonitor = await collectAndEvaluate(plainUrl);
     } finally {
       await holder.query('commit');
     }
     const outcomes = await settled;
-    expect(outcomes.map((o) => o.status), 'the held DDL finishes once released').toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect(
+      outcomes.map((o) => o.status),
+      'the held DDL finishes once released',
+    ).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
     after = await collectAndEvaluate(monitorUrl);
   }, 120_000);
 
@@ -145,9 +161,17 @@ describe('invalid-index on planted failed and in-progress concurrent builds', ()
     const findings = invalidFindings(planted);
     expect(names(findings)).toEqual([FAILED_UNIQUE, CANCELLED].sort());
     const failed = findings.find((f) => f.object.name === FAILED_UNIQUE)!;
-    expect(failed).toMatchObject({ severity: 'warning', object: { type: 'index', schema: 'Ledger', table: 'Entry Lines' }, evidence: { ready: false, unique: true, validDuplicate: null } });
+    expect(failed).toMatchObject({
+      severity: 'warning',
+      object: { type: 'index', schema: 'Ledger', table: 'Entry Lines' },
+      evidence: { ready: false, unique: true, validDuplicate: null },
+    });
     const cancelled = findings.find((f) => f.object.name === CANCELLED)!;
-    expect(cancelled).toMatchObject({ severity: 'warning', object: { type: 'index', schema: 'Ledger', table: 'Entry Lines' }, evidence: { ready: true, unique: false } });
+    expect(cancelled).toMatchObject({
+      severity: 'warning',
+      object: { type: 'index', schema: 'Ledger', table: 'Entry Lines' },
+      evidence: { ready: true, unique: false },
+    });
     expect(Number(cancelled.evidence.sizeBytes)).toBeGreaterThan(0);
     expect(Number(cancelled.evidence.tableBytes)).toBeGreaterThanOrEqual(1024 * 1024);
   });

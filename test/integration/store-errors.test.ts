@@ -98,7 +98,7 @@ describe('the embedded store lock', () => {
     expect(existsSync(lockIn(dir))).toBe(false);
   });
 
-  it("takes over a lock whose pid now belongs to another process (reused after a reboot or restart)", () => {
+  it('takes over a lock whose pid now belongs to another process (reused after a reboot or restart)', () => {
     const dir = mkdtempSync(join(root, 'lock-'));
     const alive = process.ppid;
     for (const owner of [
@@ -176,7 +176,15 @@ describe('serve and its store lock', () => {
       expect(JSON.parse(readFileSync(lockFile, 'utf8')).pid).toBe(process.pid);
       expect(stopped).toBe(false);
       // Another daemon's lock replaces ours: this one must stop before both write the same directory.
-      writeFileSync(lockFile, JSON.stringify({ pid: process.ppid, bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), startTicks: startTicksOf(process.ppid), host: hostname() }));
+      writeFileSync(
+        lockFile,
+        JSON.stringify({
+          pid: process.ppid,
+          bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+          startTicks: startTicksOf(process.ppid),
+          host: hostname(),
+        }),
+      );
       await waitFor(() => stopped, 'serve to stop');
       expect(JSON.parse(readFileSync(lockFile, 'utf8')).pid).toBe(process.ppid); // not removed on the way out
     } finally {

@@ -1,14 +1,7 @@
 import { makeReport } from '../support/report-fixtures.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding, Severity } from '../../src/engine/types.js';
-import {
-  createStoreDatabase,
-  FindingConflictError,
-  InvalidCursorError,
-  migrateStore,
-  type StatementDeltaInput,
-  type Store,
-} from '../../src/store/index.js';
+import { createStoreDatabase, FindingConflictError, InvalidCursorError, migrateStore, type StatementDeltaInput, type Store } from '../../src/store/index.js';
 import { createTestDatabase } from '../support/database.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../support/store.js';
 
@@ -135,7 +128,7 @@ for (const kind of STORE_KINDS) {
       expect((await store.findings.findFinding(id))?.status).toBe('acknowledged');
       await store.findings.snooze(id, at(100), { actor: 'dba', at: at(13) });
       await store.findings.applySample(targetId, at(14), [finding({ fingerprint: fp, severity: 'warning' })], rules);
-      expect((await store.findings.findFinding(id))).toMatchObject({ status: 'snoozed', snoozedUntil: at(100).toISOString() });
+      expect(await store.findings.findFinding(id)).toMatchObject({ status: 'snoozed', snoozedUntil: at(100).toISOString() });
       await store.findings.applySample(targetId, at(15), [finding({ fingerprint: fp, severity: 'critical' })], rules);
       const f = await store.findings.findFinding(id);
       expect(f).toMatchObject({ status: 'open', snoozedUntil: null, severity: 'critical' });
@@ -153,10 +146,12 @@ for (const kind of STORE_KINDS) {
     });
 
     it('lists findings by severity then impact with filters and cursor pagination', async () => {
-      const [other] = (await store.targets.syncTargets([
-        { name: 'main', maskedUrl: 'x', intervalMs: 30_000 },
-        { name: 'list', maskedUrl: 'y', intervalMs: 30_000 },
-      ])).filter((t) => t.name === 'list');
+      const [other] = (
+        await store.targets.syncTargets([
+          { name: 'main', maskedUrl: 'x', intervalMs: 30_000 },
+          { name: 'list', maskedUrl: 'y', intervalMs: 30_000 },
+        ])
+      ).filter((t) => t.name === 'list');
       const severities: Severity[] = ['info', 'warning', 'critical'];
       const drafts = Array.from({ length: 25 }, (_, i) =>
         finding({ fingerprint: `list-${i}`, rule: i % 2 ? 'table-bloat' : 'vacuum-lag', severity: severities[i % 3]!, impact: { dbTimeShare: (i % 5) / 10 } }),
@@ -254,11 +249,24 @@ for (const kind of STORE_KINDS) {
       const hourlyId = targets.find((t) => t.name === 'hourly')!.id;
       const H = (hour: number, minute = 0) => new Date(Date.UTC(2026, 10, 25, hour, minute));
       const delta = (queryId: string, calls: number, totalExecTimeMs: number, userName = 'app'): StatementDeltaInput => ({
-        queryId, userName, toplevel: true, calls, rows: calls * 2, totalExecTimeMs, sharedBlks: calls * 3,
+        queryId,
+        userName,
+        toplevel: true,
+        calls,
+        rows: calls * 2,
+        totalExecTimeMs,
+        sharedBlks: calls * 3,
       });
       const record = (id: number, collectedAt: Date, statements: StatementDeltaInput[]) =>
         store.samples.recordSample({
-          targetId: id, collectedAt, durationMs: 10, intervalSeconds: 1800, findings: 0, diagnostics: [], series: [], statements,
+          targetId: id,
+          collectedAt,
+          durationMs: 10,
+          intervalSeconds: 1800,
+          findings: 0,
+          diagnostics: [],
+          series: [],
+          statements,
           queryTexts: [
             { queryId: 'heavy', text: 'select * from orders order by created_at' },
             { queryId: 'chatty', text: 'select * from users where id = $1' },
@@ -278,13 +286,30 @@ for (const kind of STORE_KINDS) {
       expect(result.samples).toBe(6);
       expect(await store.samples.topStatements(hourlyId, {})).toEqual([]);
 
-      const top = (options: Parameters<Store['samples']['topStatements']>[1]) =>
-        store.samples.topStatements(hourlyId, { resolution: 'hour', ...options });
+      const top = (options: Parameters<Store['samples']['topStatements']>[1]) => store.samples.topStatements(hourlyId, { resolution: 'hour', ...options });
       const byTotal = await top({});
       expect(byTotal).toEqual([
-        { queryId: 'heavy', query: 'select * from orders order by created_at', calls: 10, rows: 20, totalExecTimeMs: 2000, meanExecTimeMs: 200, sharedBlks: 30, samples: 5 },
+        {
+          queryId: 'heavy',
+          query: 'select * from orders order by created_at',
+          calls: 10,
+          rows: 20,
+          totalExecTimeMs: 2000,
+          meanExecTimeMs: 200,
+          sharedBlks: 30,
+          samples: 5,
+        },
         { queryId: 'slow', query: null, calls: 1, rows: 2, totalExecTimeMs: 1500, meanExecTimeMs: 1500, sharedBlks: 3, samples: 1 },
-        { queryId: 'chatty', query: 'select * from users where id = $1', calls: 2600, rows: 5200, totalExecTimeMs: 520, meanExecTimeMs: 0.2, sharedBlks: 7800, samples: 5 },
+        {
+          queryId: 'chatty',
+          query: 'select * from users where id = $1',
+          calls: 2600,
+          rows: 5200,
+          totalExecTimeMs: 520,
+          meanExecTimeMs: 0.2,
+          sharedBlks: 7800,
+          samples: 5,
+        },
       ]);
       expect((await top({ orderBy: 'calls' })).map((s) => s.queryId)).toEqual(['chatty', 'heavy', 'slow']);
       expect((await top({ orderBy: 'mean' })).map((s) => s.queryId)).toEqual(['slow', 'heavy', 'chatty']);
@@ -294,8 +319,15 @@ for (const kind of STORE_KINDS) {
         expect.objectContaining({ queryId: 'heavy', calls: 4, totalExecTimeMs: 800, samples: 2 }),
         expect.objectContaining({ queryId: 'chatty', calls: 1000, totalExecTimeMs: 200, samples: 2 }),
       ]);
-      expect((await top({ from: H(10) })).map((s) => [s.queryId, s.calls])).toEqual([['slow', 1], ['heavy', 2], ['chatty', 500]]);
-      expect((await top({ to: H(9), orderBy: 'mean' })).map((s) => [s.queryId, s.samples])).toEqual([['heavy', 4], ['chatty', 4]]);
+      expect((await top({ from: H(10) })).map((s) => [s.queryId, s.calls])).toEqual([
+        ['slow', 1],
+        ['heavy', 2],
+        ['chatty', 500],
+      ]);
+      expect((await top({ to: H(9), orderBy: 'mean' })).map((s) => [s.queryId, s.samples])).toEqual([
+        ['heavy', 4],
+        ['chatty', 4],
+      ]);
       expect(await top({ from: H(11) })).toEqual([]);
       expect(await store.samples.topStatements(targetId, { resolution: 'hour', from: H(0) })).toEqual([
         expect.objectContaining({ queryId: 'heavy', calls: 1000, samples: 1 }),
@@ -303,12 +335,18 @@ for (const kind of STORE_KINDS) {
     });
 
     it('keeps an hourly roll-up whole when retention has since deleted part of its fine data', async () => {
-      const [t] = (await store.targets.syncTargets(['main', 'list', 'hourly', 'partial'].map((name) => ({ name, maskedUrl: 'x', intervalMs: 30_000 }))))
-        .filter((x) => x.name === 'partial');
+      const [t] = (await store.targets.syncTargets(['main', 'list', 'hourly', 'partial'].map((name) => ({ name, maskedUrl: 'x', intervalMs: 30_000 })))).filter(
+        (x) => x.name === 'partial',
+      );
       const H = (minute: number) => new Date(Date.UTC(2026, 11, 10, 10, minute));
       for (const minute of [10, 40]) {
         await store.samples.recordSample({
-          targetId: t!.id, collectedAt: H(minute), durationMs: 10, intervalSeconds: 1800, findings: 0, diagnostics: [],
+          targetId: t!.id,
+          collectedAt: H(minute),
+          durationMs: 10,
+          intervalSeconds: 1800,
+          findings: 0,
+          diagnostics: [],
           series: [{ metric: 'connections', object: 'active', value: minute }],
           statements: [{ queryId: 'q', userName: 'app', toplevel: true, calls: 10, rows: 10, totalExecTimeMs: 100, sharedBlks: 1 }],
           queryTexts: [],
@@ -335,7 +373,12 @@ for (const kind of STORE_KINDS) {
       const H = (hour: number, minute = 0) => new Date(Date.UTC(2026, 11, 20, hour, minute));
       const record = (name: string, at: Date) =>
         store.samples.recordSample({
-          targetId: ids.get(name)!, collectedAt: at, durationMs: 10, intervalSeconds: 60, findings: 0, diagnostics: [],
+          targetId: ids.get(name)!,
+          collectedAt: at,
+          durationMs: 10,
+          intervalSeconds: 60,
+          findings: 0,
+          diagnostics: [],
           series: [{ metric: 'connections', object: 'idle', value: 4 }],
           statements: [{ queryId: `q-${name}`, userName: 'app', toplevel: true, calls: 5, rows: 5, totalExecTimeMs: 50, sharedBlks: 1 }],
           queryTexts: [],
@@ -344,10 +387,15 @@ for (const kind of STORE_KINDS) {
       await store.applyRetention(ONE_DAY, H(15, 5)); // 'ahead' is rolled up to 14:00
       await record('behind', H(12, 20)); // its server clock is 2 h behind: this sample belongs to 12:00
       await store.applyRetention(ONE_DAY, H(15, 10));
-      for (const [name, hour] of [['ahead', 14], ['behind', 12]] as const) {
+      for (const [name, hour] of [
+        ['ahead', 14],
+        ['behind', 12],
+      ] as const) {
         const id = ids.get(name)!;
         expect(await store.samples.topStatements(id, { resolution: 'hour' }), name).toEqual([expect.objectContaining({ queryId: `q-${name}`, calls: 5 })]);
-        expect(await store.samples.listSeries(id, { resolution: 'hour' }), name).toEqual([{ at: H(hour).toISOString(), metric: 'connections', object: 'idle', value: 4 }]);
+        expect(await store.samples.listSeries(id, { resolution: 'hour' }), name).toEqual([
+          { at: H(hour).toISOString(), metric: 'connections', object: 'idle', value: 4 },
+        ]);
       }
     });
   });

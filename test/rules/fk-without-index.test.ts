@@ -16,14 +16,29 @@ const child = (o: Partial<TableStat> = {}): TableStat =>
   makeTable({ oid: LINES, name: 'order_lines', heapBytes: 100 * MiB, relpages: 12_800, reltuples: 2_000_000, nTupDel: 0, ...o });
 const fk = (o: Partial<ConstraintStat> = {}): ConstraintStat =>
   makeConstraint({
-    table: 'order_lines', tableOid: LINES, name: 'order_lines_order_id_fkey', type: 'f', columns: ['order_id'],
-    refSchema: 'public', refTable: 'orders', refTableOid: ORDERS, refColumns: ['id'], ...o,
+    table: 'order_lines',
+    tableOid: LINES,
+    name: 'order_lines_order_id_fkey',
+    type: 'f',
+    columns: ['order_id'],
+    refSchema: 'public',
+    refTable: 'orders',
+    refTableOid: ORDERS,
+    refColumns: ['id'],
+    ...o,
   });
 let nextIndexOid = 30_000;
 const index = (columns: readonly (string | null)[], o: Partial<IndexStat> = {}): IndexStat =>
   makeIndex({
-    oid: nextIndexOid++, name: `order_lines_${columns.map((c) => c ?? 'expr').join('_')}_idx`, tableOid: LINES, table: 'order_lines',
-    definition: '', columns, isUnique: false, isPrimary: false, ...o,
+    oid: nextIndexOid++,
+    name: `order_lines_${columns.map((c) => c ?? 'expr').join('_')}_idx`,
+    tableOid: LINES,
+    table: 'order_lines',
+    definition: '',
+    columns,
+    isUnique: false,
+    isPrimary: false,
+    ...o,
   });
 
 function snap(o: { tables?: TableStat[]; indexes?: IndexStat[]; constraints?: ConstraintStat[] } = {}): Snapshot {
@@ -78,37 +93,61 @@ function partitionedParentSnap(o: { deletes?: [number, number]; indexes?: IndexS
 ruleTester(rule, {
   valid: [
     { name: 'FK column leads a btree index', snapshot: snap({ indexes: [index(['order_id', 'created_at'])] }) },
-    { name: 'composite FK served by an index on its columns in another order', snapshot: snap({ indexes: [index(['order_id', 'tenant_id', 'line_no'])], constraints: [compositeFk] }) },
+    {
+      name: 'composite FK served by an index on its columns in another order',
+      snapshot: snap({ indexes: [index(['order_id', 'tenant_id', 'line_no'])], constraints: [compositeFk] }),
+    },
     { name: 'FK covered by a composite primary key', snapshot: snap({ indexes: [index(['order_id', 'line_no'], { isPrimary: true, isUnique: true })] }) },
-    { name: 'composite FK covered by a unique index in another order', snapshot: snap({ indexes: [index(['order_id', 'tenant_id'], { isUnique: true })], constraints: [compositeFk] }) },
+    {
+      name: 'composite FK covered by a unique index in another order',
+      snapshot: snap({ indexes: [index(['order_id', 'tenant_id'], { isUnique: true })], constraints: [compositeFk] }),
+    },
     { name: 'an index with INCLUDE columns serves by its key', snapshot: snap({ indexes: [index(['order_id'], { includeColumns: ['amount'] })] }) },
     { name: 'a hash index serves a one-column FK', snapshot: snap({ indexes: [index(['order_id'], { method: 'hash' })] }) },
     { name: 'an expression after the FK columns does not matter', snapshot: snap({ indexes: [index(['order_id', null])] }) },
     { name: 'child just under 8 MiB', snapshot: snap({ tables: [parent(), child({ heapBytes: 8 * MiB - 1 })] }) },
     { name: 'child size unknown and its pages just under 8 MiB', snapshot: snap({ tables: [parent(), child({ heapBytes: null, relpages: 1_023 })] }) },
     { name: 'a raised size floor silences a 100 MiB child', snapshot: snap(), thresholds: { minTableBytes: 200 * MiB } },
-    { name: 'primary key and unique constraints are not foreign keys', snapshot: snap({ constraints: [makeConstraint({ tableOid: LINES, table: 'order_lines', name: 'u', type: 'u', columns: ['order_id'] })] }) },
+    {
+      name: 'primary key and unique constraints are not foreign keys',
+      snapshot: snap({ constraints: [makeConstraint({ tableOid: LINES, table: 'order_lines', name: 'u', type: 'u', columns: ['order_id'] })] }),
+    },
     { name: 'a child missing from the table list is skipped', snapshot: snap({ tables: [parent()] }) },
     {
       name: 'partitioned child whose partitions all carry the index (created on the partitioned table)',
-      snapshot: partitionedSnap({ indexes: [index(['order_id'], { tableOid: EVENTS, table: 'events' }), partitionIndex(301, 'events_2025'), partitionIndex(302, 'events_2026')] }),
+      snapshot: partitionedSnap({
+        indexes: [index(['order_id'], { tableOid: EVENTS, table: 'events' }), partitionIndex(301, 'events_2025'), partitionIndex(302, 'events_2026')],
+      }),
     },
-    { name: 'partitioned child whose unindexed partitions total just under 8 MiB', snapshot: partitionedSnap({ leaves: [partition(301, 'events_2025', { heapBytes: 4 * MiB }), partition(302, 'events_2026', { heapBytes: 4 * MiB - 1 })] }) },
+    {
+      name: 'partitioned child whose unindexed partitions total just under 8 MiB',
+      snapshot: partitionedSnap({ leaves: [partition(301, 'events_2025', { heapBytes: 4 * MiB }), partition(302, 'events_2026', { heapBytes: 4 * MiB - 1 })] }),
+    },
     { name: 'partitioned child without partitions yet', snapshot: partitionedSnap({ leaves: [] }) },
-    { name: 'FK to a partitioned table, child indexed: the per-partition clones are not reported', snapshot: partitionedParentSnap({ indexes: [index(['order_id'])] }) },
+    {
+      name: 'FK to a partitioned table, child indexed: the per-partition clones are not reported',
+      snapshot: partitionedParentSnap({ indexes: [index(['order_id'])] }),
+    },
   ],
   invalid: [
     {
       name: 'unindexed FK on a 100 MiB child whose parent sees deletes',
       snapshot: snap({ indexes: [index(['line_no'])] }),
-      findings: [{
-        severity: 'warning',
-        object: { type: 'table', schema: 'public', name: 'order_lines', columns: ['order_id'] },
-        evidence: {
-          constraint: 'order_lines_order_id_fkey', referencedTable: 'public.orders', referencedColumns: ['id'],
-          tableBytes: 100 * MiB, rows: 2_000_000, parentDeletes: 500, parentUpdates: 0,
+      findings: [
+        {
+          severity: 'warning',
+          object: { type: 'table', schema: 'public', name: 'order_lines', columns: ['order_id'] },
+          evidence: {
+            constraint: 'order_lines_order_id_fkey',
+            referencedTable: 'public.orders',
+            referencedColumns: ['id'],
+            tableBytes: 100 * MiB,
+            rows: 2_000_000,
+            parentDeletes: 500,
+            parentUpdates: 0,
+          },
         },
-      }],
+      ],
       renumbered: { snapshot: snap({ tables: [parent({ nTupDel: 0 }), child({ heapBytes: 900 * MiB, reltuples: 9_000_000 })] }) },
     },
     {
@@ -164,8 +203,17 @@ ruleTester(rule, {
     },
     {
       name: 'composite FK with an index on its first column only, one with a gap, and a hash on one column',
-      snapshot: snap({ indexes: [index(['tenant_id']), index(['tenant_id', 'created_at', 'order_id']), index(['tenant_id'], { method: 'hash' })], constraints: [compositeFk] }),
-      findings: [{ severity: 'warning', object: { name: 'order_lines', columns: ['tenant_id', 'order_id'] }, evidence: { constraint: 'order_lines_tenant_fkey', referencedColumns: ['tenant_id', 'id'] } }],
+      snapshot: snap({
+        indexes: [index(['tenant_id']), index(['tenant_id', 'created_at', 'order_id']), index(['tenant_id'], { method: 'hash' })],
+        constraints: [compositeFk],
+      }),
+      findings: [
+        {
+          severity: 'warning',
+          object: { name: 'order_lines', columns: ['tenant_id', 'order_id'] },
+          evidence: { constraint: 'order_lines_tenant_fkey', referencedColumns: ['tenant_id', 'id'] },
+        },
+      ],
     },
     {
       name: 'two FKs on the same column to different parents are two findings',
@@ -174,8 +222,16 @@ ruleTester(rule, {
         constraints: [fk(), fk({ name: 'order_lines_archived_fkey', refTable: 'archived_orders', refTableOid: 110 })],
       }),
       findings: [
-        { severity: 'warning', object: { name: 'order_lines', columns: ['order_id'] }, evidence: { constraint: 'order_lines_order_id_fkey', referencedTable: 'public.orders' } },
-        { severity: 'info', object: { name: 'order_lines', columns: ['order_id'] }, evidence: { constraint: 'order_lines_archived_fkey', referencedTable: 'public.archived_orders' } },
+        {
+          severity: 'warning',
+          object: { name: 'order_lines', columns: ['order_id'] },
+          evidence: { constraint: 'order_lines_order_id_fkey', referencedTable: 'public.orders' },
+        },
+        {
+          severity: 'info',
+          object: { name: 'order_lines', columns: ['order_id'] },
+          evidence: { constraint: 'order_lines_archived_fkey', referencedTable: 'public.archived_orders' },
+        },
       ],
     },
     {
@@ -193,24 +249,48 @@ ruleTester(rule, {
       name: 'self-referencing FK counts its own deletes',
       snapshot: snap({
         tables: [parent(), makeTable({ oid: 400, name: 'employees', heapBytes: 50 * MiB, nTupDel: 7, nTupUpd: 3 })],
-        constraints: [fk({ tableOid: 400, table: 'employees', name: 'employees_manager_id_fkey', columns: ['manager_id'], refTable: 'employees', refTableOid: 400 })],
+        constraints: [
+          fk({ tableOid: 400, table: 'employees', name: 'employees_manager_id_fkey', columns: ['manager_id'], refTable: 'employees', refTableOid: 400 }),
+        ],
       }),
-      findings: [{ severity: 'warning', object: { name: 'employees', columns: ['manager_id'] }, evidence: { referencedTable: 'public.employees', parentDeletes: 7, parentUpdates: 3 } }],
+      findings: [
+        {
+          severity: 'warning',
+          object: { name: 'employees', columns: ['manager_id'] },
+          evidence: { referencedTable: 'public.employees', parentDeletes: 7, parentUpdates: 3 },
+        },
+      ],
     },
     {
       name: 'FK on a partitioned child: one finding on the partitioned table, not one per partition',
       snapshot: partitionedSnap(),
-      findings: [{
-        severity: 'warning',
-        object: { type: 'table', name: 'events', columns: ['order_id'] },
-        evidence: { constraint: 'events_order_id_fkey', tableBytes: 80 * MiB, rows: 1_000_000, unindexedPartitions: 2, unindexedPartitionNames: ['public.events_2025', 'public.events_2026'] },
-      }],
-      renumbered: { snapshot: partitionedSnap({ leaves: [partition(301, 'events_2025', { heapBytes: 9 * MiB }), partition(302, 'events_2026', { reltuples: 7 })] }) },
+      findings: [
+        {
+          severity: 'warning',
+          object: { type: 'table', name: 'events', columns: ['order_id'] },
+          evidence: {
+            constraint: 'events_order_id_fkey',
+            tableBytes: 80 * MiB,
+            rows: 1_000_000,
+            unindexedPartitions: 2,
+            unindexedPartitionNames: ['public.events_2025', 'public.events_2026'],
+          },
+        },
+      ],
+      renumbered: {
+        snapshot: partitionedSnap({ leaves: [partition(301, 'events_2025', { heapBytes: 9 * MiB }), partition(302, 'events_2026', { reltuples: 7 })] }),
+      },
     },
     {
       name: 'partitioned child with one partition indexed: judged by the other',
       snapshot: partitionedSnap({ indexes: [partitionIndex(301, 'events_2025')] }),
-      findings: [{ severity: 'warning', object: { name: 'events' }, evidence: { tableBytes: 40 * MiB, unindexedPartitions: 1, unindexedPartitionNames: ['public.events_2026'] } }],
+      findings: [
+        {
+          severity: 'warning',
+          object: { name: 'events' },
+          evidence: { tableBytes: 40 * MiB, unindexedPartitions: 1, unindexedPartitionNames: ['public.events_2026'] },
+        },
+      ],
     },
     {
       name: 'partitioned child whose unindexed partitions total exactly 8 MiB',
@@ -220,7 +300,13 @@ ruleTester(rule, {
     {
       name: 'FK to a partitioned parent: one finding, deletes counted on its partitions',
       snapshot: partitionedParentSnap(),
-      findings: [{ severity: 'warning', object: { name: 'order_lines', columns: ['order_id'] }, evidence: { constraint: 'order_lines_order_id_fkey', referencedTable: 'public.orders', parentDeletes: 42 } }],
+      findings: [
+        {
+          severity: 'warning',
+          object: { name: 'order_lines', columns: ['order_id'] },
+          evidence: { constraint: 'order_lines_order_id_fkey', referencedTable: 'public.orders', parentDeletes: 42 },
+        },
+      ],
     },
     {
       name: 'FK to a partitioned parent whose partitions see no deletes: info',
@@ -239,16 +325,23 @@ describe('fk-without-index recommendation', () => {
   });
 
   it('quotes odd identifiers: mixed case, spaces, quotes, keywords, unicode', () => {
-    const [finding] = run(snap({
-      tables: [parent(), child({ schema: 'Sales', name: 'Order Lines' })],
-      constraints: [fk({ schema: 'Sales', table: 'Order Lines', name: 'Odd "FK"', columns: ['Order "Id"', 'select', 'größe'] })],
-    }));
+    const [finding] = run(
+      snap({
+        tables: [parent(), child({ schema: 'Sales', name: 'Order Lines' })],
+        constraints: [fk({ schema: 'Sales', table: 'Order Lines', name: 'Odd "FK"', columns: ['Order "Id"', 'select', 'größe'] })],
+      }),
+    );
     expect(finding?.object).toEqual({ type: 'table', schema: 'Sales', name: 'Order Lines', columns: ['Order "Id"', 'select', 'größe'] });
     expect(finding?.recommendation.sql).toBe('CREATE INDEX CONCURRENTLY ON "Sales"."Order Lines" ("Order ""Id""", "select", "größe");');
   });
 
   it('indexes each unindexed partition of a partitioned child', () => {
-    const [finding] = run(partitionedSnap({ indexes: [partitionIndex(301, 'events_2025')], leaves: [partition(301, 'events_2025'), partition(302, 'events_2026'), partition(303, 'Events 2027')] }));
+    const [finding] = run(
+      partitionedSnap({
+        indexes: [partitionIndex(301, 'events_2025')],
+        leaves: [partition(301, 'events_2025'), partition(302, 'events_2026'), partition(303, 'Events 2027')],
+      }),
+    );
     expect(finding?.recommendation.sql).toBe(
       'CREATE INDEX CONCURRENTLY ON public.events_2026 (order_id);\nCREATE INDEX CONCURRENTLY ON public."Events 2027" (order_id);',
     );

@@ -13,8 +13,11 @@ ruleTester(rule, {
   valid: [
     { name: 'idle and active sessions only', snapshot: snap([...makeBackends(10), makeBackend({ state: 'active', xactAgeSeconds: 5_000 })]) },
     { name: 'idle in transaction just under 60 s', snapshot: snap([idleTx({ stateAgeSeconds: 59.9 })]) },
-    { name: 'the advisor\'s own session is ignored', snapshot: snap([idleTx({ isSelf: true, applicationName: 'pg-advisor', stateAgeSeconds: 9_999 })]) },
-    { name: 'a session of another database of the cluster is that database\'s finding', snapshot: snap([idleTx({ database: 'reporting', stateAgeSeconds: 9_999 })]) },
+    { name: "the advisor's own session is ignored", snapshot: snap([idleTx({ isSelf: true, applicationName: 'pg-advisor', stateAgeSeconds: 9_999 })]) },
+    {
+      name: "a session of another database of the cluster is that database's finding",
+      snapshot: snap([idleTx({ database: 'reporting', stateAgeSeconds: 9_999 })]),
+    },
     { name: 'a session whose state is not visible', snapshot: snap([idleTx({ state: null, stateAgeSeconds: null })]) },
     { name: 'a raised limit silences a 5-minute idle transaction', snapshot: snap([idleTx({ stateAgeSeconds: 300 })]), thresholds: { maxIdleSeconds: 600 } },
   ],
@@ -22,7 +25,13 @@ ruleTester(rule, {
     {
       name: 'one session idle in transaction for exactly 60 s',
       snapshot: snap([idleTx({ pid: 4242 })]),
-      findings: [{ severity: 'warning', object: { type: 'application', name: 'web' }, evidence: { userName: 'app', sessions: 1, pids: [4242], longestIdleSeconds: 60, idleInTransactionSessionTimeoutMs: 0 } }],
+      findings: [
+        {
+          severity: 'warning',
+          object: { type: 'application', name: 'web' },
+          evidence: { userName: 'app', sessions: 1, pids: [4242], longestIdleSeconds: 60, idleInTransactionSessionTimeoutMs: 0 },
+        },
+      ],
       renumbered: { snapshot: snap([idleTx({ pid: 4242, stateAgeSeconds: 900, xminAge: 77 })]) },
     },
     {
@@ -33,7 +42,8 @@ ruleTester(rule, {
     {
       name: 'groups by application and role; aborted transactions count',
       snapshot: snap([
-        idleTx(), idleTx({ userName: 'reporting' }),
+        idleTx(),
+        idleTx({ userName: 'reporting' }),
         idleTx({ applicationName: 'worker', state: 'idle in transaction (aborted)' }),
         idleTx({ applicationName: '', userName: 'psql_user' }),
       ]),
@@ -56,7 +66,9 @@ ruleTester(rule, {
     },
     {
       name: 'critical when holding the oldest xmin at 10M',
-      snapshot: snap([idleTx({ xminAge: 10_000_000 }), makeBackend({ state: 'active', xminAge: 50 })], { holders: [makeHorizonHolder({ xminAge: 10_000_000 })] }),
+      snapshot: snap([idleTx({ xminAge: 10_000_000 }), makeBackend({ state: 'active', xminAge: 50 })], {
+        holders: [makeHorizonHolder({ xminAge: 10_000_000 })],
+      }),
       findings: [{ severity: 'critical', object: { name: 'web' }, evidence: { xminAge: 10_000_000, holdsOldestXmin: true } }],
     },
     {
@@ -66,7 +78,9 @@ ruleTester(rule, {
     },
     {
       name: 'an old xmin that a replication slot beats is not the oldest',
-      snapshot: snap([idleTx({ xminAge: 20_000_000 })], { holders: [makeHorizonHolder({ kind: 'replication-slot', name: 's', xminAge: 30_000_000, ageSeconds: null })] }),
+      snapshot: snap([idleTx({ xminAge: 20_000_000 })], {
+        holders: [makeHorizonHolder({ kind: 'replication-slot', name: 's', xminAge: 30_000_000, ageSeconds: null })],
+      }),
       findings: [{ severity: 'warning', object: { name: 'web' }, evidence: { holdsOldestXmin: false } }],
     },
     {

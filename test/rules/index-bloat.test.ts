@@ -20,16 +20,28 @@ ruleTester(rule, {
     { name: 'index just under 8 MiB, mostly empty', snapshot: bloatedIndex({ indexBytes: 8 * MiB - 1, wasteBytes: 7 * MiB }) },
     { name: 'ratio just under 0.4', snapshot: bloatedIndex({ indexBytes: 100 * MiB, wasteBytes: 39.9 * MiB }) },
     // Random-order inserts (UUID, email keys) settle near ln 2 ≈ 69 % leaf density: ratio ≈ 0.23 at ff 90.
-    { name: 'a large random-insert btree at its 69 % steady state', snapshot: bloatedIndex({ indexBytes: 10 * GiB, wasteBytes: 2.3 * GiB, avgLeafDensity: 69 }) },
+    {
+      name: 'a large random-insert btree at its 69 % steady state',
+      snapshot: bloatedIndex({ indexBytes: 10 * GiB, wasteBytes: 2.3 * GiB, avgLeafDensity: 69 }),
+    },
     { name: 'waste just under 1 GiB at ratio 0.3', snapshot: bloatedIndex({ indexBytes: 3.3 * GiB, wasteBytes: GiB - 1 }) },
     { name: 'an invalid index is left to invalid-index', snapshot: bloatedIndex({ indexBytes: 100 * MiB, wasteBytes: 80 * MiB }, false) },
-    { name: 'duplicate-heavy index whose estimate the collector dropped (no entry)', snapshot: makeSnapshot({ indexes: [makeIndex({ name: 'posts_user_id_idx' })] }) },
+    {
+      name: 'duplicate-heavy index whose estimate the collector dropped (no entry)',
+      snapshot: makeSnapshot({ indexes: [makeIndex({ name: 'posts_user_id_idx' })] }),
+    },
   ],
   invalid: [
     {
       name: 'ratio exactly 0.4 with 10 MiB of waste is a warning',
       snapshot: bloatedIndex({ indexBytes: 25 * MiB, wasteBytes: 10 * MiB }),
-      findings: [{ severity: 'warning', object: { type: 'index', schema: 'public', name: 'orders_pkey', table: 'orders' }, evidence: { method: 'pgstatindex', sizeBytes: 25 * MiB, wasteBytes: 10 * MiB, ratio: 0.4 } }],
+      findings: [
+        {
+          severity: 'warning',
+          object: { type: 'index', schema: 'public', name: 'orders_pkey', table: 'orders' },
+          evidence: { method: 'pgstatindex', sizeBytes: 25 * MiB, wasteBytes: 10 * MiB, ratio: 0.4 },
+        },
+      ],
       renumbered: { snapshot: bloatedIndex({ indexBytes: 60 * MiB, wasteBytes: 40 * MiB }) },
     },
     {

@@ -9,12 +9,30 @@ const pkey = (o: Partial<IndexStat> = {}) => makeIndex(o);
 /** A failed CREATE INDEX CONCURRENTLY that got as far as "ready": writes maintain it, queries never use it. */
 const failed = (o: Partial<IndexStat> = {}): IndexStat =>
   makeIndex({
-    oid: 16700, name: 'orders_customer_id_idx', definition: 'CREATE INDEX orders_customer_id_idx ON public.orders USING btree (customer_id)',
-    columns: ['customer_id'], isUnique: false, isPrimary: false, isValid: false, isReady: true, sizeBytes: 20 * MiB, idxScan: 0, ...o,
+    oid: 16700,
+    name: 'orders_customer_id_idx',
+    definition: 'CREATE INDEX orders_customer_id_idx ON public.orders USING btree (customer_id)',
+    columns: ['customer_id'],
+    isUnique: false,
+    isPrimary: false,
+    isValid: false,
+    isReady: true,
+    sizeBytes: 20 * MiB,
+    idxScan: 0,
+    ...o,
   });
 /** A failed CREATE UNIQUE INDEX CONCURRENTLY on duplicates: the build failed before the index was ready. */
 const failedUnique = (o: Partial<IndexStat> = {}): IndexStat =>
-  failed({ oid: 16701, name: 'orders_ref_key', definition: 'CREATE UNIQUE INDEX orders_ref_key ON public.orders USING btree (ref)', columns: ['ref'], isUnique: true, isReady: false, sizeBytes: 0, ...o });
+  failed({
+    oid: 16701,
+    name: 'orders_ref_key',
+    definition: 'CREATE UNIQUE INDEX orders_ref_key ON public.orders USING btree (ref)',
+    columns: ['ref'],
+    isUnique: true,
+    isReady: false,
+    sizeBytes: 0,
+    ...o,
+  });
 const snap = (indexes: IndexStat[], tables: TableStat[] = [makeTable()]) => makeSnapshot({ tables, indexes });
 const tiny = (heapBytes: number) => [makeTable({ heapBytes })];
 
@@ -26,7 +44,17 @@ ruleTester(rule, {
     { name: 'a build in progress before its index is ready', snapshot: snap([failedUnique({ buildInProgress: true })]) },
     {
       name: 'the _ccnew copy of a REINDEX CONCURRENTLY in progress',
-      snapshot: snap([pkey({ buildInProgress: true }), pkey({ oid: 16702, name: 'orders_pkey_ccnew', isPrimary: false, isValid: false, buildInProgress: true, definition: 'CREATE UNIQUE INDEX orders_pkey_ccnew ON public.orders USING btree (id)' })]),
+      snapshot: snap([
+        pkey({ buildInProgress: true }),
+        pkey({
+          oid: 16702,
+          name: 'orders_pkey_ccnew',
+          isPrimary: false,
+          isValid: false,
+          buildInProgress: true,
+          definition: 'CREATE UNIQUE INDEX orders_pkey_ccnew ON public.orders USING btree (id)',
+        }),
+      ]),
     },
     { name: 'an index being dropped concurrently', snapshot: snap([pkey(), failed({ dropInProgress: true })]) },
   ],
@@ -34,11 +62,13 @@ ruleTester(rule, {
     {
       name: 'a failed CREATE INDEX CONCURRENTLY that writes still maintain',
       snapshot: snap([pkey(), failed()]),
-      findings: [{
-        severity: 'warning',
-        object: { type: 'index', schema: 'public', name: 'orders_customer_id_idx', table: 'orders' },
-        evidence: { sizeBytes: 20 * MiB, tableBytes: 100 * MiB, ready: true, unique: false, partitioned: false, validDuplicate: null, method: 'btree' },
-      }],
+      findings: [
+        {
+          severity: 'warning',
+          object: { type: 'index', schema: 'public', name: 'orders_customer_id_idx', table: 'orders' },
+          evidence: { sizeBytes: 20 * MiB, tableBytes: 100 * MiB, ready: true, unique: false, partitioned: false, validDuplicate: null, method: 'btree' },
+        },
+      ],
       renumbered: { snapshot: snap([pkey(), failed({ sizeBytes: 3 * MiB, oid: 99_999 })], [makeTable({ heapBytes: 7 * MiB })]) },
     },
     {
@@ -75,7 +105,7 @@ ruleTester(rule, {
       findings: [{ severity: 'info', object: { name: 'orders_ref_key' }, evidence: { ready: false, unique: true } }],
     },
     {
-      name: 'a raised table-size threshold turns a 100 MiB table\'s finding into info',
+      name: "a raised table-size threshold turns a 100 MiB table's finding into info",
       snapshot: snap([failed()]),
       thresholds: { infoOnlyBelowTableBytes: 200 * MiB },
       findings: [{ severity: 'info', object: { name: 'orders_customer_id_idx' } }],
@@ -91,30 +121,59 @@ ruleTester(rule, {
     {
       name: 'odd identifiers: mixed case, spaces, quotes and unicode',
       snapshot: snap(
-        [failed({
-          schema: 'Billing', table: 'Invoice Lines', name: 'inv "ref" ünique', isUnique: true,
-          definition: 'CREATE UNIQUE INDEX "inv ""ref"" ünique" ON "Billing"."Invoice Lines" USING btree ("Ref No")',
-        })],
+        [
+          failed({
+            schema: 'Billing',
+            table: 'Invoice Lines',
+            name: 'inv "ref" ünique',
+            isUnique: true,
+            definition: 'CREATE UNIQUE INDEX "inv ""ref"" ünique" ON "Billing"."Invoice Lines" USING btree ("Ref No")',
+          }),
+        ],
         [makeTable({ schema: 'Billing', name: 'Invoice Lines' })],
       ),
-      findings: [{ severity: 'warning', object: { type: 'index', schema: 'Billing', name: 'inv "ref" ünique', table: 'Invoice Lines' }, evidence: { unique: true } }],
+      findings: [
+        { severity: 'warning', object: { type: 'index', schema: 'Billing', name: 'inv "ref" ünique', table: 'Invoice Lines' }, evidence: { unique: true } },
+      ],
     },
     {
       name: 'the leftover _ccnew copy of an interrupted REINDEX CONCURRENTLY',
-      snapshot: snap([pkey(), pkey({ oid: 16702, name: 'orders_pkey_ccnew', isPrimary: false, isValid: false, isReady: true, definition: 'CREATE UNIQUE INDEX orders_pkey_ccnew ON public.orders USING btree (id)' })]),
+      snapshot: snap([
+        pkey(),
+        pkey({
+          oid: 16702,
+          name: 'orders_pkey_ccnew',
+          isPrimary: false,
+          isValid: false,
+          isReady: true,
+          definition: 'CREATE UNIQUE INDEX orders_pkey_ccnew ON public.orders USING btree (id)',
+        }),
+      ]),
       findings: [{ severity: 'warning', object: { name: 'orders_pkey_ccnew' }, evidence: { validDuplicate: 'orders_pkey' } }],
     },
     {
-      name: 'a partitioned table\'s index waiting for its partitions is info',
+      name: "a partitioned table's index waiting for its partitions is info",
       snapshot: snap(
-        [failed({ sizeBytes: 0, isReady: true, definition: 'CREATE INDEX events_at_idx ON ONLY public.events USING btree (at)', name: 'events_at_idx', table: 'events', tableOid: 16800 })],
+        [
+          failed({
+            sizeBytes: 0,
+            isReady: true,
+            definition: 'CREATE INDEX events_at_idx ON ONLY public.events USING btree (at)',
+            name: 'events_at_idx',
+            table: 'events',
+            tableOid: 16800,
+          }),
+        ],
         [makeTable({ oid: 16800, name: 'events', kind: 'p', heapBytes: 0 })],
       ),
       findings: [{ severity: 'info', object: { name: 'events_at_idx', table: 'events' }, evidence: { partitioned: true } }],
     },
     {
       name: 'ON ONLY marks a partitioned index when the table is not in the snapshot',
-      snapshot: snap([failed({ definition: 'CREATE INDEX events_at_idx ON ONLY public.events USING btree (at)', name: 'events_at_idx', table: 'events', tableOid: 16800 })], []),
+      snapshot: snap(
+        [failed({ definition: 'CREATE INDEX events_at_idx ON ONLY public.events USING btree (at)', name: 'events_at_idx', table: 'events', tableOid: 16800 })],
+        [],
+      ),
       findings: [{ severity: 'info', object: { name: 'events_at_idx' }, evidence: { partitioned: true, tableBytes: null } }],
     },
     {
@@ -142,23 +201,33 @@ describe('invalid-index recommendation SQL', () => {
   it('keeps UNIQUE, INCLUDE and WHERE of the definition', () => {
     const definition = 'CREATE UNIQUE INDEX orders_ref_key ON public.orders USING btree (ref) INCLUDE (total) WHERE (deleted_at IS NULL)';
     expect(sqlOf([failedUnique({ definition })])).toBe(
-      'DROP INDEX CONCURRENTLY public.orders_ref_key;\nCREATE UNIQUE INDEX CONCURRENTLY orders_ref_key ON public.orders USING btree (ref) INCLUDE (total) WHERE (deleted_at IS NULL);',
+      'DROP INDEX CONCURRENTLY public.orders_ref_key;\nCREATE UNIQUE INDEX CONCURRENTLY orders_ref_key ON ' +
+        'public.orders USING btree (ref) INCLUDE (total) WHERE (deleted_at IS NULL);',
     );
   });
 
   it('quotes odd identifiers', () => {
     const index = failed({
-      schema: 'Billing', table: 'Invoice Lines', name: 'inv "ref" ON ünique',
+      schema: 'Billing',
+      table: 'Invoice Lines',
+      name: 'inv "ref" ON ünique',
       definition: 'CREATE INDEX "inv ""ref"" ON ünique" ON "Billing"."Invoice Lines" USING btree ("Ref No")',
     });
     expect(sqlOf([index])).toBe(
-      'DROP INDEX CONCURRENTLY "Billing"."inv ""ref"" ON ünique";\nCREATE INDEX CONCURRENTLY "inv ""ref"" ON ünique" ON "Billing"."Invoice Lines" USING btree ("Ref No");',
+      'DROP INDEX CONCURRENTLY "Billing"."inv ""ref"" ON ünique";\nCREATE INDEX CONCURRENTLY "inv ""ref"" ' +
+        'ON ünique" ON "Billing"."Invoice Lines" USING btree ("Ref No");',
     );
     expect(sqlOf([failed({ schema: 'select', name: 'Idx' })])).toMatch(/^DROP INDEX CONCURRENTLY "select"\."Idx";\n/);
   });
 
   it('only drops a copy of a valid index, and an index whose definition could not be read', () => {
-    const ccnew = pkey({ oid: 16702, name: 'orders_pkey_ccnew', isPrimary: false, isValid: false, definition: 'CREATE UNIQUE INDEX orders_pkey_ccnew ON public.orders USING btree (id)' });
+    const ccnew = pkey({
+      oid: 16702,
+      name: 'orders_pkey_ccnew',
+      isPrimary: false,
+      isValid: false,
+      definition: 'CREATE UNIQUE INDEX orders_pkey_ccnew ON public.orders USING btree (id)',
+    });
     expect(sqlOf([pkey(), ccnew])).toBe('DROP INDEX CONCURRENTLY public.orders_pkey_ccnew;');
     expect(sqlOf([failed({ definition: '' })])).toBe('DROP INDEX CONCURRENTLY public.orders_customer_id_idx;');
   });
@@ -167,7 +236,7 @@ describe('invalid-index recommendation SQL', () => {
     expect(sqlOf([pkey(), failed()])).toContain('CREATE INDEX CONCURRENTLY');
   });
 
-  it('gives no SQL for a partitioned table\'s index (neither statement works concurrently there)', () => {
+  it("gives no SQL for a partitioned table's index (neither statement works concurrently there)", () => {
     expect(sqlOf([failed({ definition: 'CREATE INDEX events_at_idx ON ONLY public.events USING btree (at)' })], [])).toBeUndefined();
   });
 });

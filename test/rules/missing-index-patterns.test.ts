@@ -25,23 +25,43 @@ const events = makeTable({ oid: EVENTS, name: 'events', kind: 'p', reltuples: -1
 const eventsJan = makeTable({ oid: EVENTS + 1, name: 'events_2026_01', reltuples: 300_000, relpages: 2_500, nTupIns: 0, nTupUpd: 0, nTupHotUpd: 0 });
 const eventsFeb = makeTable({ oid: EVENTS + 2, name: 'events_2026_02', reltuples: 300_000, relpages: 2_500, nTupIns: 0, nTupUpd: 0, nTupHotUpd: 0 });
 const TABLES = [orders, items, jobs, events, eventsJan, eventsFeb];
-const PARTITIONS = [{ oid: EVENTS + 1, rootOid: EVENTS }, { oid: EVENTS + 2, rootOid: EVENTS }];
+const PARTITIONS = [
+  { oid: EVENTS + 1, rootOid: EVENTS },
+  { oid: EVENTS + 2, rootOid: EVENTS },
+];
 
 let nextIndexOid = 18_000;
 const index = (table: TableStat, columns: string[], over: Partial<IndexStat> = {}): IndexStat => {
   const name = `${table.name}_${columns.join('_')}_idx`;
   return makeIndex({
-    oid: nextIndexOid++, name, tableOid: table.oid, table: table.name, columns, isUnique: false, isPrimary: false,
-    definition: `CREATE INDEX ${name} ON public.${table.name} USING ${over.method ?? 'btree'} (${columns.join(', ')})`, ...over,
+    oid: nextIndexOid++,
+    name,
+    tableOid: table.oid,
+    table: table.name,
+    columns,
+    isUnique: false,
+    isPrimary: false,
+    definition: `CREATE INDEX ${name} ON public.${table.name} USING ${over.method ?? 'btree'} (${columns.join(', ')})`,
+    ...over,
   });
 };
-const pkeys = [index(orders, ['id'], { isUnique: true, isPrimary: true }), index(items, ['id'], { isUnique: true, isPrimary: true }), index(jobs, ['id'], { isUnique: true, isPrimary: true })];
+const pkeys = [
+  index(orders, ['id'], { isUnique: true, isPrimary: true }),
+  index(items, ['id'], { isUnique: true, isPrimary: true }),
+  index(jobs, ['id'], { isUnique: true, isPrimary: true }),
+];
 
 /** A statement reading `blocks` shared blocks per call. */
 const stmt = (queryId: string, query: string, calls: number, rowsPerCall: number, meanMs: number, blocks: number): StatementStat =>
   makeStatement({
-    queryId, query, calls, rows: Math.round(calls * rowsPerCall), totalExecTimeMs: calls * meanMs, meanExecTimeMs: meanMs,
-    sharedBlksHit: calls * blocks, sharedBlksRead: 0,
+    queryId,
+    query,
+    calls,
+    rows: Math.round(calls * rowsPerCall),
+    totalExecTimeMs: calls * meanMs,
+    meanExecTimeMs: meanMs,
+    sharedBlksHit: calls * blocks,
+    sharedBlksRead: 0,
   });
 const background = makeStatement({ queryId: '9', query: 'SELECT now()', calls: 1_000_000, rows: 1_000_000, totalExecTimeMs: 1_000_000, sharedBlksHit: 0 });
 const stat = (table: string, column: string, over: Partial<ColumnStat>): ColumnStat => makeColumn({ table, column, dataType: 'integer', ...over });
@@ -64,7 +84,15 @@ const snap = (statements: StatementStat[], extra: Extra = {}): Snapshot =>
     ...(extra.verifications ? { enrichments: { indexVerifications: extra.verifications } } : {}),
   });
 const verified = (table: string, columns: string[], queryId: string, costAfter: number, costBefore = 5000): IndexVerification => ({
-  schema: 'public', table, columns, queryId, status: 'verified', costBefore, costAfter, usesIndex: true, reason: null,
+  schema: 'public',
+  table,
+  columns,
+  queryId,
+  status: 'verified',
+  costBefore,
+  costAfter,
+  usesIndex: true,
+  reason: null,
 });
 
 const JOIN = 'SELECT o.id, i.sku FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.customer_id = $1';
@@ -77,19 +105,43 @@ const FK_CHECK = 'SELECT 1 FROM ONLY "public"."order_items" x WHERE "order_id" O
 
 ruleTester(rule, {
   valid: [
-    { name: 'join: inner join key already indexed', snapshot: snap([stmt('401', JOIN, 900, 5, 60, 12_100)], { indexes: [customerIdx, index(items, ['order_id'])] }) },
-    { name: 'join: no filter on either side (a report)', snapshot: snap([stmt('402', 'SELECT o.id, i.sku FROM orders o JOIN order_items i ON i.order_id = o.id', 50, 2_000_000, 900, 15_800)]) },
+    {
+      name: 'join: inner join key already indexed',
+      snapshot: snap([stmt('401', JOIN, 900, 5, 60, 12_100)], { indexes: [customerIdx, index(items, ['order_id'])] }),
+    },
+    {
+      name: 'join: no filter on either side (a report)',
+      snapshot: snap([stmt('402', 'SELECT o.id, i.sku FROM orders o JOIN order_items i ON i.order_id = o.id', 50, 2_000_000, 900, 15_800)]),
+    },
     {
       name: 'join: the large table is not read per call',
       snapshot: snap([stmt('403', JOIN, 900, 5, 60, 40)], { indexes: [customerIdx] }),
     },
     {
       name: 'CTE: filtered column already indexed',
-      snapshot: snap([stmt('411', 'WITH recent AS (SELECT id, customer_id FROM orders WHERE created_at > $1) SELECT * FROM recent WHERE customer_id = $2', 900, 4, 40, 3_800)], { indexes: [customerIdx] }),
+      snapshot: snap(
+        [
+          stmt(
+            '411',
+            'WITH recent AS (SELECT id, customer_id FROM orders WHERE created_at > $1) SELECT * FROM recent WHERE customer_id = $2',
+            900,
+            4,
+            40,
+            3_800,
+          ),
+        ],
+        { indexes: [customerIdx] },
+      ),
     },
-    { name: 'view: the renamed column is indexed', snapshot: snap([stmt('421', 'SELECT * FROM active_orders WHERE buyer = $1', 900, 4, 40, 3_800)], { views: [VIEW], indexes: [customerIdx] }) },
+    {
+      name: 'view: the renamed column is indexed',
+      snapshot: snap([stmt('421', 'SELECT * FROM active_orders WHERE buyer = $1', 900, 4, 40, 3_800)], { views: [VIEW], indexes: [customerIdx] }),
+    },
     { name: 'top-N: sort key already indexed', snapshot: snap([stmt('431', TOP_N, 900, 20, 40, 3_800)], { indexes: [index(orders, ['created_at'])] }) },
-    { name: 'top-N: an OR filter the advisor cannot judge', snapshot: snap([stmt('432', 'SELECT id FROM orders WHERE a = $1 OR b = $2 ORDER BY created_at LIMIT 20', 900, 20, 40, 3_800)]) },
+    {
+      name: 'top-N: an OR filter the advisor cannot judge',
+      snapshot: snap([stmt('432', 'SELECT id FROM orders WHERE a = $1 OR b = $2 ORDER BY created_at LIMIT 20', 900, 20, 40, 3_800)]),
+    },
     { name: 'ILIKE without pg_trgm', snapshot: snap([stmt('441', 'SELECT id FROM orders WHERE note ILIKE $1', 900, 3, 40, 3_800)]) },
     {
       name: 'LIKE prefix already served by a text_pattern_ops index',
@@ -100,13 +152,21 @@ ruleTester(rule, {
     { name: 'LIKE with a parameter pattern and no pg_trgm', snapshot: snap([stmt('443', 'SELECT id FROM orders WHERE code LIKE $1', 900, 3, 40, 3_800)]) },
     {
       name: 'IS NULL matching half the rows',
-      snapshot: snap([stmt('451', QUEUE, 900, 10, 40, 3_100)], { columns: [stat('jobs', 'finished_at', { dataType: 'timestamp with time zone', nullFrac: 0.5 })] }),
+      snapshot: snap([stmt('451', QUEUE, 900, 10, 40, 3_100)], {
+        columns: [stat('jobs', 'finished_at', { dataType: 'timestamp with time zone', nullFrac: 0.5 })],
+      }),
     },
     {
       name: 'rare IS NULL already served by a partial index',
       snapshot: snap([stmt('452', QUEUE, 900, 10, 40, 3_100)], {
         columns: [stat('jobs', 'finished_at', { dataType: 'timestamp with time zone', nullFrac: 0.001 })],
-        indexes: [index(jobs, ['id'], { name: 'jobs_open_idx', isPartial: true, definition: 'CREATE INDEX jobs_open_idx ON public.jobs USING btree (id) WHERE (finished_at IS NULL)' })],
+        indexes: [
+          index(jobs, ['id'], {
+            name: 'jobs_open_idx',
+            isPartial: true,
+            definition: 'CREATE INDEX jobs_open_idx ON public.jobs USING btree (id) WHERE (finished_at IS NULL)',
+          }),
+        ],
       }),
     },
     {
@@ -127,7 +187,10 @@ ruleTester(rule, {
         columns: [stat('orders', 'is_active', { dataType: 'boolean', nDistinct: 1, topFrequency: 1 })],
       }),
     },
-    { name: 'equality served by a hash index', snapshot: snap([stmt('501', 'SELECT id FROM orders WHERE token = $1', 900, 1, 40, 3_800)], { indexes: [index(orders, ['token'], { method: 'hash' })] }) },
+    {
+      name: 'equality served by a hash index',
+      snapshot: snap([stmt('501', 'SELECT id FROM orders WHERE token = $1', 900, 1, 40, 3_800)], { indexes: [index(orders, ['token'], { method: 'hash' })] }),
+    },
     { name: 'foreign-key check statement (fk-without-index reports it)', snapshot: snap([stmt('511', FK_CHECK, 5_000, 0, 40, 12_100)]) },
     { name: 'rare statement', snapshot: snap([stmt('521', TOP_N, 3, 20, 40, 3_800)]) },
     {
@@ -145,14 +208,29 @@ ruleTester(rule, {
     },
     {
       name: 'CTE inlined: the outer filter and the body range on the base table',
-      snapshot: snap([stmt('411', 'WITH recent AS (SELECT id, customer_id FROM orders WHERE created_at > $1) SELECT * FROM recent WHERE customer_id = $2', 900, 4, 40, 3_800)]),
+      snapshot: snap([
+        stmt('411', 'WITH recent AS (SELECT id, customer_id FROM orders WHERE created_at > $1) SELECT * FROM recent WHERE customer_id = $2', 900, 4, 40, 3_800),
+      ]),
       findings: [{ severity: 'warning', object: { name: 'orders', columns: ['customer_id', 'created_at'] }, evidence: { origin: 'inlined-cte recent' } }],
     },
     {
       name: 'CTE body filter feeding a join (pg_stats)',
-      snapshot: snap([stmt('412', 'WITH c AS (SELECT id FROM orders WHERE customer_id = $1) SELECT i.sku FROM c JOIN order_items i ON i.order_id = c.id', 900, 30, 40, 3_800)], {
-        columns: [stat('orders', 'customer_id', { nDistinct: 40_000 })], indexes: [index(items, ['order_id'])],
-      }),
+      snapshot: snap(
+        [
+          stmt(
+            '412',
+            'WITH c AS (SELECT id FROM orders WHERE customer_id = $1) SELECT i.sku FROM c JOIN order_items i ON i.order_id = c.id',
+            900,
+            30,
+            40,
+            3_800,
+          ),
+        ],
+        {
+          columns: [stat('orders', 'customer_id', { nDistinct: 40_000 })],
+          indexes: [index(items, ['order_id'])],
+        },
+      ),
       findings: [{ severity: 'warning', object: { name: 'orders', columns: ['customer_id'] }, evidence: { origin: 'cte c', selectivitySource: 'pg_stats' } }],
     },
     {
@@ -168,13 +246,16 @@ ruleTester(rule, {
     {
       name: 'LIKE prefix: text_pattern_ops (collation not C); a plain btree cannot serve it',
       snapshot: snap([stmt('442', "SELECT id FROM orders WHERE code LIKE 'AB%'", 900, 3, 40, 3_800)], {
-        indexes: [index(orders, ['code'])], columns: [stat('orders', 'code', { dataType: 'text', collation: 'en_US.utf8', nDistinct: -1 })],
+        indexes: [index(orders, ['code'])],
+        columns: [stat('orders', 'code', { dataType: 'text', collation: 'en_US.utf8', nDistinct: -1 })],
       }),
       findings: [{ severity: 'warning', object: { columns: ['code'] }, evidence: { indexMethod: 'btree', unusableIndexes: ['orders_code_idx (btree)'] } }],
     },
     {
       name: 'LIKE prefix on a C-collated column: a plain btree',
-      snapshot: snap([stmt('444', "SELECT id FROM orders WHERE code LIKE 'AB%'", 900, 3, 40, 3_800)], { columns: [stat('orders', 'code', { dataType: 'text', collation: 'C', nDistinct: -1 })] }),
+      snapshot: snap([stmt('444', "SELECT id FROM orders WHERE code LIKE 'AB%'", 900, 3, 40, 3_800)], {
+        columns: [stat('orders', 'code', { dataType: 'text', collation: 'C', nDistinct: -1 })],
+      }),
       findings: [{ severity: 'warning', object: { columns: ['code'] }, evidence: { indexMethod: 'btree' } }],
     },
     {
@@ -184,7 +265,9 @@ ruleTester(rule, {
     },
     {
       name: 'rare IS NULL: partial index on the sort key',
-      snapshot: snap([stmt('451', QUEUE, 900, 10, 40, 3_100)], { columns: [stat('jobs', 'finished_at', { dataType: 'timestamp with time zone', nullFrac: 0.001 })] }),
+      snapshot: snap([stmt('451', QUEUE, 900, 10, 40, 3_100)], {
+        columns: [stat('jobs', 'finished_at', { dataType: 'timestamp with time zone', nullFrac: 0.001 })],
+      }),
       findings: [{ severity: 'warning', object: { name: 'jobs', columns: ['id'] }, evidence: { partialPredicate: 'finished_at IS NULL' } }],
     },
     {
@@ -204,7 +287,13 @@ ruleTester(rule, {
       snapshot: snap([stmt('461', TWO_RANGES, 900, 30, 40, 3_800)], {
         verifications: [verified('orders', ['created_at'], '461', 900), verified('orders', ['total'], '461', 40)],
       }),
-      findings: [{ severity: 'warning', object: { columns: ['total'] }, evidence: { verification: 'hypopg', costAfter: 40, alternatives: ['(created_at): cost 5000 → 900'] } }],
+      findings: [
+        {
+          severity: 'warning',
+          object: { columns: ['total'] },
+          evidence: { verification: 'hypopg', costAfter: 40, alternatives: ['(created_at): cost 5000 → 900'] },
+        },
+      ],
     },
     {
       name: 'partitioned: recommended on the parent',
@@ -223,17 +312,23 @@ ruleTester(rule, {
     },
     {
       name: 'aggregate without pg_stats, verified by hypopg',
-      snapshot: snap([stmt('481', 'SELECT count(*) FROM orders WHERE customer_id = $1', 900, 1, 40, 3_800)], { verifications: [verified('orders', ['customer_id'], '481', 12)] }),
+      snapshot: snap([stmt('481', 'SELECT count(*) FROM orders WHERE customer_id = $1', 900, 1, 40, 3_800)], {
+        verifications: [verified('orders', ['customer_id'], '481', 12)],
+      }),
       findings: [{ severity: 'warning', object: { columns: ['customer_id'] }, evidence: { verification: 'hypopg', selectivitySource: 'unknown' } }],
     },
     {
       name: 'range on a column with only a BRIN index (wrong kind)',
-      snapshot: snap([stmt('502', 'SELECT id FROM orders WHERE shipped_at > $1', 900, 40, 40, 3_800)], { indexes: [index(orders, ['shipped_at'], { method: 'brin' })] }),
+      snapshot: snap([stmt('502', 'SELECT id FROM orders WHERE shipped_at > $1', 900, 40, 40, 3_800)], {
+        indexes: [index(orders, ['shipped_at'], { method: 'brin' })],
+      }),
       findings: [{ severity: 'warning', object: { columns: ['shipped_at'] }, evidence: { unusableIndexes: ['orders_shipped_at_idx (brin)'] } }],
     },
     {
       name: 'range on a column with only a hash index (wrong kind)',
-      snapshot: snap([stmt('503', 'SELECT id FROM orders WHERE token > $1 ORDER BY token LIMIT 5', 900, 5, 40, 3_800)], { indexes: [index(orders, ['token'], { method: 'hash' })] }),
+      snapshot: snap([stmt('503', 'SELECT id FROM orders WHERE token > $1 ORDER BY token LIMIT 5', 900, 5, 40, 3_800)], {
+        indexes: [index(orders, ['token'], { method: 'hash' })],
+      }),
       findings: [{ severity: 'warning', object: { columns: ['token'] }, evidence: { unusableIndexes: ['orders_token_idx (hash)'] } }],
     },
   ],
@@ -243,9 +338,15 @@ describe('missing-index SQL for the index kinds', () => {
   const sqlOf = (snapshot: Snapshot) => evaluateRules({ rules: [rule], snapshot, window: null }).findings.map((f) => f.recommendation.sql);
 
   it('writes text_pattern_ops, USING gin with gin_trgm_ops and partial predicates', () => {
-    expect(sqlOf(snap([stmt('442', "SELECT id FROM orders WHERE code LIKE 'AB%'", 900, 3, 40, 3_800)]))).toEqual(['CREATE INDEX CONCURRENTLY ON public.orders (code text_pattern_ops)']);
-    expect(sqlOf(snap([stmt('441', 'SELECT id FROM orders WHERE note ILIKE $1', 900, 3, 40, 3_800)], { pgTrgm: true }))).toEqual(['CREATE INDEX CONCURRENTLY ON public.orders USING gin (note gin_trgm_ops)']);
-    expect(sqlOf(snap([stmt('451', QUEUE, 900, 10, 40, 3_100)], { columns: [stat('jobs', 'finished_at', { nullFrac: 0.001 })] }))).toEqual(['CREATE INDEX CONCURRENTLY ON public.jobs (id) WHERE finished_at IS NULL']);
+    expect(sqlOf(snap([stmt('442', "SELECT id FROM orders WHERE code LIKE 'AB%'", 900, 3, 40, 3_800)]))).toEqual([
+      'CREATE INDEX CONCURRENTLY ON public.orders (code text_pattern_ops)',
+    ]);
+    expect(sqlOf(snap([stmt('441', 'SELECT id FROM orders WHERE note ILIKE $1', 900, 3, 40, 3_800)], { pgTrgm: true }))).toEqual([
+      'CREATE INDEX CONCURRENTLY ON public.orders USING gin (note gin_trgm_ops)',
+    ]);
+    expect(sqlOf(snap([stmt('451', QUEUE, 900, 10, 40, 3_100)], { columns: [stat('jobs', 'finished_at', { nullFrac: 0.001 })] }))).toEqual([
+      'CREATE INDEX CONCURRENTLY ON public.jobs (id) WHERE finished_at IS NULL',
+    ]);
   });
 
   it('says in evidence why each column was chosen and which were left out', () => {

@@ -17,13 +17,23 @@ const BY_CUSTOMER = 'SELECT * FROM orders WHERE customer_id = $1 ORDER BY create
 /** A statement that reads the whole table per call (blocks ≈ relpages). */
 const scan = (queryId: string, query: string, calls: number, rowsPerCall: number, meanMs: number, extra: Partial<StatementStat> = {}): StatementStat =>
   makeStatement({
-    queryId, query, calls, rows: Math.round(calls * rowsPerCall), totalExecTimeMs: calls * meanMs, meanExecTimeMs: meanMs,
-    sharedBlksHit: calls * 3_803, sharedBlksRead: 0, ...extra,
+    queryId,
+    query,
+    calls,
+    rows: Math.round(calls * rowsPerCall),
+    totalExecTimeMs: calls * meanMs,
+    meanExecTimeMs: meanMs,
+    sharedBlksHit: calls * 3_803,
+    sharedBlksRead: 0,
+    ...extra,
   });
 /** Everything else the database does: 1,000 s of execution time. */
 const background = makeStatement({ queryId: '9', query: 'SELECT now()', calls: 1_000_000, rows: 1_000_000, totalExecTimeMs: 1_000_000, sharedBlksHit: 0 });
 
-const snap = (statements: StatementStat[], extra: { tables?: TableStat[]; columns?: ColumnStat[]; indexes?: ReturnType<typeof makeIndex>[]; verifications?: IndexVerification[] } = {}) =>
+const snap = (
+  statements: StatementStat[],
+  extra: { tables?: TableStat[]; columns?: ColumnStat[]; indexes?: ReturnType<typeof makeIndex>[]; verifications?: IndexVerification[] } = {},
+) =>
   makeSnapshot({
     tables: extra.tables ?? [orders],
     indexes: extra.indexes ?? [pkey],
@@ -34,12 +44,31 @@ const snap = (statements: StatementStat[], extra: { tables?: TableStat[]; column
 
 const byCustomer = scan('101', BY_CUSTOMER, 830, 8.78, 47.2);
 const verification = (over: Partial<IndexVerification>): IndexVerification => ({
-  schema: 'public', table: 'orders', columns: ['customer_id'], queryId: '101', status: 'verified',
-  costBefore: 7340, costAfter: 46.7, usesIndex: true, reason: null, ...over,
+  schema: 'public',
+  table: 'orders',
+  columns: ['customer_id'],
+  queryId: '101',
+  status: 'verified',
+  costBefore: 7340,
+  costAfter: 46.7,
+  usesIndex: true,
+  reason: null,
+  ...over,
 });
 const delta = (queryId: string, query: string, calls: number, rows: number, timeMs: number, blocks: number): StatementDelta => ({
-  userId: 16_400, dbId: 16_384, queryId, toplevel: true, userName: 'app', query, calls, rows, totalExecTimeMs: timeMs, sharedBlks: blocks,
-  callsSeries: [calls], rowsSeries: [rows], restarts: 0,
+  userId: 16_400,
+  dbId: 16_384,
+  queryId,
+  toplevel: true,
+  userName: 'app',
+  query,
+  calls,
+  rows,
+  totalExecTimeMs: timeMs,
+  sharedBlks: blocks,
+  callsSeries: [calls],
+  rowsSeries: [rows],
+  restarts: 0,
 });
 const stat = (column: string, over: Partial<ColumnStat>): ColumnStat => makeColumn({ table: 'orders', column, dataType: 'integer', ...over });
 
@@ -76,7 +105,20 @@ ruleTester(rule, {
     },
     {
       name: 'column already indexed',
-      snapshot: snap([byCustomer], { indexes: [pkey, makeIndex({ oid: 17_001, name: 'orders_customer_id_idx', tableOid: ORDERS, table: 'orders', columns: ['customer_id'], isUnique: false, isPrimary: false })] }),
+      snapshot: snap([byCustomer], {
+        indexes: [
+          pkey,
+          makeIndex({
+            oid: 17_001,
+            name: 'orders_customer_id_idx',
+            tableOid: ORDERS,
+            table: 'orders',
+            columns: ['customer_id'],
+            isUnique: false,
+            isPrimary: false,
+          }),
+        ],
+      }),
     },
     {
       name: 'skewed status column serving ORDER BY … LIMIT (pg_stats)',
@@ -87,7 +129,18 @@ ruleTester(rule, {
     {
       name: 'second equality column already leads an index',
       snapshot: snap([scan('213', 'SELECT * FROM orders WHERE status = $1 AND customer_id = $2', 830, 3, 47.2)], {
-        indexes: [pkey, makeIndex({ oid: 17_002, name: 'orders_customer_id_idx', tableOid: ORDERS, table: 'orders', columns: ['customer_id'], isUnique: false, isPrimary: false })],
+        indexes: [
+          pkey,
+          makeIndex({
+            oid: 17_002,
+            name: 'orders_customer_id_idx',
+            tableOid: ORDERS,
+            table: 'orders',
+            columns: ['customer_id'],
+            isUnique: false,
+            isPrimary: false,
+          }),
+        ],
       }),
     },
     { name: 'GROUP BY report without a predicate', snapshot: snap([scan('205', 'SELECT status, count(*) FROM orders GROUP BY status', 100, 5, 29.4)]) },
@@ -118,11 +171,13 @@ ruleTester(rule, {
     {
       name: 'single-column index (observed selectivity)',
       snapshot: snap([byCustomer]),
-      findings: [{
-        severity: 'warning',
-        object: { type: 'table', schema: 'public', name: 'orders', columns: ['customer_id'] },
-        evidence: { selectivitySource: 'observed', calls: 830, tableRows: 500_000, tablePages: 3_736, verification: 'not-verified' },
-      }],
+      findings: [
+        {
+          severity: 'warning',
+          object: { type: 'table', schema: 'public', name: 'orders', columns: ['customer_id'] },
+          evidence: { selectivitySource: 'observed', calls: 830, tableRows: 500_000, tablePages: 3_736, verification: 'not-verified' },
+        },
+      ],
       renumbered: { snapshot: snap([scan('101', BY_CUSTOMER, 1_200, 9.5, 50)]) },
     },
     {
@@ -242,7 +297,11 @@ describe('recommendation SQL', () => {
   });
 
   it('redacts literals in the statement it quotes', () => {
-    const result = evaluateRules({ rules: [rule], snapshot: snap([scan('308', "SELECT * FROM orders WHERE customer_id = $1 AND note = 'card 4111'", 830, 2, 47.2)]), window: null });
+    const result = evaluateRules({
+      rules: [rule],
+      snapshot: snap([scan('308', "SELECT * FROM orders WHERE customer_id = $1 AND note = 'card 4111'", 830, 2, 47.2)]),
+      window: null,
+    });
     expect(result.findings).toHaveLength(1);
     expect(result.findings[0]!.recommendation.text).not.toContain('4111');
   });

@@ -33,7 +33,10 @@ ruleTester(rule, {
     },
     {
       name: 'a big table without a measurement is not guessed at',
-      snapshot: makeSnapshot({ tables: [makeTable({ heapBytes: 10 * GiB, nDeadTup: 9_000_000, reltuples: 1_000_000 })], bloat: { tables: [], skippedOverBudget: 1 } }),
+      snapshot: makeSnapshot({
+        tables: [makeTable({ heapBytes: 10 * GiB, nDeadTup: 9_000_000, reltuples: 1_000_000 })],
+        bloat: { tables: [], skippedOverBudget: 1 },
+      }),
     },
     {
       name: 'a table locked at collection time is skipped',
@@ -53,7 +56,13 @@ ruleTester(rule, {
     {
       name: 'ratio exactly 0.4 with 8 MiB of waste',
       snapshot: bloated({ tableBytes: 20 * MiB, wasteBytes: 8 * MiB, deadBytes: 0, freeBytes: 8 * MiB }),
-      findings: [{ severity: 'warning', object: { type: 'table', schema: 'public', name: 'orders' }, evidence: { method: 'pgstattuple_approx', sizeBytes: 20 * MiB, wasteBytes: 8 * MiB, ratio: 0.4, freeBytes: 8 * MiB } }],
+      findings: [
+        {
+          severity: 'warning',
+          object: { type: 'table', schema: 'public', name: 'orders' },
+          evidence: { method: 'pgstattuple_approx', sizeBytes: 20 * MiB, wasteBytes: 8 * MiB, ratio: 0.4, freeBytes: 8 * MiB },
+        },
+      ],
       renumbered: { snapshot: bloated({ tableBytes: 30 * MiB, wasteBytes: 25 * MiB }) },
     },
     {
@@ -89,7 +98,9 @@ ruleTester(rule, {
     {
       name: 'unvacuumed dead tuples count as waste in an estimate after the quiet period',
       snapshot: deadOnly(rule.thresholds.deadTupleQuietSeconds.default),
-      findings: [{ severity: 'warning', object: { name: 'orders' }, evidence: { method: 'estimate', deadBasis: 'n_dead_tup', ratio: 0.6, deadTuples: 60_000 } }],
+      findings: [
+        { severity: 'warning', object: { name: 'orders' }, evidence: { method: 'estimate', deadBasis: 'n_dead_tup', ratio: 0.6, deadTuples: 60_000 } },
+      ],
     },
     {
       name: 'never-vacuumed table with dead tuples',
@@ -100,10 +111,12 @@ ruleTester(rule, {
       name: 'the planted 81 MB table with 86 % free space',
       snapshot: makeSnapshot({
         tables: [makeTable({ name: 'bloat_t', oid: 1 }), makeTable({ name: 'healthy_t', oid: 2 })],
-        bloat: { tables: [
-          makeTableBloat({ oid: 1, name: 'bloat_t', tableBytes: 81 * MiB, wasteBytes: 69.6 * MiB, freeBytes: 69.6 * MiB }),
-          makeTableBloat({ oid: 2, name: 'healthy_t', tableBytes: 27 * MiB, wasteBytes: 0.15 * MiB }),
-        ] },
+        bloat: {
+          tables: [
+            makeTableBloat({ oid: 1, name: 'bloat_t', tableBytes: 81 * MiB, wasteBytes: 69.6 * MiB, freeBytes: 69.6 * MiB }),
+            makeTableBloat({ oid: 2, name: 'healthy_t', tableBytes: 27 * MiB, wasteBytes: 0.15 * MiB }),
+          ],
+        },
       }),
       findings: [{ severity: 'warning', object: { type: 'table', name: 'bloat_t' }, evidence: { method: 'pgstattuple_approx' } }],
     },

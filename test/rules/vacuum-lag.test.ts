@@ -1,16 +1,19 @@
 import rule from '../../rules/vacuum-lag.js';
 import type { HorizonHolder, Settings, TableStat, VacuumState } from '../../src/snapshot/types.js';
 import type { Window } from '../../src/snapshot/window-types.js';
-import {
-  makeHorizonHolder, makeSnapshot, makeTable, makeTableDelta, makeVacuumProgress, makeWindow, MiB,
-} from '../support/builders.js';
+import { makeHorizonHolder, makeSnapshot, makeTable, makeTableDelta, makeVacuumProgress, makeWindow, MiB } from '../support/builders.js';
 import { ruleTester } from '../support/rule-tester.js';
 
 /** The planted table of detection notes §4.4: 100k rows, scale factor 0.01 → trigger 1,050 dead tuples. */
 const vacT = (overrides: Partial<TableStat> = {}): TableStat =>
   makeTable({
-    name: 'vac_t', reltuples: 100_000, heapBytes: 10 * MiB, reloptions: { autovacuum_vacuum_scale_factor: '0.01' },
-    nDeadTup: 100_000, lastAutovacuumAgeSeconds: 2, ...overrides,
+    name: 'vac_t',
+    reltuples: 100_000,
+    heapBytes: 10 * MiB,
+    reloptions: { autovacuum_vacuum_scale_factor: '0.01' },
+    nDeadTup: 100_000,
+    lastAutovacuumAgeSeconds: 2,
+    ...overrides,
   });
 /** 1M rows, scale factor 0.01 → trigger 10,050; 2× = 20,100. */
 const bigT = (overrides: Partial<TableStat> = {}): TableStat =>
@@ -21,7 +24,8 @@ function snap(tables: TableStat[], vacuum: Partial<VacuumState> = {}, settings: 
 }
 const holder = (o: Partial<HorizonHolder> = {}) => makeHorizonHolder({ kind: 'backend', name: '4242', xminAge: 320_009, ageSeconds: 43, ...o });
 const busy = { autovacuumWorkers: 3 };
-const disabled = (overrides: Partial<TableStat> = {}) => bigT({ reloptions: { autovacuum_vacuum_scale_factor: '0.01', autovacuum_enabled: 'false' }, ...overrides });
+const disabled = (overrides: Partial<TableStat> = {}) =>
+  bigT({ reloptions: { autovacuum_vacuum_scale_factor: '0.01', autovacuum_enabled: 'false' }, ...overrides });
 const windowWithFirst = (table: TableStat, extra: Partial<Window> = {}) =>
   makeWindow({ samples: 3, perSample: (i) => ({ tables: i === 0 ? [table] : [] }), ...extra });
 
@@ -33,7 +37,10 @@ ruleTester(rule, {
     { name: 'disabled but heap just under 1 MiB', snapshot: snap([disabled({ nDeadTup: 50_000, heapBytes: MiB - 1 })]) },
     { name: 'disabled with lag just under 2', snapshot: snap([disabled({ nDeadTup: 20_099 })]) },
     { name: 'dead tuples right after a vacuum with no horizon holder (same-session flush race)', snapshot: snap([vacT()]) },
-    { name: 'holder younger than the last vacuum is not blamed', snapshot: snap([vacT({ lastAutovacuumAgeSeconds: 10 })], { horizonHolders: [holder({ ageSeconds: 3 })] }) },
+    {
+      name: 'holder younger than the last vacuum is not blamed',
+      snapshot: snap([vacT({ lastAutovacuumAgeSeconds: 10 })], { horizonHolders: [holder({ ageSeconds: 3 })] }),
+    },
     {
       name: 'an active slot with a small xmin age is not blamed',
       snapshot: snap([vacT()], { horizonHolders: [holder({ kind: 'replication-slot', name: 'sub', ageSeconds: null, xminAge: 999_999 })] }),
@@ -42,8 +49,14 @@ ruleTester(rule, {
       name: 'last vacuum just outside the recent period, workers free: not blocked, not starved',
       snapshot: snap([vacT({ lastAutovacuumAgeSeconds: 301 })], { horizonHolders: [holder({ ageSeconds: 4_000 })] }),
     },
-    { name: 'with a 600 s naptime, 5,999 s since the last vacuum is not starved', snapshot: snap([bigT({ lastAutovacuumAgeSeconds: 5_999 })], busy, { autovacuumNaptimeSeconds: 600 }) },
-    { name: 'over 2× the trigger but a worker is free (fresh change, picked up within a naptime)', snapshot: snap([bigT({ lastAutovacuumAgeSeconds: 90_000 })], { autovacuumWorkers: 2 }) },
+    {
+      name: 'with a 600 s naptime, 5,999 s since the last vacuum is not starved',
+      snapshot: snap([bigT({ lastAutovacuumAgeSeconds: 5_999 })], busy, { autovacuumNaptimeSeconds: 600 }),
+    },
+    {
+      name: 'over 2× the trigger but a worker is free (fresh change, picked up within a naptime)',
+      snapshot: snap([bigT({ lastAutovacuumAgeSeconds: 90_000 })], { autovacuumWorkers: 2 }),
+    },
     { name: 'starved candidate vacuumed just under an hour ago', snapshot: snap([bigT({ lastAutovacuumAgeSeconds: 3_599 })], busy) },
     {
       name: 'starved candidate being vacuumed right now',
@@ -54,7 +67,10 @@ ruleTester(rule, {
       snapshot: snap([disabled({ nDeadTup: 50_000 })]),
       window: windowWithFirst(disabled({ nDeadTup: 10_050 })),
     },
-    { name: 'disabled table with a manual VACUUM running now', snapshot: snap([disabled({ name: 'orders' })], { progress: [makeVacuumProgress({ table: 'orders', isAutovacuum: false })] }) },
+    {
+      name: 'disabled table with a manual VACUUM running now',
+      snapshot: snap([disabled({ name: 'orders' })], { progress: [makeVacuumProgress({ table: 'orders', isAutovacuum: false })] }),
+    },
     { name: 'partitioned parent has no storage', snapshot: snap([disabled({ kind: 'p', nDeadTup: 50_000 })]) },
     {
       name: 'without the PostgreSQL 18 cap the trigger is 200M',
@@ -65,11 +81,24 @@ ruleTester(rule, {
     {
       name: 'planted: blocked by an idle-in-transaction backend while autovacuum loops',
       snapshot: snap([vacT()], { horizonHolders: [holder(), holder({ kind: 'prepared-transaction', name: 'gid1', xminAge: 320_003, ageSeconds: 40 })] }),
-      findings: [{
-        severity: 'warning', object: { type: 'table', schema: 'public', name: 'vac_t' },
-        evidence: { cause: 'blocked', deadTuples: 100_000, vacuumThresholdTuples: 1_050, holderKind: 'backend', holderName: '4242', holderXminAge: 320_009, holderAgeSeconds: 43 },
-      }],
-      renumbered: { snapshot: snap([vacT({ nDeadTup: 55_555, lastAutovacuumAgeSeconds: 7 })], { horizonHolders: [holder({ xminAge: 9_999, ageSeconds: 99 })] }) },
+      findings: [
+        {
+          severity: 'warning',
+          object: { type: 'table', schema: 'public', name: 'vac_t' },
+          evidence: {
+            cause: 'blocked',
+            deadTuples: 100_000,
+            vacuumThresholdTuples: 1_050,
+            holderKind: 'backend',
+            holderName: '4242',
+            holderXminAge: 320_009,
+            holderAgeSeconds: 43,
+          },
+        },
+      ],
+      renumbered: {
+        snapshot: snap([vacT({ nDeadTup: 55_555, lastAutovacuumAgeSeconds: 7 })], { horizonHolders: [holder({ xminAge: 9_999, ageSeconds: 99 })] }),
+      },
     },
     {
       name: 'blocked while its looping autovacuum happens to be running',
@@ -105,7 +134,13 @@ ruleTester(rule, {
     {
       name: 'disabled by reloption at exactly 2× the trigger',
       snapshot: snap([disabled()]),
-      findings: [{ severity: 'warning', object: { name: 'orders' }, evidence: { cause: 'disabled', lagRatio: 2, vacuumThresholdTuples: 10_050, autovacuumEnabled: false } }],
+      findings: [
+        {
+          severity: 'warning',
+          object: { name: 'orders' },
+          evidence: { cause: 'disabled', lagRatio: 2, vacuumThresholdTuples: 10_050, autovacuumEnabled: false },
+        },
+      ],
     },
     {
       name: 'disabled by the autovacuum GUC',
@@ -137,7 +172,8 @@ ruleTester(rule, {
       name: 'PostgreSQL 18 max threshold caps the trigger at 100M',
       snapshot: snap(
         [makeTable({ reltuples: 1e9, heapBytes: 500 * MiB * 1024, nDeadTup: 200_000_000, reloptions: { autovacuum_enabled: 'off' } })],
-        {}, { autovacuumVacuumMaxThreshold: 100_000_000 },
+        {},
+        { autovacuumVacuumMaxThreshold: 100_000_000 },
       ),
       findings: [{ severity: 'warning', object: { name: 'orders' }, evidence: { cause: 'disabled', vacuumThresholdTuples: 100_000_000 } }],
     },

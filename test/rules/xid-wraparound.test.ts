@@ -15,11 +15,17 @@ const planted = { horizonHolders: [makeHorizonHolder({ xminAge: 320_009, ageSeco
 
 ruleTester(rule, {
   valid: [
-    { name: 'default-settings table and database after burning 320k XIDs', snapshot: snap({ tables: [makeTable({ xidAge: 200_000 })], db: { xidAge: 320_000 } }) },
+    {
+      name: 'default-settings table and database after burning 320k XIDs',
+      snapshot: snap({ tables: [makeTable({ xidAge: 200_000 })], db: { xidAge: 320_000 } }),
+    },
     { name: 'lowered reloption, ratio just under 1.5', snapshot: snap({ tables: [lowered(149_999)] }) },
     { name: 'past the freeze max age with no anti-wraparound vacuum visible yet', snapshot: snap({ tables: [lowered(120_000)] }) },
     { name: 'database just under 1.5× the GUC', snapshot: snap({ db: { xidAge: 299_999_999 } }) },
-    { name: 'database just under one billion with a raised GUC', snapshot: snap({ db: { xidAge: 999_999_999 }, settings: { autovacuumFreezeMaxAge: 1_500_000_000 } }) },
+    {
+      name: 'database just under one billion with a raised GUC',
+      snapshot: snap({ db: { xidAge: 999_999_999 }, settings: { autovacuumFreezeMaxAge: 1_500_000_000 } }),
+    },
     { name: 'multixact age just under 1.5× its freeze max age', snapshot: snap({ tables: [makeTable({ mxidAge: 599_999_999 })] }) },
     { name: 'partitioned parent (relfrozenxid 0) is skipped', snapshot: snap({ tables: [makeTable({ kind: 'p', xidAge: 2_147_483_647 })] }) },
     {
@@ -32,10 +38,21 @@ ruleTester(rule, {
     {
       name: 'planted: lowered reloption and 320k burnt XIDs while a backend holds the horizon',
       snapshot: snap({ tables: [lowered(320_009)], db: { xidAge: 320_020 }, vacuum: planted }),
-      findings: [{
-        severity: 'warning', object: { type: 'table', schema: 'public', name: 'vac_t' },
-        evidence: { driver: 'xid', xidAge: 320_009, freezeMaxAge: 100_000, ratio: 3.2001, xidsLeftToStopLimit: STOP_LIMIT - 320_009, holderKind: 'backend', holderXminAge: 320_009 },
-      }],
+      findings: [
+        {
+          severity: 'warning',
+          object: { type: 'table', schema: 'public', name: 'vac_t' },
+          evidence: {
+            driver: 'xid',
+            xidAge: 320_009,
+            freezeMaxAge: 100_000,
+            ratio: 3.2001,
+            xidsLeftToStopLimit: STOP_LIMIT - 320_009,
+            holderKind: 'backend',
+            holderXminAge: 320_009,
+          },
+        },
+      ],
       renumbered: { snapshot: snap({ tables: [lowered(250_000)], db: { xidAge: 250_100 }, vacuum: planted }) },
     },
     {
@@ -72,7 +89,9 @@ ruleTester(rule, {
       name: 'fewer than 100M left to the stop limit is critical, with time to the limit',
       snapshot: snap({ db: { xidAge: STOP_LIMIT - 99_999_999 }, settings: { vacuumFailsafeAge: 2_100_000_000 } }),
       window: makeWindow({ samples: 3, xidPerSecond: 1_000 }),
-      findings: [{ severity: 'critical', object: { type: 'database' }, evidence: { xidsLeftToStopLimit: 99_999_999, xidPerSecond: 1_000, secondsToStopLimit: 100_000 } }],
+      findings: [
+        { severity: 'critical', object: { type: 'database' }, evidence: { xidsLeftToStopLimit: 99_999_999, xidPerSecond: 1_000, secondsToStopLimit: 100_000 } },
+      ],
     },
     {
       name: 'multixact age at 1.5× its freeze max age',

@@ -4,8 +4,24 @@
  */
 import { SNAPSHOT_FORMAT_VERSION } from '../../src/snapshot/types.js';
 import type {
-  Backend, BloatState, ColumnStat, ConstraintStat, DatabaseStat, HorizonHolder, IndexBloat, IndexStat, RoleStat,
-  Settings, Snapshot, SnapshotMeta, SourceName, StatementStat, TableBloat, TableStat, VacuumProgress, VacuumState,
+  Backend,
+  BloatState,
+  ColumnStat,
+  ConstraintStat,
+  DatabaseStat,
+  HorizonHolder,
+  IndexBloat,
+  IndexStat,
+  RoleStat,
+  Settings,
+  Snapshot,
+  SnapshotMeta,
+  SourceName,
+  StatementStat,
+  TableBloat,
+  TableStat,
+  VacuumProgress,
+  VacuumState,
 } from '../../src/snapshot/types.js';
 import type { Sample, TableDelta, Window } from '../../src/snapshot/window-types.js';
 
@@ -19,7 +35,19 @@ type SnapshotOverrides = Partial<Omit<Snapshot, 'meta' | 'settings' | 'vacuum' |
   readonly bloat?: Partial<BloatState> | null;
 };
 
-const ALL_SOURCES: readonly SourceName[] = ['settings', 'statements', 'activity', 'databases', 'roles', 'tables', 'indexes', 'constraints', 'columns', 'vacuum', 'bloat'];
+const ALL_SOURCES: readonly SourceName[] = [
+  'settings',
+  'statements',
+  'activity',
+  'databases',
+  'roles',
+  'tables',
+  'indexes',
+  'constraints',
+  'columns',
+  'vacuum',
+  'bloat',
+];
 
 export function makeSettings(overrides: Partial<Settings> = {}): Settings {
   return {
@@ -57,7 +85,13 @@ export function makeMeta(overrides: Partial<SnapshotMeta> = {}): SnapshotMeta {
     currentUser: 'advisor',
     searchPath: ['public'],
     capabilities: {
-      superuser: false, pgMonitor: true, readAllStats: true, pgssLoaded: true, pgssVersion: '1.11', pgstattuple: true, hypopg: false,
+      superuser: false,
+      pgMonitor: true,
+      readAllStats: true,
+      pgssLoaded: true,
+      pgssVersion: '1.11',
+      pgstattuple: true,
+      hypopg: false,
     },
     pgssStatsReset: null,
     pgssDealloc: 0,
@@ -120,8 +154,16 @@ export function makeBackends(count: number, overrides: Partial<Backend> = {}): B
 
 export function makeDatabase(overrides: Partial<DatabaseStat> = {}): DatabaseStat {
   return {
-    oid: 16384, name: 'app', connLimit: -1, allowConn: true, isTemplate: false,
-    xidAge: 5_000_000, mxidAge: 10, backends: 1, sessions: 100, sizeBytes: 500 * MiB,
+    oid: 16384,
+    name: 'app',
+    connLimit: -1,
+    allowConn: true,
+    isTemplate: false,
+    xidAge: 5_000_000,
+    mxidAge: 10,
+    backends: 1,
+    sessions: 100,
+    sizeBytes: 500 * MiB,
     ...overrides,
   };
 }
@@ -132,51 +174,118 @@ export function makeRole(overrides: Partial<RoleStat> = {}): RoleStat {
 
 export function makeTable(overrides: Partial<TableStat> = {}): TableStat {
   return {
-    oid: 16500, schema: 'public', name: 'orders', kind: 'r',
-    relpages: 12_800, reltuples: 1_000_000, relallvisible: 12_800,
-    heapBytes: 100 * MiB, totalBytes: 150 * MiB, reloptions: {},
-    nLiveTup: 1_000_000, nDeadTup: 1_000, nModSinceAnalyze: 1_000, nInsSinceVacuum: 0,
-    seqScan: 10, seqTupRead: 10_000_000, idxScan: 100_000,
-    nTupIns: 1_000_000, nTupUpd: 50_000, nTupDel: 1_000, nTupHotUpd: 20_000,
-    lastVacuumAgeSeconds: null, lastAutovacuumAgeSeconds: 1_800, lastAnalyzeAgeSeconds: null, lastAutoanalyzeAgeSeconds: 1_800,
-    vacuumCount: 0, autovacuumCount: 20, analyzeCount: 0, autoanalyzeCount: 20,
-    xidAge: 3_000_000, mxidAge: 5, locked: false,
+    oid: 16500,
+    schema: 'public',
+    name: 'orders',
+    kind: 'r',
+    relpages: 12_800,
+    reltuples: 1_000_000,
+    relallvisible: 12_800,
+    heapBytes: 100 * MiB,
+    totalBytes: 150 * MiB,
+    reloptions: {},
+    nLiveTup: 1_000_000,
+    nDeadTup: 1_000,
+    nModSinceAnalyze: 1_000,
+    nInsSinceVacuum: 0,
+    seqScan: 10,
+    seqTupRead: 10_000_000,
+    idxScan: 100_000,
+    nTupIns: 1_000_000,
+    nTupUpd: 50_000,
+    nTupDel: 1_000,
+    nTupHotUpd: 20_000,
+    lastVacuumAgeSeconds: null,
+    lastAutovacuumAgeSeconds: 1_800,
+    lastAnalyzeAgeSeconds: null,
+    lastAutoanalyzeAgeSeconds: 1_800,
+    vacuumCount: 0,
+    autovacuumCount: 20,
+    analyzeCount: 0,
+    autoanalyzeCount: 20,
+    xidAge: 3_000_000,
+    mxidAge: 5,
+    locked: false,
     ...overrides,
   };
 }
 
 export function makeIndex(overrides: Partial<IndexStat> = {}): IndexStat {
   return {
-    oid: 16600, schema: 'public', name: 'orders_pkey', tableOid: 16500, table: 'orders',
-    definition: 'CREATE UNIQUE INDEX orders_pkey ON public.orders USING btree (id)', method: 'btree',
-    columns: ['id'], includeColumns: [], isUnique: true, isPrimary: true, isValid: true, isPartial: false,
-    isReady: true, buildInProgress: false, dropInProgress: false,
-    relpages: 2_800, reltuples: 1_000_000, sizeBytes: 22 * MiB, idxScan: 100_000, fillfactor: 90,
+    oid: 16600,
+    schema: 'public',
+    name: 'orders_pkey',
+    tableOid: 16500,
+    table: 'orders',
+    definition: 'CREATE UNIQUE INDEX orders_pkey ON public.orders USING btree (id)',
+    method: 'btree',
+    columns: ['id'],
+    includeColumns: [],
+    isUnique: true,
+    isPrimary: true,
+    isValid: true,
+    isPartial: false,
+    isReady: true,
+    buildInProgress: false,
+    dropInProgress: false,
+    relpages: 2_800,
+    reltuples: 1_000_000,
+    sizeBytes: 22 * MiB,
+    idxScan: 100_000,
+    fillfactor: 90,
     ...overrides,
   };
 }
 
 export function makeStatement(overrides: Partial<StatementStat> = {}): StatementStat {
   return {
-    userId: 16400, userName: 'app', dbId: 16384, queryId: '-4242424242424242424', toplevel: true,
-    query: 'SELECT * FROM orders WHERE id = $1', calls: 1_000, rows: 1_000, totalExecTimeMs: 50, meanExecTimeMs: 0.05,
-    totalPlanTimeMs: 0, sharedBlksHit: 3_000, sharedBlksRead: 0, sharedBlksDirtied: 0, tempBlksWritten: 0, statsSince: null,
+    userId: 16400,
+    userName: 'app',
+    dbId: 16384,
+    queryId: '-4242424242424242424',
+    toplevel: true,
+    query: 'SELECT * FROM orders WHERE id = $1',
+    calls: 1_000,
+    rows: 1_000,
+    totalExecTimeMs: 50,
+    meanExecTimeMs: 0.05,
+    totalPlanTimeMs: 0,
+    sharedBlksHit: 3_000,
+    sharedBlksRead: 0,
+    sharedBlksDirtied: 0,
+    tempBlksWritten: 0,
+    statsSince: null,
     ...overrides,
   };
 }
 
 export function makeConstraint(overrides: Partial<ConstraintStat> = {}): ConstraintStat {
   return {
-    schema: 'public', table: 'orders', tableOid: 16500, name: 'orders_pkey', type: 'p', columns: ['id'],
-    refSchema: null, refTable: null, refTableOid: null, refColumns: [],
+    schema: 'public',
+    table: 'orders',
+    tableOid: 16500,
+    name: 'orders_pkey',
+    type: 'p',
+    columns: ['id'],
+    refSchema: null,
+    refTable: null,
+    refTableOid: null,
+    refColumns: [],
     ...overrides,
   };
 }
 
 export function makeColumn(overrides: Partial<ColumnStat> = {}): ColumnStat {
   return {
-    schema: 'public', table: 'orders', column: 'id', dataType: 'bigint', nullFrac: 0, avgWidth: 8,
-    nDistinct: -1, topFrequency: null, correlation: 1,
+    schema: 'public',
+    table: 'orders',
+    column: 'id',
+    dataType: 'bigint',
+    nullFrac: 0,
+    avgWidth: 8,
+    nDistinct: -1,
+    topFrequency: null,
+    correlation: 1,
     ...overrides,
   };
 }
@@ -187,24 +296,45 @@ export function makeHorizonHolder(overrides: Partial<HorizonHolder> = {}): Horiz
 
 export function makeVacuumProgress(overrides: Partial<VacuumProgress> = {}): VacuumProgress {
   return {
-    pid: 3000, schema: 'public', table: 'orders', phase: 'scanning heap', heapBlksTotal: 12_800, heapBlksScanned: 1_000,
-    runningSeconds: 30, isAutovacuum: true, isWraparound: false,
+    pid: 3000,
+    schema: 'public',
+    table: 'orders',
+    phase: 'scanning heap',
+    heapBlksTotal: 12_800,
+    heapBlksScanned: 1_000,
+    runningSeconds: 30,
+    isAutovacuum: true,
+    isWraparound: false,
     ...overrides,
   };
 }
 
 export function makeTableBloat(overrides: Partial<TableBloat> = {}): TableBloat {
   return {
-    oid: 16500, schema: 'public', name: 'orders', method: 'pgstattuple_approx',
-    tableBytes: 100 * MiB, wasteBytes: 1 * MiB, deadBytes: 0, freeBytes: 1 * MiB, fillfactor: 100,
+    oid: 16500,
+    schema: 'public',
+    name: 'orders',
+    method: 'pgstattuple_approx',
+    tableBytes: 100 * MiB,
+    wasteBytes: 1 * MiB,
+    deadBytes: 0,
+    freeBytes: 1 * MiB,
+    fillfactor: 100,
     ...overrides,
   };
 }
 
 export function makeIndexBloat(overrides: Partial<IndexBloat> = {}): IndexBloat {
   return {
-    oid: 16600, schema: 'public', name: 'orders_pkey', table: 'orders', method: 'pgstatindex',
-    indexBytes: 22 * MiB, wasteBytes: 1 * MiB, avgLeafDensity: 86, fillfactor: 90,
+    oid: 16600,
+    schema: 'public',
+    name: 'orders_pkey',
+    table: 'orders',
+    method: 'pgstatindex',
+    indexBytes: 22 * MiB,
+    wasteBytes: 1 * MiB,
+    avgLeafDensity: 86,
+    fillfactor: 90,
     ...overrides,
   };
 }
@@ -226,7 +356,16 @@ export function makeSample(overrides: Partial<Sample> = {}): Sample {
 
 export function makeTableDelta(overrides: Partial<TableDelta> = {}): TableDelta {
   return {
-    oid: 16500, schema: 'public', name: 'orders', seqTupRead: 0, seqScan: 0, idxScan: 0, writes: 0, updates: 0, hotUpdates: 0, vacuums: 0,
+    oid: 16500,
+    schema: 'public',
+    name: 'orders',
+    seqTupRead: 0,
+    seqScan: 0,
+    idxScan: 0,
+    writes: 0,
+    updates: 0,
+    hotUpdates: 0,
+    vacuums: 0,
     ...overrides,
   };
 }
@@ -241,9 +380,7 @@ export function makeWindow(
   } = {},
 ): Window {
   const { samples: spec = 10, perSample, ...rest } = overrides;
-  const samples: Sample[] = typeof spec === 'number'
-    ? Array.from({ length: spec }, (_, i) => makeSample({ elapsedSeconds: i, ...perSample?.(i) }))
-    : [...spec];
+  const samples: Sample[] = typeof spec === 'number' ? Array.from({ length: spec }, (_, i) => makeSample({ elapsedSeconds: i, ...perSample?.(i) })) : [...spec];
   const last = samples[samples.length - 1];
   return {
     durationSeconds: last ? last.elapsedSeconds : 0,

@@ -54,10 +54,7 @@ export async function sequelizePages(url: string): Promise<BlogPages> {
   const common = { sequelize, timestamps: false, underscored: true };
   Author.init({ id: { type: DataTypes.INTEGER, primaryKey: true }, name: DataTypes.TEXT }, { ...common, tableName: 'authors' });
   Tag.init({ id: { type: DataTypes.INTEGER, primaryKey: true }, name: DataTypes.TEXT }, { ...common, tableName: 'tags' });
-  Post.init(
-    { id: { type: DataTypes.INTEGER, primaryKey: true }, title: DataTypes.TEXT, score: DataTypes.INTEGER },
-    { ...common, tableName: 'posts' },
-  );
+  Post.init({ id: { type: DataTypes.INTEGER, primaryKey: true }, title: DataTypes.TEXT, score: DataTypes.INTEGER }, { ...common, tableName: 'posts' });
   Post.belongsTo(Author, { foreignKey: 'author_id', as: 'author' });
   Post.belongsToMany(Tag, { through: 'post_tags', foreignKey: 'post_id', otherKey: 'tag_id', as: 'tags', timestamps: false });
   return {
@@ -72,8 +69,13 @@ export async function sequelizePages(url: string): Promise<BlogPages> {
     },
     async eagerPage(page) {
       const posts = await Post.findAll({
-        order: [['score', 'DESC']], limit: PAGE_SIZE, offset: offsetOf(page),
-        include: [{ model: Author, as: 'author' }, { model: Tag as ModelStatic<Tag>, as: 'tags' }],
+        order: [['score', 'DESC']],
+        limit: PAGE_SIZE,
+        offset: offsetOf(page),
+        include: [
+          { model: Author, as: 'author' },
+          { model: Tag as ModelStatic<Tag>, as: 'tags' },
+        ],
       });
       return posts.length;
     },
@@ -84,26 +86,43 @@ export async function sequelizePages(url: string): Promise<BlogPages> {
   };
 }
 
-interface AuthorRow { id: number; name: string }
-interface TagRow { id: number; name: string }
-interface PostRow { id: number; title: string; score: number; author: Promise<AuthorRow>; tags: Promise<TagRow[]> }
+interface AuthorRow {
+  id: number;
+  name: string;
+}
+interface TagRow {
+  id: number;
+  name: string;
+}
+interface PostRow {
+  id: number;
+  title: string;
+  score: number;
+  author: Promise<AuthorRow>;
+  tags: Promise<TagRow[]>;
+}
 
 export async function typeormPages(url: string): Promise<BlogPages> {
   const AuthorEntity = new EntitySchema<AuthorRow>({
-    name: 'Author', tableName: 'authors',
+    name: 'Author',
+    tableName: 'authors',
     columns: { id: { type: 'int', primary: true }, name: { type: 'text' } },
   });
   const TagEntity = new EntitySchema<TagRow>({
-    name: 'Tag', tableName: 'tags',
+    name: 'Tag',
+    tableName: 'tags',
     columns: { id: { type: 'int', primary: true }, name: { type: 'text' } },
   });
   const PostEntity = new EntitySchema<PostRow>({
-    name: 'Post', tableName: 'posts',
+    name: 'Post',
+    tableName: 'posts',
     columns: { id: { type: 'int', primary: true }, title: { type: 'text' }, score: { type: 'int' } },
     relations: {
       author: { type: 'many-to-one', target: 'Author', lazy: true, joinColumn: { name: 'author_id' } },
       tags: {
-        type: 'many-to-many', target: 'Tag', lazy: true,
+        type: 'many-to-many',
+        target: 'Tag',
+        lazy: true,
         joinTable: { name: 'post_tags', joinColumn: { name: 'post_id' }, inverseJoinColumn: { name: 'tag_id' } },
       },
     },
@@ -127,7 +146,11 @@ export async function typeormPages(url: string): Promise<BlogPages> {
     },
     async eagerSameList(page) {
       const list = await posts.find({
-        order: { id: 'DESC' }, take: PAGE_SIZE, skip: offsetOf(page), relations: { author: true, tags: true }, relationLoadStrategy: 'query',
+        order: { id: 'DESC' },
+        take: PAGE_SIZE,
+        skip: offsetOf(page),
+        relations: { author: true, tags: true },
+        relationLoadStrategy: 'query',
       });
       return list.length;
     },
@@ -151,7 +174,8 @@ export async function objectionPages(url: string): Promise<BlogPages> {
     static override relationMappings = () => ({
       author: { relation: ObjectionModel.BelongsToOneRelation, modelClass: Author, join: { from: 'posts.author_id', to: 'authors.id' } },
       tags: {
-        relation: ObjectionModel.ManyToManyRelation, modelClass: Tag,
+        relation: ObjectionModel.ManyToManyRelation,
+        modelClass: Tag,
         join: { from: 'posts.id', through: { from: 'post_tags.post_id', to: 'post_tags.tag_id' }, to: 'tags.id' },
       },
     });

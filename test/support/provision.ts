@@ -36,9 +36,7 @@ async function tryTestcontainers(): Promise<ProvisionedServer | null> {
     await getContainerRuntimeClient();
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
     const major = majorFromEnv();
-    const container = await new PostgreSqlContainer(`postgres:${major}`)
-      .withCommand(['postgres', ...PG_FLAGS.flatMap((f) => ['-c', f])])
-      .start();
+    const container = await new PostgreSqlContainer(`postgres:${major}`).withCommand(['postgres', ...PG_FLAGS.flatMap((f) => ['-c', f])]).start();
     return {
       adminUrl: container.getConnectionUri(),
       provider: 'testcontainers',

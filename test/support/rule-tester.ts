@@ -85,7 +85,12 @@ export function checkInvalidCase(rule: AnyRule, c: InvalidCase): void {
   for (const f of findings) checkEvidenceNumbers(f.evidence, `${describeFinding(f)} evidence`);
 
   const fingerprints = findings.map((f) => f.fingerprint).sort();
-  expect(run(rule, c).map((f) => f.fingerprint).sort(), 'fingerprints of the same input').toEqual(fingerprints);
+  expect(
+    run(rule, c)
+      .map((f) => f.fingerprint)
+      .sort(),
+    'fingerprints of the same input',
+  ).toEqual(fingerprints);
   if (c.renumbered) {
     const other = run(rule, { ...c, ...c.renumbered });
     expect(other.map((f) => f.fingerprint).sort(), 'fingerprints when only numbers change').toEqual(fingerprints);
@@ -102,7 +107,10 @@ function run(rule: AnyRule, c: ValidCase): readonly Finding[] {
     settings: c.thresholds ? { [rule.id]: { thresholds: c.thresholds } } : undefined,
   });
   const trouble = result.diagnostics.filter((d) => d.rule === rule.id);
-  expect(trouble.map((d) => `${d.status}: ${d.message}`), `rule must run (case "${c.name}")`).toEqual([]);
+  expect(
+    trouble.map((d) => `${d.status}: ${d.message}`),
+    `rule must run (case "${c.name}")`,
+  ).toEqual([]);
   expect(result.evaluated).toEqual([rule.id]);
   for (const f of result.findings) {
     expect(f.summary.length, 'summary').toBeGreaterThan(0);

@@ -42,9 +42,7 @@ export async function collectAndEvaluate(
 
 /** Findings of `e.rule` whose object has every key/value of `e.object`. */
 export function matching<F extends { rule: string; object: object }>(findings: readonly F[], e: ObjectExpectation): F[] {
-  return findings.filter(
-    (f) => f.rule === e.rule && Object.entries(e.object).every(([k, v]) => (f.object as Record<string, unknown>)[k] === v),
-  );
+  return findings.filter((f) => f.rule === e.rule && Object.entries(e.object).every(([k, v]) => (f.object as Record<string, unknown>)[k] === v));
 }
 
 /** The snapshot's numbers about the object an expectation names (tables, indexes, bloat, activity…). */
@@ -55,9 +53,18 @@ export function snapshotFacts(snapshot: Snapshot, e: ObjectExpectation): unknown
     const t = snapshot.tables.find((x) => x.name === name);
     return {
       table: t && {
-        relpages: t.relpages, reltuples: t.reltuples, heapBytes: t.heapBytes, nDeadTup: t.nDeadTup, nLiveTup: t.nLiveTup,
-        reloptions: t.reloptions, lastVacuumAgeSeconds: t.lastVacuumAgeSeconds, lastAutovacuumAgeSeconds: t.lastAutovacuumAgeSeconds,
-        vacuumCount: t.vacuumCount, autovacuumCount: t.autovacuumCount, xidAge: t.xidAge, nModSinceAnalyze: t.nModSinceAnalyze,
+        relpages: t.relpages,
+        reltuples: t.reltuples,
+        heapBytes: t.heapBytes,
+        nDeadTup: t.nDeadTup,
+        nLiveTup: t.nLiveTup,
+        reloptions: t.reloptions,
+        lastVacuumAgeSeconds: t.lastVacuumAgeSeconds,
+        lastAutovacuumAgeSeconds: t.lastAutovacuumAgeSeconds,
+        vacuumCount: t.vacuumCount,
+        autovacuumCount: t.autovacuumCount,
+        xidAge: t.xidAge,
+        nModSinceAnalyze: t.nModSinceAnalyze,
       },
       bloat: snapshot.bloat?.tables.find((x) => x.name === name) ?? null,
       horizonHolders: snapshot.vacuum?.horizonHolders.filter((h) => h.kind !== 'backend' || h.xminAge > 0).slice(0, 4),
@@ -71,7 +78,12 @@ export function snapshotFacts(snapshot: Snapshot, e: ObjectExpectation): unknown
       bloat: snapshot.bloat?.indexes.find((x) => x.name === name) ?? null,
     };
   }
-  if (type === 'database') return { databases: snapshot.databases.map((d) => ({ name: d.name, backends: d.backends, xidAge: d.xidAge, connLimit: d.connLimit })), clientBackends: snapshot.activity.length, settings: snapshot.settings && { maxConnections: snapshot.settings.maxConnections, reserved: snapshot.settings.superuserReservedConnections } };
+  if (type === 'database')
+    return {
+      databases: snapshot.databases.map((d) => ({ name: d.name, backends: d.backends, xidAge: d.xidAge, connLimit: d.connLimit })),
+      clientBackends: snapshot.activity.length,
+      settings: snapshot.settings && { maxConnections: snapshot.settings.maxConnections, reserved: snapshot.settings.superuserReservedConnections },
+    };
   if (type === 'role') return snapshot.roles.find((r) => r.name === name) ?? null;
   if (type === 'application') {
     return snapshot.activity
@@ -96,7 +108,9 @@ export function expectScenarios(
     }
     for (const c of scenario.controls) {
       for (const f of matching(evaluation.findings, c)) {
-        problems.push(`FALSE POSITIVE [${scenario.id}] ${f.rule} ${JSON.stringify(f.object)}: ${f.summary}\n  evidence: ${JSON.stringify(f.evidence)}${facts(c)}`);
+        problems.push(
+          `FALSE POSITIVE [${scenario.id}] ${f.rule} ${JSON.stringify(f.object)}: ${f.summary}\n  evidence: ${JSON.stringify(f.evidence)}${facts(c)}`,
+        );
       }
     }
   }

@@ -42,8 +42,13 @@ export function startDebianCluster(): DebianCluster {
   const port = 20_000 + Math.floor(Math.random() * 12_000);
   asPostgres(join(BIN, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   const options = [
-    `-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c shared_preload_libraries=pg_stat_statements',
-    '-c compute_query_id=on', '-c fsync=off', '-c max_connections=40',
+    `-p ${port}`,
+    `-k ${dir}`,
+    '-c listen_addresses=127.0.0.1',
+    '-c shared_preload_libraries=pg_stat_statements',
+    '-c compute_query_id=on',
+    '-c fsync=off',
+    '-c max_connections=40',
   ].join(' ');
   asPostgres(join(BIN, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
   let stopped = false;

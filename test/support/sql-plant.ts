@@ -4,5 +4,12 @@
  * Every statement runs through `pg` with bound parameters, like an application driver.
  */
 export {
-  apiRequest, batchedFeed, belongsToLoop, hasManyLoop, hotLookups, INDEX_SCHEMA_SQL, LOOP_SCHEMA_SQL, TEXTS,
+  apiRequest,
+  batchedFeed,
+  belongsToLoop,
+  hasManyLoop,
+  hotLookups,
+  INDEX_SCHEMA_SQL,
+  LOOP_SCHEMA_SQL,
+  TEXTS,
 } from '../../src/demo/scenarios/query-workloads.js';

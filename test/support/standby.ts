@@ -76,11 +76,11 @@ export async function startStandby(primary: EmbeddedCluster, basebackup: string)
   if (owner) chownTree(dir, owner);
   const asOwner = owner ? { uid: owner.uid, gid: owner.gid } : {};
   const log: string[] = [];
-  const backup = spawn(
-    basebackup,
-    ['-h', '127.0.0.1', '-p', String(primary.port), '-U', EMBEDDED_SUPERUSER, '-D', dir, '-R', '-X', 'stream', '-c', 'fast'],
-    { env: { ...process.env, PGPASSWORD: EMBEDDED_PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'], ...asOwner },
-  );
+  const backup = spawn(basebackup, ['-h', '127.0.0.1', '-p', String(primary.port), '-U', EMBEDDED_SUPERUSER, '-D', dir, '-R', '-X', 'stream', '-c', 'fast'], {
+    env: { ...process.env, PGPASSWORD: EMBEDDED_PASSWORD },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...asOwner,
+  });
   backup.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
   const code = await waitExit(backup, 60_000);
   if (code !== 0) {
@@ -92,16 +92,28 @@ export async function startStandby(primary: EmbeddedCluster, basebackup: string)
   const server = spawn(
     postgresBinary(primary.major),
     [
-      '-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`,
-      '-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'compute_query_id=on', '-c', 'hot_standby=on',
+      '-D',
+      dir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${dir}`,
+      '-c',
+      'shared_preload_libraries=pg_stat_statements',
+      '-c',
+      'compute_query_id=on',
+      '-c',
+      'hot_standby=on',
       // A standby needs at least the primary's value (the embedded clusters use 10).
-      '-c', 'max_prepared_transactions=10',
+      '-c',
+      'max_prepared_transactions=10',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], ...asOwner },
   );
   server.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
-  const url = (database = 'postgres'): string =>
-    `postgres://${EMBEDDED_SUPERUSER}:${encodeURIComponent(EMBEDDED_PASSWORD)}@127.0.0.1:${port}/${database}`;
+  const url = (database = 'postgres'): string => `postgres://${EMBEDDED_SUPERUSER}:${encodeURIComponent(EMBEDDED_PASSWORD)}@127.0.0.1:${port}/${database}`;
   const stop = async (): Promise<void> => {
     if (server.exitCode === null) {
       server.kill('SIGINT'); // fast shutdown

@@ -107,7 +107,11 @@ describe('baseline files', () => {
     ['a future version', '{"version":2,"createdAt":"x","fingerprints":[]}', /version/],
     ['an entry without fingerprint', '{"version":1,"createdAt":"x","fingerprints":[{"rule":"r","severity":"warning"}]}', /fingerprints\.0\.fingerprint/],
     ['an unknown severity', '{"version":1,"createdAt":"x","fingerprints":[{"fingerprint":"f","rule":"r","severity":"fatal"}]}', /fingerprints\.0\.severity/],
-    ['a report whose findings lack fingerprints', '{"version":1,"findings":[{"rule":"r","severity":"info"}]}', /not a valid JSON report:\n {2}findings\.0\.fingerprint/],
+    [
+      'a report whose findings lack fingerprints',
+      '{"version":1,"findings":[{"rule":"r","severity":"info"}]}',
+      /not a valid JSON report:\n {2}findings\.0\.fingerprint/,
+    ],
   ])('rejects %s, saying what is wrong', (_name, text, problem) => {
     const path = join(dir, 'bad.json');
     writeFileSync(path, text);
@@ -126,12 +130,7 @@ describe('baseline files', () => {
 
 describe('applyBaseline', () => {
   const baseline = buildBaseline(report([finding('fp-known', 'warning'), finding('fp-calmer', 'critical'), finding('fp-worse', 'info')]), 'then');
-  const now = report([
-    finding('fp-known', 'warning'),
-    finding('fp-calmer', 'warning'),
-    finding('fp-worse', 'warning'),
-    finding('fp-new', 'warning'),
-  ]);
+  const now = report([finding('fp-known', 'warning'), finding('fp-calmer', 'warning'), finding('fp-worse', 'warning'), finding('fp-new', 'warning')]);
   const applied = applyBaseline(now, baseline, 'prod-baseline.json');
   const state = (fp: string): unknown => applied.findings.find((f) => f.fingerprint === fp);
 

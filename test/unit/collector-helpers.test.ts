@@ -12,9 +12,7 @@ import { parseSearchPath } from '../../src/collector/sources/roles.js';
 
 describe('maskUrl', () => {
   it('masks URL passwords and keeps the rest', () => {
-    expect(maskUrl('postgres://app:s3cret@db.example.com:5433/prod?sslmode=require')).toBe(
-      'postgres://app:***@db.example.com:5433/prod?sslmode=require',
-    );
+    expect(maskUrl('postgres://app:s3cret@db.example.com:5433/prod?sslmode=require')).toBe('postgres://app:***@db.example.com:5433/prod?sslmode=require');
     expect(maskUrl('postgres://app@db/prod')).toBe('postgres://app@db/prod');
     expect(maskUrl('postgresql://h/db?password=abc')).not.toContain('abc');
   });
@@ -91,9 +89,7 @@ describe('unsafeUrlSettings', () => {
     expect(unsafeUrlSettings('postgres://a@h/db?options=-c%20statement_timeout%3D0')).toEqual(['options: statement_timeout']);
     expect(unsafeUrlSettings('postgres://a@h/db?options=--lock-timeout%3D0')).toEqual(['options: lock_timeout']);
     expect(unsafeUrlSettings('postgres://a@h/db?options=-c%20search_path%3Dapp&sslmode=require')).toEqual([]);
-    expect(unsafeUrlSettings("host=h dbname=db options='-c default_transaction_read_only=off'")).toEqual([
-      'options: default_transaction_read_only',
-    ]);
+    expect(unsafeUrlSettings("host=h dbname=db options='-c default_transaction_read_only=off'")).toEqual(['options: default_transaction_read_only']);
     expect(unsafeUrlSettings('host=h application_name=x')).toEqual(['application_name']);
   });
   it('refuses with a UsageError that never shows the password', () => {
@@ -128,9 +124,7 @@ describe('client-side deadlines', () => {
   it('withCollectionDeadline rejects at the deadline and swallows the abandoned body', async () => {
     const started = Date.now();
     const never = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('late')), 300));
-    await expect(withCollectionDeadline(50, 'collecting statistics', () => never)).rejects.toThrow(
-      'collecting statistics did not finish within 50 ms',
-    );
+    await expect(withCollectionDeadline(50, 'collecting statistics', () => never)).rejects.toThrow('collecting statistics did not finish within 50 ms');
     expect(Date.now() - started).toBeLessThan(250);
     await new Promise((r) => setTimeout(r, 300)); // the late rejection must not surface as unhandled
   });

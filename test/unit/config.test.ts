@@ -78,7 +78,13 @@ describe('resolveConfig', () => {
   it('takes flags over environment over config file over defaults', () => {
     const cfg = file('precedence.yaml', 'databaseUrl: postgres://file@h/db\nwindow: 20s\nfailOn: critical\nstatementTimeout: 2s\n');
     const fromFile = resolve({ config: cfg });
-    expect(fromFile).toMatchObject({ databaseUrl: 'postgres://file@h/db', databaseUrlSource: 'config file', windowMs: 20_000, failOn: 'critical', statementTimeoutMs: 2000 });
+    expect(fromFile).toMatchObject({
+      databaseUrl: 'postgres://file@h/db',
+      databaseUrlSource: 'config file',
+      windowMs: 20_000,
+      failOn: 'critical',
+      statementTimeoutMs: 2000,
+    });
     const fromEnv = resolve({ config: cfg }, { DATABASE_URL: 'postgres://env@h/db' });
     expect(fromEnv).toMatchObject({ databaseUrl: 'postgres://env@h/db', databaseUrlSource: 'DATABASE_URL' });
     const fromFlags = resolve({ config: cfg, databaseUrl: 'postgres://flag@h/db', window: '3s', failOn: 'info' }, { DATABASE_URL: 'postgres://env@h/db' });
@@ -100,9 +106,7 @@ describe('resolveConfig', () => {
 
   it('selects rules with --rules, naming unknown ids and the valid ones', () => {
     expect(resolve({ rules: 'vacuum-lag' }).ruleIds).toEqual(['vacuum-lag']);
-    expect(usageMessage(() => resolve({ rules: 'vacuum-lag,tabel-bloat' }))).toBe(
-      '--rules: unknown rule "tabel-bloat"; valid: table-bloat, vacuum-lag',
-    );
+    expect(usageMessage(() => resolve({ rules: 'vacuum-lag,tabel-bloat' }))).toBe('--rules: unknown rule "tabel-bloat"; valid: table-bloat, vacuum-lag');
     expect(usageMessage(() => resolve({ rules: ' , ' }))).toMatch(/at least one rule id/);
   });
 
@@ -147,7 +151,9 @@ describe('config file validation', () => {
   });
 
   it('names unknown top-level keys, wrong types and bad enum values, one line each', () => {
-    const message = usageMessage(() => parse('windw: 10s\nfailOn: loud\nrules:\n  vacuum-lag:\n    enabled: "no"\n    thresholds:\n      minDeadTuples: "many"\n'));
+    const message = usageMessage(() =>
+      parse('windw: 10s\nfailOn: loud\nrules:\n  vacuum-lag:\n    enabled: "no"\n    thresholds:\n      minDeadTuples: "many"\n'),
+    );
     expect(message).toContain('windw: unknown setting; valid: databaseUrl, statementTimeout, connectTimeout, window, failOn, rules');
     expect(message).toContain('failOn: expected one of critical, warning, info, never');
     expect(message).toContain('rules.vacuum-lag.enabled: expected true or false');

@@ -26,7 +26,10 @@ function feed(history: SampleHistory, samples: readonly Sample[]) {
 describe('SampleHistory', () => {
   it('gives rules every sample within the horizon and the store only the last interval', () => {
     const history = new SampleHistory({ horizonMs: 300_000, intervalMs: 60_000 });
-    const views = feed(history, [0, 60, 120, 180].map((t) => sampleAt(t)));
+    const views = feed(
+      history,
+      [0, 60, 120, 180].map((t) => sampleAt(t)),
+    );
     expect(views[0]).toEqual({ step: null, window: null, intervalSeconds: null }); // first sample: gauges only
     const last = views[3]!;
     expect(last.intervalSeconds).toBe(60);
@@ -40,12 +43,18 @@ describe('SampleHistory', () => {
 
   it('drops samples past the horizon and beyond the cap', () => {
     const history = new SampleHistory({ horizonMs: 120_000, intervalMs: 30_000 });
-    const views = feed(history, [0, 30, 60, 90, 120, 150, 180].map((t) => sampleAt(t)));
+    const views = feed(
+      history,
+      [0, 30, 60, 90, 120, 150, 180].map((t) => sampleAt(t)),
+    );
     expect(views[6]!.window?.samples.map((s) => s.collectedAt)).toEqual([60, 90, 120, 150, 180].map(at));
     expect(history.size).toBe(5);
 
     const capped = new SampleHistory({ horizonMs: 3_600_000, intervalMs: 1000 });
-    const many = feed(capped, Array.from({ length: 50 }, (_, i) => sampleAt(i)));
+    const many = feed(
+      capped,
+      Array.from({ length: 50 }, (_, i) => sampleAt(i)),
+    );
     expect(many[49]!.window?.samples).toHaveLength(MAX_HISTORY_SAMPLES);
     expect(capped.size).toBe(MAX_HISTORY_SAMPLES);
   });
@@ -79,7 +88,12 @@ describe('rules on history', () => {
   const self = (): Backend => makeBackend({ applicationName: 'pg-advisor', userName: 'advisor', state: 'active', isSelf: true });
   const pool = () => makeBackends(8, { applicationName: 'worker-pool', userName: 'app', clientAddr: '10.0.0.9', state: 'active', waitEventType: 'Lock' });
   const snapshotAt = (seconds: number, activity: Backend[]) =>
-    makeSnapshot({ meta: makeMeta({ collectedAt: at(seconds) }), activity: [self(), ...activity], settings: { maxConnections: 60 }, databases: [makeDatabase()] });
+    makeSnapshot({
+      meta: makeMeta({ collectedAt: at(seconds) }),
+      activity: [self(), ...activity],
+      settings: { maxConnections: 60 },
+      databases: [makeDatabase()],
+    });
   const poolFindings = (horizonMs: number, activity: (i: number) => Backend[]) => {
     const history = new SampleHistory({ horizonMs, intervalMs: 15_000 });
     let findings: string[] = [];
@@ -96,7 +110,11 @@ describe('rules on history', () => {
     expect(poolFindings(300_000, pool)).toEqual(['application:worker-pool']);
     expect(poolFindings(0, pool)).toEqual([]);
     // Control: the same pool busy in only 2 of 5 samples stays silent with history.
-    expect(poolFindings(300_000, (i) => (i < 2 ? pool() : makeBackends(8, { applicationName: 'worker-pool', userName: 'app', clientAddr: '10.0.0.9', state: 'idle' })))).toEqual([]);
+    expect(
+      poolFindings(300_000, (i) =>
+        i < 2 ? pool() : makeBackends(8, { applicationName: 'worker-pool', userName: 'app', clientAddr: '10.0.0.9', state: 'idle' }),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -130,7 +148,9 @@ describe('sample checkpoint', () => {
   it('is small: 5,000 statements and 1,000 tables in under 300 kB', () => {
     const big = lightSample(
       makeSnapshot({
-        statements: Array.from({ length: 5000 }, (_, i) => makeStatement({ queryId: String(-4_000_000_000_000 + i * 7919), calls: i * 13, totalExecTimeMs: i * 1.7 })),
+        statements: Array.from({ length: 5000 }, (_, i) =>
+          makeStatement({ queryId: String(-4_000_000_000_000 + i * 7919), calls: i * 13, totalExecTimeMs: i * 1.7 }),
+        ),
         tables: Array.from({ length: 1000 }, (_, i) => makeTable({ oid: 20_000 + i, name: `t${i}`, nDeadTup: i })),
       }),
     );

@@ -7,26 +7,75 @@ const T0 = Date.parse('2026-11-23T06:00:00.000Z');
 
 function stmt(queryId: string, calls: number, extra: Partial<StatementStat> = {}): StatementStat {
   return {
-    userId: 10, userName: 'app', dbId: 5, queryId, toplevel: true, query: `q${queryId}`, calls, rows: calls * 2,
-    totalExecTimeMs: calls * 0.5, meanExecTimeMs: 0.5, totalPlanTimeMs: 0, sharedBlksHit: calls, sharedBlksRead: 0,
-    sharedBlksDirtied: 0, tempBlksWritten: 0, statsSince: null, ...extra,
+    userId: 10,
+    userName: 'app',
+    dbId: 5,
+    queryId,
+    toplevel: true,
+    query: `q${queryId}`,
+    calls,
+    rows: calls * 2,
+    totalExecTimeMs: calls * 0.5,
+    meanExecTimeMs: 0.5,
+    totalPlanTimeMs: 0,
+    sharedBlksHit: calls,
+    sharedBlksRead: 0,
+    sharedBlksDirtied: 0,
+    tempBlksWritten: 0,
+    statsSince: null,
+    ...extra,
   };
 }
 
 function table(oid: number, seqScan: number, extra: Partial<TableStat> = {}): TableStat {
   return {
-    oid, schema: 'public', name: `t${oid}`, kind: 'r', relpages: 10, reltuples: 100, relallvisible: 0, heapBytes: 81920,
-    totalBytes: 81920, reloptions: {}, nLiveTup: 100, nDeadTup: 0, nModSinceAnalyze: 0, nInsSinceVacuum: 0, seqScan,
-    seqTupRead: seqScan * 100, idxScan: 0, nTupIns: 0, nTupUpd: 0, nTupDel: 0, nTupHotUpd: 0, lastVacuumAgeSeconds: null,
-    lastAutovacuumAgeSeconds: null, lastAnalyzeAgeSeconds: null, lastAutoanalyzeAgeSeconds: null, vacuumCount: 0,
-    autovacuumCount: 0, analyzeCount: 0, autoanalyzeCount: 0, xidAge: 1, mxidAge: 0, locked: false, ...extra,
+    oid,
+    schema: 'public',
+    name: `t${oid}`,
+    kind: 'r',
+    relpages: 10,
+    reltuples: 100,
+    relallvisible: 0,
+    heapBytes: 81920,
+    totalBytes: 81920,
+    reloptions: {},
+    nLiveTup: 100,
+    nDeadTup: 0,
+    nModSinceAnalyze: 0,
+    nInsSinceVacuum: 0,
+    seqScan,
+    seqTupRead: seqScan * 100,
+    idxScan: 0,
+    nTupIns: 0,
+    nTupUpd: 0,
+    nTupDel: 0,
+    nTupHotUpd: 0,
+    lastVacuumAgeSeconds: null,
+    lastAutovacuumAgeSeconds: null,
+    lastAnalyzeAgeSeconds: null,
+    lastAutoanalyzeAgeSeconds: null,
+    vacuumCount: 0,
+    autovacuumCount: 0,
+    analyzeCount: 0,
+    autoanalyzeCount: 0,
+    xidAge: 1,
+    mxidAge: 0,
+    locked: false,
+    ...extra,
   };
 }
 
 function sample(i: number, statements: StatementStat[], extra: Partial<Sample> = {}): Sample {
   return {
-    collectedAt: new Date(T0 + i * 1000).toISOString(), elapsedSeconds: i, statements, activity: [], tables: [],
-    databases: [], nextXid: 1000 + i * 50, pgssDealloc: 0, ...extra,
+    collectedAt: new Date(T0 + i * 1000).toISOString(),
+    elapsedSeconds: i,
+    statements,
+    activity: [],
+    tables: [],
+    databases: [],
+    nextXid: 1000 + i * 50,
+    pgssDealloc: 0,
+    ...extra,
   };
 }
 
@@ -87,21 +136,12 @@ describe('buildWindow: statements', () => {
 
   it('counts a new key from zero when stats_since proves it was created in the window', () => {
     const created = new Date(T0 + 500).toISOString();
-    const w = buildWindow([
-      sample(0, []),
-      sample(1, [stmt('2', 3, { statsSince: created })]),
-      sample(2, [stmt('2', 5, { statsSince: created })]),
-    ]);
+    const w = buildWindow([sample(0, []), sample(1, [stmt('2', 3, { statsSince: created })]), sample(2, [stmt('2', 5, { statsSince: created })])]);
     expect(w.statements[0]!.callsSeries).toEqual([3, 2]);
   });
 
   it('handles an evicted key that comes back later, never negative', () => {
-    const w = buildWindow([
-      sample(0, [stmt('1', 100)]),
-      sample(1, []),
-      sample(2, [stmt('1', 2)]),
-      sample(3, [stmt('1', 6)]),
-    ]);
+    const w = buildWindow([sample(0, [stmt('1', 100)]), sample(1, []), sample(2, [stmt('1', 2)]), sample(3, [stmt('1', 6)])]);
     expect(w.statements[0]!.callsSeries).toEqual([0, 2, 4]);
     expect(w.statements[0]!.restarts).toBe(1);
   });

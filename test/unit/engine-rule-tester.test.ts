@@ -12,7 +12,13 @@ function ruleOf(evaluate: (input: RuleInput) => readonly FindingDraft[], require
 }
 const perTable = (extra: (name: string, s: Snapshot) => Partial<FindingDraft> = () => ({})) =>
   ruleOf(({ snapshot }) =>
-    snapshot.tables.map((t) => ({ summary: 's', object: { type: 'table', schema: t.schema, name: t.name }, evidence: { deadTuples: t.nDeadTup }, recommendation: { text: 'r' }, ...extra(t.name, snapshot) })),
+    snapshot.tables.map((t) => ({
+      summary: 's',
+      object: { type: 'table', schema: t.schema, name: t.name },
+      evidence: { deadTuples: t.nDeadTup },
+      recommendation: { text: 'r' },
+      ...extra(t.name, snapshot),
+    })),
   );
 const oneTable = () => makeSnapshot({ tables: [makeTable()] });
 const expected = [{ severity: 'warning' as const, object: { type: 'table' as const, name: 'orders' } }];
@@ -40,7 +46,14 @@ describe('rule tester', () => {
   });
 
   it('fails a rule that crashes or is skipped', () => {
-    expect(() => checkValidCase(ruleOf(() => { throw new Error('boom'); }), { name: 'x', snapshot: oneTable() })).toThrow(/rule must run/);
+    expect(() =>
+      checkValidCase(
+        ruleOf(() => {
+          throw new Error('boom');
+        }),
+        { name: 'x', snapshot: oneTable() },
+      ),
+    ).toThrow(/rule must run/);
     const snapshot = makeSnapshot({ meta: { sources: { tables: { status: 'unavailable', reason: 'r', hint: 'h' } } } });
     expect(() => checkValidCase(perTable(), { name: 'x', snapshot })).toThrow(/rule must run/);
   });

@@ -12,14 +12,26 @@ function fixedRule(id: string, drafts: FindingDraft[], requires: AnyRule['requir
 }
 
 const draft = (name: string, extra: Partial<FindingDraft> = {}): FindingDraft => ({
-  summary: name, object: { type: 'table', schema: 'public', name }, evidence: {}, recommendation: { text: 'x' }, ...extra,
+  summary: name,
+  object: { type: 'table', schema: 'public', name },
+  evidence: {},
+  recommendation: { text: 'x' },
+  ...extra,
 });
 
 describe('evaluateRules', () => {
   it('turns a crashing rule into an error diagnostic and still runs the others', () => {
     const crashing = defineRule({
-      id: 'crashing', title: 'c', category: 'storage', defaultSeverity: 'warning', requires: [], thresholds: {}, docs,
-      evaluate: () => { throw new Error('boom'); },
+      id: 'crashing',
+      title: 'c',
+      category: 'storage',
+      defaultSeverity: 'warning',
+      requires: [],
+      thresholds: {},
+      docs,
+      evaluate: () => {
+        throw new Error('boom');
+      },
     });
     const result = evaluateRules({ rules: [crashing, fixedRule('fine', [draft('t')])], snapshot: deepFreeze(makeSnapshot()), window: null });
     expect(result.diagnostics).toEqual([expect.objectContaining({ rule: 'crashing', status: 'error', message: expect.stringContaining('boom') })]);
@@ -43,7 +55,9 @@ describe('evaluateRules', () => {
     const sources = { ...snapshot.meta.sources };
     delete sources.vacuum;
     const result = evaluateRules({
-      rules: [fixedRule('needs-vacuum', [draft('t')], ['vacuum'])], snapshot: deepFreeze({ ...snapshot, meta: { ...snapshot.meta, sources } }), window: null,
+      rules: [fixedRule('needs-vacuum', [draft('t')], ['vacuum'])],
+      snapshot: deepFreeze({ ...snapshot, meta: { ...snapshot.meta, sources } }),
+      window: null,
     });
     expect(result.diagnostics.map((d) => d.status)).toEqual(['skipped']);
   });
@@ -51,9 +65,17 @@ describe('evaluateRules', () => {
   it('applies threshold overrides on top of defaults', () => {
     const seen: number[] = [];
     const rule = defineRule({
-      id: 'thresholded', title: 't', category: 'storage', defaultSeverity: 'info', requires: [], docs,
+      id: 'thresholded',
+      title: 't',
+      category: 'storage',
+      defaultSeverity: 'info',
+      requires: [],
+      docs,
       thresholds: { minTableBytes: { default: 100, description: 'd' }, maxIdleSeconds: { default: 60, description: 'd' } },
-      evaluate: ({ thresholds }) => { seen.push(thresholds.minTableBytes, thresholds.maxIdleSeconds); return []; },
+      evaluate: ({ thresholds }) => {
+        seen.push(thresholds.minTableBytes, thresholds.maxIdleSeconds);
+        return [];
+      },
     });
     const anyRule = rule as unknown as AnyRule;
     expect(resolveThresholds(anyRule, { thresholds: { maxIdleSeconds: 5 } })).toEqual({ minTableBytes: 100, maxIdleSeconds: 5 });
@@ -75,6 +97,9 @@ describe('evaluateRules', () => {
   it('uses the default severity and keeps one finding per fingerprint', () => {
     const rule = fixedRule('dedup', [draft('t', { severity: 'critical' }), draft('t', { severity: 'info' }), draft('u')]);
     const result = evaluateRules({ rules: [rule], snapshot: deepFreeze(makeSnapshot()), window: null });
-    expect(result.findings.map((f) => [f.object.name, f.severity])).toEqual([['t', 'critical'], ['u', 'warning']]);
+    expect(result.findings.map((f) => [f.object.name, f.severity])).toEqual([
+      ['t', 'critical'],
+      ['u', 'warning'],
+    ]);
   });
 });

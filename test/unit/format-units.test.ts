@@ -4,7 +4,18 @@ import { formatBytes, formatDuration } from '../../src/format/units.js';
 describe('unit formatting shared by rule summaries and reports', () => {
   it('formats durations at each boundary', () => {
     expect([0, -5, 42.4, 119, 120, 330, 7199, 7200, 7500, 172_799, 172_800, 280_000].map(formatDuration)).toEqual([
-      '0 s', '0 s', '42 s', '119 s', '2 min', '5 min 30 s', '119 min 59 s', '2 h 0 min', '2 h 5 min', '47 h 59 min', '2 d 0 h', '3 d 5 h',
+      '0 s',
+      '0 s',
+      '42 s',
+      '119 s',
+      '2 min',
+      '5 min 30 s',
+      '119 min 59 s',
+      '2 h 0 min',
+      '2 h 5 min',
+      '47 h 59 min',
+      '2 d 0 h',
+      '3 d 5 h',
     ]);
   });
 

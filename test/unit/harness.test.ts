@@ -26,7 +26,9 @@ describe('test harness', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      const { rows } = await client.query(`select pg_has_role(current_user, 'pg_monitor', 'member') as mon, rolsuper from pg_roles where rolname = current_user`);
+      const { rows } = await client.query(
+        `select pg_has_role(current_user, 'pg_monitor', 'member') as mon, rolsuper from pg_roles where rolname = current_user`,
+      );
       expect(rows[0]).toEqual({ mon: true, rolsuper: false });
     } finally {
       await client.end();

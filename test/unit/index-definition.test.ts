@@ -4,8 +4,17 @@ import { parseIndexDefinition, splitTopLevel } from '../../src/analysis/index-de
 describe('parseIndexDefinition', () => {
   it('parses a primary key index', () => {
     expect(parseIndexDefinition('CREATE UNIQUE INDEX orders_pkey ON public.orders USING btree (id)')).toEqual({
-      unique: true, name: 'orders_pkey', only: false, schema: 'public', table: 'orders', method: 'btree',
-      keys: [{ text: 'id', column: 'id' }], include: [], nullsNotDistinct: false, withOptions: null, predicate: null,
+      unique: true,
+      name: 'orders_pkey',
+      only: false,
+      schema: 'public',
+      table: 'orders',
+      method: 'btree',
+      keys: [{ text: 'id', column: 'id' }],
+      include: [],
+      nullsNotDistinct: false,
+      withOptions: null,
+      predicate: null,
     });
   });
 
@@ -22,10 +31,15 @@ describe('parseIndexDefinition', () => {
 
   it('does not split quoted identifiers holding spaces, commas, parentheses and quotes', () => {
     const def = parseIndexDefinition(
-      'CREATE UNIQUE INDEX "Weird, ""Idx"" (1)" ON "My Schema"."Odd ""T"", (x)" USING btree ("Weird, ""Col""" DESC, "a)b(", "x""" text_ops) INCLUDE ("inc, ""c""", plain)',
+      'CREATE UNIQUE INDEX "Weird, ""Idx"" (1)" ON "My Schema"."Odd ""T"", (x)" USING btree ("Weird, ' +
+        '""Col""" DESC, "a)b(", "x""" text_ops) INCLUDE ("inc, ""c""", plain)',
     );
     expect(def).toMatchObject({
-      unique: true, name: 'Weird, "Idx" (1)', schema: 'My Schema', table: 'Odd "T", (x)', method: 'btree',
+      unique: true,
+      name: 'Weird, "Idx" (1)',
+      schema: 'My Schema',
+      table: 'Odd "T", (x)',
+      method: 'btree',
       include: ['inc, "c"', 'plain'],
     });
     expect(def?.keys).toEqual([
@@ -57,10 +71,15 @@ describe('parseIndexDefinition', () => {
 
   it('reads NULLS NOT DISTINCT, WITH options and a predicate after INCLUDE', () => {
     const def = parseIndexDefinition(
-      "CREATE UNIQUE INDEX u ON public.t USING btree (a, b) INCLUDE (c) NULLS NOT DISTINCT WITH (fillfactor='70', deduplicate_items=off) WHERE (deleted_at IS NULL)",
+      'CREATE UNIQUE INDEX u ON public.t USING btree (a, b) INCLUDE (c) NULLS NOT DISTINCT WITH ' +
+        "(fillfactor='70', deduplicate_items=off) WHERE (deleted_at IS NULL)",
     );
     expect(def).toMatchObject({
-      unique: true, include: ['c'], nullsNotDistinct: true, withOptions: "fillfactor='70', deduplicate_items=off", predicate: '(deleted_at IS NULL)',
+      unique: true,
+      include: ['c'],
+      nullsNotDistinct: true,
+      withOptions: "fillfactor='70', deduplicate_items=off",
+      predicate: '(deleted_at IS NULL)',
     });
     expect(def?.keys.map((k) => k.column)).toEqual(['a', 'b']);
   });

@@ -13,7 +13,9 @@ import { makeSnapshot, makeStatement, makeTable } from '../support/builders.js';
 await initSqlParser();
 
 const texts = ['query-corpus.sql', 'query-corpus-extra.sql'].flatMap((file) =>
-  readFileSync(new URL(`../fixtures/${file}`, import.meta.url), 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('-- ')),
+  readFileSync(new URL(`../fixtures/${file}`, import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('-- ')),
 );
 
 describe('missing-index over the real-text corpus', () => {

@@ -72,7 +72,9 @@ describe('buildAuditDigest', () => {
     expect(headlineOf(d)).toBe('pg-advisor audit · shop: nothing new since the last audit; 2 open (1 warning, 1 info).');
     expect(shouldSendDigest(d)).toBe(true);
     expect(shouldSendDigest(d, { quietWhenUnchanged: true })).toBe(false);
-    expect(buildOutboxDrafts({ auditId: 7, digest: d, destinations: [{ name: 's', kind: 'slack', url: 'http://127.0.0.1/x' }], quietWhenUnchanged: true })).toEqual([]);
+    expect(
+      buildOutboxDrafts({ auditId: 7, digest: d, destinations: [{ name: 's', kind: 'slack', url: 'http://127.0.0.1/x' }], quietWhenUnchanged: true }),
+    ).toEqual([]);
     // Sent as one line.
     expect(renderSlack(d)).toEqual({ text: headlineOf(d), unfurl_links: false, unfurl_media: false });
   });

@@ -5,16 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Finding, Severity } from '../../src/engine/types.js';
-import {
-  buildAuditDigest,
-  clip,
-  fitSections,
-  renderDiscord,
-  renderSlack,
-  renderTeams,
-  renderWebhook,
-  type AuditDigest,
-} from '../../src/notify/index.js';
+import { buildAuditDigest, clip, fitSections, renderDiscord, renderSlack, renderTeams, renderWebhook, type AuditDigest } from '../../src/notify/index.js';
 
 const SEVERITY_OF = (i: number): Severity => (i % 10 === 0 ? 'critical' : i % 3 === 0 ? 'warning' : 'info');
 
@@ -133,7 +124,7 @@ describe('a 500-finding audit on each platform', () => {
   it('Slack: within limits, cut with "and N more", every finding shown or counted', () => {
     const p = renderSlack(digest);
     expect(slackViolations(p)).toEqual([]);
-    const texts = (p.blocks ?? []).map((b) => String((b.text as Json | undefined)?.text ?? ((b.elements as Json[] | undefined)?.[0]?.text ?? '')));
+    const texts = (p.blocks ?? []).map((b) => String((b.text as Json | undefined)?.text ?? (b.elements as Json[] | undefined)?.[0]?.text ?? ''));
     const { shown, more } = accountedFor(texts);
     expect(shown).toBeGreaterThan(10);
     expect(shown + more).toBe(total);
@@ -172,7 +163,10 @@ describe('a 500-finding audit on each platform', () => {
   });
 
   it('generic webhook: a digest over budget keeps the most important items and counts the rest', () => {
-    const big = { ...digest, stillOpen: digest.stillOpen.map((g) => ({ ...g, items: [...g.items, ...g.items, ...g.items, ...g.items, ...g.items, ...g.items] })) };
+    const big = {
+      ...digest,
+      stillOpen: digest.stillOpen.map((g) => ({ ...g, items: [...g.items, ...g.items, ...g.items, ...g.items, ...g.items, ...g.items] })),
+    };
     const p = renderWebhook(big);
     expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThanOrEqual(256 * 1024);
     expect(p.omitted).toBeGreaterThan(0);
@@ -234,7 +228,13 @@ describe('fitSections', () => {
   });
 
   it('continues a section in the next chunk, and drops whole sections once out of room', () => {
-    const r = fitSections([section('a', 10), section('b', 10), section('c', 4)], { chunkSize: 200, maxChunks: 4, totalSize: 10_000, itemsPerSection: 10, titleInChunk: true });
+    const r = fitSections([section('a', 10), section('b', 10), section('c', 4)], {
+      chunkSize: 200,
+      maxChunks: 4,
+      totalSize: 10_000,
+      itemsPerSection: 10,
+      titleInChunk: true,
+    });
     expect(r.chunks.length).toBeLessThanOrEqual(4);
     for (const c of r.chunks) expect([c.title, ...c.lines].filter((x) => x !== null).join('\n').length).toBeLessThanOrEqual(200);
     expect(r.droppedSections.map((s) => s.title)).toContain('c');
@@ -243,7 +243,13 @@ describe('fitSections', () => {
   });
 
   it('clips a line longer than a chunk instead of failing', () => {
-    const r = fitSections([{ key: 'a', title: 'a', lines: ['x'.repeat(10_000)] }], { chunkSize: 300, maxChunks: 2, totalSize: 1000, itemsPerSection: 5, titleInChunk: true });
+    const r = fitSections([{ key: 'a', title: 'a', lines: ['x'.repeat(10_000)] }], {
+      chunkSize: 300,
+      maxChunks: 2,
+      totalSize: 1000,
+      itemsPerSection: 5,
+      titleInChunk: true,
+    });
     expect(r.chunks[0]!.lines[0]!.length).toBeLessThan(300);
     expect(r.chunks[0]!.lines[0]!.endsWith('…')).toBe(true);
   });

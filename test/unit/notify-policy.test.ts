@@ -86,7 +86,10 @@ describe('test messages and bad destinations', () => {
   it('renders a one-line test message per platform', () => {
     const at = '2026-11-23T06:00:00.000Z';
     expect(renderTestMessage('slack', 'ops <main>', at)).toEqual({ text: expect.stringContaining('"ops &lt;main&gt;"') });
-    expect(renderTestMessage('discord', 'ops', at)).toMatchObject({ allowed_mentions: { parse: [] }, content: expect.stringContaining('pg-advisor test message') });
+    expect(renderTestMessage('discord', 'ops', at)).toMatchObject({
+      allowed_mentions: { parse: [] },
+      content: expect.stringContaining('pg-advisor test message'),
+    });
     expect(renderTestMessage('teams', 'ops', at)).toMatchObject({ type: 'message', attachments: [{ content: { type: 'AdaptiveCard', version: '1.4' } }] });
     expect(renderTestMessage('webhook', 'ops', at)).toMatchObject({ type: 'pg-advisor.test', version: 1, destination: 'ops', sentAt: at });
   });

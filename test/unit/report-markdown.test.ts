@@ -46,7 +46,13 @@ const FINDINGS: Finding[] = [
     recommendation: { text: 'Repack.', sql: 'select 1 as "```" -- ``` ````' },
     evidence: { wasteBytes: 1024, query: "select * from t where a = $1 and b = '|'" },
   }),
-  makeFinding({ rule: 'idle-in-transaction', severity: 'info', object: { type: 'application', name: "o'neil" }, fingerprint: 'fp-app', impact: { idleSeconds: 90 } }),
+  makeFinding({
+    rule: 'idle-in-transaction',
+    severity: 'info',
+    object: { type: 'application', name: "o'neil" },
+    fingerprint: 'fp-app',
+    impact: { idleSeconds: 90 },
+  }),
 ];
 const DIAGNOSTICS: ReportDiagnostic[] = [
   { rule: 'vacuum-lag', status: 'skipped', message: 'rule vacuum-lag skipped: source vacuum unavailable', hint: 'GRANT pg_monitor TO "a|b";' },
@@ -119,7 +125,7 @@ describe('renderMarkdown', () => {
   it('has a table per severity: rule, object, key number, summary', () => {
     expect(md).toContain('### 🔴 Critical (1)');
     expect(md).toContain('| <code>xid-wraparound</code> | database shop | xid age ratio 88 % | XID age is 1.9 billion. |');
-    expect(md).toContain('| <code>idle-in-transaction</code> | application \'o\'\'neil\' | idle 90 s |');
+    expect(md).toContain("| <code>idle-in-transaction</code> | application 'o''neil' | idle 90 s |");
     expect(md.indexOf('Critical')).toBeLessThan(md.indexOf('Warning'));
     expect(md.indexOf('Warning (1)')).toBeLessThan(md.indexOf('Info (1)'));
   });

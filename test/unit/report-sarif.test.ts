@@ -24,9 +24,21 @@ function expectValid(log: unknown): void {
 }
 
 const FINDINGS: Finding[] = [
-  makeFinding({ rule: 'xid-wraparound', severity: 'critical', object: { type: 'database', name: 'Shop DB' }, fingerprint: 'fp-xid', summary: 'XID age near the stop limit.' }),
+  makeFinding({
+    rule: 'xid-wraparound',
+    severity: 'critical',
+    object: { type: 'database', name: 'Shop DB' },
+    fingerprint: 'fp-xid',
+    summary: 'XID age near the stop limit.',
+  }),
   makeFinding({ object: { type: 'table', schema: 'Sales', name: 'Weird "Table" ü|`x`' } }),
-  makeFinding({ rule: 'idle-in-transaction', severity: 'info', object: { type: 'application', name: "o'neil <app>" }, fingerprint: 'fp-app', recommendation: { text: 'commit' } }),
+  makeFinding({
+    rule: 'idle-in-transaction',
+    severity: 'info',
+    object: { type: 'application', name: "o'neil <app>" },
+    fingerprint: 'fp-app',
+    recommendation: { text: 'commit' },
+  }),
 ];
 
 /** Every rule selected; vacuum-lag skipped and pool-exhaustion crashed, so neither was evaluated. */

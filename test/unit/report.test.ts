@@ -46,13 +46,17 @@ const FINDINGS: Finding[] = [
 
 const EVALUATION: EvaluateResult = {
   findings: FINDINGS,
-  diagnostics: [{ rule: 'n-plus-one', status: 'skipped', message: 'rule n-plus-one skipped: source statements unavailable', hint: 'CREATE EXTENSION pg_stat_statements;' }],
+  diagnostics: [
+    { rule: 'n-plus-one', status: 'skipped', message: 'rule n-plus-one skipped: source statements unavailable', hint: 'CREATE EXTENSION pg_stat_statements;' },
+  ],
   evaluated: ['xid-wraparound', 'table-bloat', 'idle-in-transaction'],
 };
 
 const snapshot = makeSnapshot({
   meta: {
-    sources: { statements: { status: 'unavailable', reason: 'pg_stat_statements is not installed in database app', hint: 'CREATE EXTENSION pg_stat_statements;' } },
+    sources: {
+      statements: { status: 'unavailable', reason: 'pg_stat_statements is not installed in database app', hint: 'CREATE EXTENSION pg_stat_statements;' },
+    },
   },
 });
 const redact = (text: string): string => text.replace(/'[^']*'/g, '$1');
@@ -74,8 +78,18 @@ describe('buildReport (JSON contract version 1)', () => {
 
   it('lists unavailable sources first, then rule diagnostics, each with a hint (null when none)', () => {
     expect(report.diagnostics).toEqual([
-      { source: 'statements', status: 'unavailable', message: 'source statements unavailable: pg_stat_statements is not installed in database app', hint: 'CREATE EXTENSION pg_stat_statements;' },
-      { rule: 'n-plus-one', status: 'skipped', message: 'rule n-plus-one skipped: source statements unavailable', hint: 'CREATE EXTENSION pg_stat_statements;' },
+      {
+        source: 'statements',
+        status: 'unavailable',
+        message: 'source statements unavailable: pg_stat_statements is not installed in database app',
+        hint: 'CREATE EXTENSION pg_stat_statements;',
+      },
+      {
+        rule: 'n-plus-one',
+        status: 'skipped',
+        message: 'rule n-plus-one skipped: source statements unavailable',
+        hint: 'CREATE EXTENSION pg_stat_statements;',
+      },
     ]);
   });
 
@@ -198,7 +212,12 @@ describe('check exit code (src/cli decides it from the report)', () => {
     const failed = {
       ...report,
       diagnostics: [
-        { source: 'tables', status: 'error' as const, message: 'source tables failed: canceling statement (SQLSTATE 57014)', hint: 'raise --statement-timeout' },
+        {
+          source: 'tables',
+          status: 'error' as const,
+          message: 'source tables failed: canceling statement (SQLSTATE 57014)',
+          hint: 'raise --statement-timeout',
+        },
         { rule: 'vacuum-lag', source: 'tables', status: 'error' as const, message: 'rule vacuum-lag could not run', hint: 'raise --statement-timeout' },
         { rule: 'xid-wraparound', source: 'tables', status: 'error' as const, message: 'rule xid-wraparound could not run', hint: null },
       ],

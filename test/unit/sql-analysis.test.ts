@@ -13,7 +13,16 @@ const snapshot = makeSnapshot({
     makeTable({ oid: 4, schema: 'public', name: 'User' }),
   ],
   constraints: [
-    makeConstraint({ schema: 'public', table: 'posts', tableOid: 3, name: 'posts_user_id_fkey', type: 'f', columns: ['user_id'], refTableOid: 2, refColumns: ['id'] }),
+    makeConstraint({
+      schema: 'public',
+      table: 'posts',
+      tableOid: 3,
+      name: 'posts_user_id_fkey',
+      type: 'f',
+      columns: ['user_id'],
+      refTableOid: 2,
+      refColumns: ['id'],
+    }),
   ],
 });
 const ctx = buildAnalysisContext(snapshot);
@@ -23,12 +32,18 @@ function analysed(text: string): StatementAnalysis {
   if (!r.analysable) throw new Error(`not analysable: ${r.reason}`);
   return r;
 }
-const preds = (a: StatementAnalysis) => a.predicates.map((p) => ({ table: a.tables[p.table]!.name, column: p.column, op: p.op, value: p.value, n: p.parameterCount }));
+const preds = (a: StatementAnalysis) =>
+  a.predicates.map((p) => ({ table: a.tables[p.table]!.name, column: p.column, op: p.op, value: p.value, n: p.parameterCount }));
 
 describe('analyzeStatement', () => {
   it('resolves aliases, search_path and explicit schemas', () => {
     const a = analysed('select p.id, p.user_id from posts p join users u on u.id = p.user_id where p.title like $1');
-    expect(a.tables.map((t) => [t.schema, t.name, t.oid])).toEqual(expect.arrayContaining([['public', 'posts', 3], ['app', 'users', 1]]));
+    expect(a.tables.map((t) => [t.schema, t.name, t.oid])).toEqual(
+      expect.arrayContaining([
+        ['public', 'posts', 3],
+        ['app', 'users', 1],
+      ]),
+    );
     expect(a.joins).toHaveLength(1);
     expect(preds(a)).toEqual([{ table: 'posts', column: 'title', op: 'like-prefix', value: 'parameter', n: 1 }]);
     expect(analysed('select * from public.users where id = $1').tables[0]).toMatchObject({ schema: 'public', oid: 2 });
@@ -135,7 +150,7 @@ describe('analyzeStatement', () => {
   });
 
   it('tolerates leading comments (marginalia, sqlcommenter)', () => {
-    const a = analysed("/*controller:posts,action:index*/ SELECT \"posts\".* FROM \"posts\" WHERE \"posts\".\"user_id\" = $1 /*traceparent='00-abc'*/");
+    const a = analysed('/*controller:posts,action:index*/ SELECT "posts".* FROM "posts" WHERE "posts"."user_id" = $1 /*traceparent=\'00-abc\'*/');
     expect(preds(a)).toEqual([{ table: 'posts', column: 'user_id', op: 'equality', value: 'parameter', n: 1 }]);
   });
 });

@@ -14,7 +14,10 @@ const extra = readFileSync(new URL('../fixtures/query-corpus-extra.sql', import.
 const DML = new Set(['select', 'insert', 'update', 'delete', 'merge']);
 
 describe('query corpus (real normalised pg_stat_statements texts, PG 14–18)', () => {
-  for (const [name, texts] of [['shared corpus', corpus], ['extra ORM corpus', extra]] as const) {
+  for (const [name, texts] of [
+    ['shared corpus', corpus],
+    ['extra ORM corpus', extra],
+  ] as const) {
     it(`${name}: every statement is analysed or cleanly not analysable; ≥ 98 % of DML analysed`, () => {
       let dml = 0;
       let dmlAnalysed = 0;
@@ -36,7 +39,9 @@ describe('query corpus (real normalised pg_stat_statements texts, PG 14–18)', 
         expect(() => redact(text)).not.toThrow();
       }
       const coverage = dmlAnalysed / dml;
-      console.log(`[sql-corpus] ${name}: ${texts.length} texts, DML ${dmlAnalysed}/${dml} analysed (${(coverage * 100).toFixed(1)} %); by kind ${JSON.stringify(byKind)}`);
+      console.log(
+        `[sql-corpus] ${name}: ${texts.length} texts, DML ${dmlAnalysed}/${dml} analysed (${(coverage * 100).toFixed(1)} %); by kind ${JSON.stringify(byKind)}`,
+      );
       if (failures.length > 0) console.log(`[sql-corpus] not analysed DML:\n${failures.join('\n')}`);
       expect(dml).toBeGreaterThan(0);
       expect(coverage).toBeGreaterThanOrEqual(0.98);

@@ -20,7 +20,10 @@ describe('query rules before initSqlParser()', () => {
     const rules = [(await import('../../rules/n-plus-one/index.js')).default, (await import('../../rules/missing-index/index.js')).default];
     const result = evaluateRules({ rules, snapshot: makeSnapshot({ statements: [makeStatement()] }), window: null });
     expect(result.findings).toEqual([]);
-    expect(result.diagnostics.map((d) => [d.rule, d.status])).toEqual([['n-plus-one', 'error'], ['missing-index', 'error']]);
+    expect(result.diagnostics.map((d) => [d.rule, d.status])).toEqual([
+      ['n-plus-one', 'error'],
+      ['missing-index', 'error'],
+    ]);
     expect(result.diagnostics[0]!.message).toMatch(/initSqlParser/);
   });
 });

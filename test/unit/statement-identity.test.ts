@@ -17,14 +17,26 @@ import { makeReport } from '../support/report-fixtures.js';
 const docs = { summary: 's', why: 'w', fix: 'f', falsePositives: 'fp' };
 /** Reports every statement as a query finding (what n-plus-one's object looks like). */
 const everyStatement: AnyRule = defineRule({
-  id: 'n-plus-one', title: 'N+1', category: 'queries', defaultSeverity: 'warning', requires: [], thresholds: {}, docs,
+  id: 'n-plus-one',
+  title: 'N+1',
+  category: 'queries',
+  defaultSeverity: 'warning',
+  requires: [],
+  thresholds: {},
+  docs,
   evaluate: ({ snapshot }) =>
-    snapshot.statements.map((s) => ({ summary: s.queryId, object: { type: 'query' as const, queryId: s.queryId }, evidence: {}, recommendation: { text: 'x' } })),
+    snapshot.statements.map((s) => ({
+      summary: s.queryId,
+      object: { type: 'query' as const, queryId: s.queryId },
+      evidence: {},
+      recommendation: { text: 'x' },
+    })),
 });
 
 const LOOKUP = 'SELECT * FROM users WHERE id = $1';
 const findingsOf = (statements: { queryId: string; query: string | null }[]): readonly Finding[] =>
-  evaluateRules({ rules: [everyStatement], snapshot: deepFreeze(makeSnapshot({ statements: statements.map((s) => makeStatement(s)) })), window: null }).findings;
+  evaluateRules({ rules: [everyStatement], snapshot: deepFreeze(makeSnapshot({ statements: statements.map((s) => makeStatement(s)) })), window: null })
+    .findings;
 
 describe('statement identity in fingerprints', () => {
   beforeAll(async () => {

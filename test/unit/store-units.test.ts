@@ -13,7 +13,13 @@ describe('finding cursor', () => {
   it('round-trips and rejects anything else', () => {
     const c = { rank: 2, impact: 0.42, id: 9007199254740991 };
     expect(decodeCursor(encodeCursor(c))).toEqual(c);
-    for (const bad of ['', 'x', Buffer.from('[1,2]').toString('base64url'), Buffer.from('[1,"a",3]').toString('base64url'), Buffer.from('{"a":1}').toString('base64url')]) {
+    for (const bad of [
+      '',
+      'x',
+      Buffer.from('[1,2]').toString('base64url'),
+      Buffer.from('[1,"a",3]').toString('base64url'),
+      Buffer.from('{"a":1}').toString('base64url'),
+    ]) {
       expect(() => decodeCursor(bad)).toThrow(InvalidCursorError);
     }
   });

@@ -24,10 +24,12 @@ export const findingRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async
     },
     async (request) => {
       const q = request.query;
-      return writable(await findings.listFindings(
-        { target: q.target, rule: q.rule, severity: q.severity, status: q.status, since: parseOptionalInstant(q.since, 'since') },
-        { cursor: q.cursor, limit: q.limit },
-      ));
+      return writable(
+        await findings.listFindings(
+          { target: q.target, rule: q.rule, severity: q.severity, status: q.status, since: parseOptionalInstant(q.since, 'since') },
+          { cursor: q.cursor, limit: q.limit },
+        ),
+      );
     },
   );
 

@@ -74,15 +74,25 @@ export async function verifyIndexSuggestions(target: Target, snapshot: Snapshot,
   const suggestions = findIndexCandidates(snapshot, options.window ?? null, resolveThresholdSpecs(INDEX_CANDIDATE_THRESHOLDS, options.thresholds));
   // Each suggestion is compared with its alternatives (a one-column prefix, other ranges, the sort key), so
   // the rule can keep the index with the largest saving. hypopg builds btree indexes here; GIN is not verified.
-  const variants = suggestions.filter((s) => s.method === 'btree').flatMap((s) => {
-    const lists = [s.columns, ...(s.columns.length > 1 ? [s.columns.slice(0, 1)] : []), ...s.alternatives];
-    const unique = lists.filter((l, i) => lists.findIndex((o) => o.length === l.length && o.every((c, k) => l[k] === c)) === i);
-    return unique.map((columns) => ({ ...s, columns, opclasses: columns.map((c) => s.opclasses[s.columns.indexOf(c)] ?? null) }));
-  });
+  const variants = suggestions
+    .filter((s) => s.method === 'btree')
+    .flatMap((s) => {
+      const lists = [s.columns, ...(s.columns.length > 1 ? [s.columns.slice(0, 1)] : []), ...s.alternatives];
+      const unique = lists.filter((l, i) => lists.findIndex((o) => o.length === l.length && o.every((c, k) => l[k] === c)) === i);
+      return unique.map((columns) => ({ ...s, columns, opclasses: columns.map((c) => s.opclasses[s.columns.indexOf(c)] ?? null) }));
+    });
   const checks = variants.flatMap((s) => s.statements.map((st) => ({ s, st }))).slice(0, options.maxChecks ?? 40);
   if (checks.length === 0) return [];
   const fail = (s: (typeof checks)[number]['s'], queryId: string, reason: string): IndexVerification => ({
-    schema: s.schema, table: s.table, columns: s.columns, queryId, status: 'failed', costBefore: null, costAfter: null, usesIndex: false, reason,
+    schema: s.schema,
+    table: s.table,
+    columns: s.columns,
+    queryId,
+    status: 'failed',
+    costBefore: null,
+    costAfter: null,
+    usesIndex: false,
+    reason,
   });
   if (!snapshot.meta.capabilities.hypopg) {
     return checks.map(({ s, st }) => fail(s, st.queryId, 'hypopg is not installed in this database (CREATE EXTENSION hypopg)'));
@@ -118,12 +128,21 @@ export async function verifyIndexSuggestions(target: Target, snapshot: Snapshot,
           const after = await planGenericCost(q, st.query, snapshot.meta.serverVersionNum);
           return { before: before.cost, after: after.cost, usesIndex: name !== undefined && after.indexNames.includes(name) };
         } finally {
-          await q(`select /* pg-advisor */ ${fn('hypopg_reset')}()`).catch(() => {});
+          await q(`select /* pg-advisor */ ${fn('hypopg_reset')}()`).catch(() => {
+            // the read-only transaction is rolled back next, which drops the hypothetical index anyway
+          });
         }
       });
       out.push({
-        schema: s.schema, table: s.table, columns: s.columns, queryId: st.queryId, status: 'verified',
-        costBefore: result.before, costAfter: result.after, usesIndex: result.usesIndex, reason: null,
+        schema: s.schema,
+        table: s.table,
+        columns: s.columns,
+        queryId: st.queryId,
+        status: 'verified',
+        costBefore: result.before,
+        costAfter: result.after,
+        usesIndex: result.usesIndex,
+        reason: null,
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

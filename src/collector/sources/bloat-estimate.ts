@@ -25,12 +25,7 @@ function statsFresh(table: TableStat): boolean {
   return table.reltuples >= 0 && table.nModSinceAnalyze <= 0.2 * table.reltuples;
 }
 
-export function estimateHeapBloat(
-  table: TableStat,
-  columns: readonly ColumnStat[],
-  shape: HeapShape,
-  blockSizeBytes: number,
-): TableBloat | null {
+export function estimateHeapBloat(table: TableStat, columns: readonly ColumnStat[], shape: HeapShape, blockSizeBytes: number): TableBloat | null {
   if (table.kind === 'p' || table.relpages < MIN_PAGES || !statsFresh(table)) return null;
   if (columns.length < shape.columnCount || columns.some((c) => c.dataType === 'name')) return null;
   // Rows written before a DROP COLUMN still hold its bytes: the model would call them bloat.

@@ -1,12 +1,6 @@
 import type { BloatState, ColumnStat, IndexBloat, IndexStat, Settings, TableBloat, TableStat } from '../../snapshot/types.js';
 import { type CollectionContext, num, schemaUsageGrant, toNumber } from '../context.js';
-import {
-  estimateBtreeBloat,
-  estimateHeapBloat,
-  type HeapShape,
-  measuredHeapWaste,
-  measuredIndexWaste,
-} from './bloat-estimate.js';
+import { estimateBtreeBloat, estimateHeapBloat, type HeapShape, measuredHeapWaste, measuredIndexWaste } from './bloat-estimate.js';
 import { DEFAULT_BLOAT_MEASURE_TTL_MS, type MeasureCache, type MeasureKey } from '../measure-cache.js';
 import { SYSTEM_SCHEMA_FILTER } from './common.js';
 
@@ -70,7 +64,9 @@ interface Candidate {
 export async function collectBloat(ctx: CollectionContext, inputs: BloatInputs): Promise<{ bloat: BloatState; note?: string }> {
   const blockSize = inputs.settings?.blockSizeBytes || 8192;
   const shapes = new Map<number, HeapShape>();
-  for (const r of await ctx.target.query<{ oid: number; column_count: number; dropped_count: number; toast_pages: number; toast_tuples: number }>(HEAP_SHAPE_SQL)) {
+  for (const r of await ctx.target.query<{ oid: number; column_count: number; dropped_count: number; toast_pages: number; toast_tuples: number }>(
+    HEAP_SHAPE_SQL,
+  )) {
     shapes.set(r.oid, { columnCount: r.column_count, droppedColumns: r.dropped_count, toastPages: num(r.toast_pages), toastTuples: num(r.toast_tuples) });
   }
   const columnsByTable = new Map<string, ColumnStat[]>();
@@ -173,7 +169,10 @@ function measureKey(c: Candidate): MeasureKey {
 function pgstattupleHint(ctx: CollectionContext): string {
   if (ctx.pgstattupleSchema === null) return 'CREATE EXTENSION pgstattuple (pg_monitor may execute it)';
   if (ctx.pgstattupleSchemaDenied) {
-    return `${schemaUsageGrant(ctx.pgstattupleSchemaDenied, ctx.currentUser)} (pgstattuple is installed in schema ${ctx.pgstattupleSchemaDenied}, which ${ctx.currentUser} cannot use)`;
+    return (
+      `${schemaUsageGrant(ctx.pgstattupleSchemaDenied, ctx.currentUser)} (pgstattuple is installed in ` +
+      `schema ${ctx.pgstattupleSchemaDenied}, which ${ctx.currentUser} cannot use)`
+    );
   }
   return `GRANT pg_stat_scan_tables TO ${ctx.currentUser} (pgstattuple is installed but not executable)`;
 }
@@ -198,10 +197,7 @@ async function measureHeap(ctx: CollectionContext, schema: string, table: TableS
 }
 
 async function measureIndex(ctx: CollectionContext, schema: string, index: IndexStat): Promise<IndexBloat> {
-  const [m] = await ctx.target.query<{ index_size: number; avg_leaf_density: number | null; leaf_pages: number }>(
-    indexMeasureSql(schema),
-    [index.oid],
-  );
+  const [m] = await ctx.target.query<{ index_size: number; avg_leaf_density: number | null; leaf_pages: number }>(indexMeasureSql(schema), [index.oid]);
   const indexBytes = num(m?.index_size);
   const density = num(m?.leaf_pages) > 0 ? toNumber(m?.avg_leaf_density) : null;
   return {

@@ -3,11 +3,23 @@ import type { CollectionContext } from '../context.js';
 import { num } from '../context.js';
 
 const BASE_SETTINGS = [
-  'max_connections', 'superuser_reserved_connections', 'autovacuum', 'track_counts', 'autovacuum_naptime',
-  'autovacuum_max_workers', 'autovacuum_vacuum_threshold', 'autovacuum_vacuum_scale_factor',
-  'autovacuum_vacuum_insert_threshold', 'autovacuum_vacuum_insert_scale_factor', 'autovacuum_freeze_max_age',
-  'autovacuum_multixact_freeze_max_age', 'vacuum_failsafe_age', 'vacuum_multixact_failsafe_age',
-  'idle_in_transaction_session_timeout', 'block_size', 'track_activity_query_size',
+  'max_connections',
+  'superuser_reserved_connections',
+  'autovacuum',
+  'track_counts',
+  'autovacuum_naptime',
+  'autovacuum_max_workers',
+  'autovacuum_vacuum_threshold',
+  'autovacuum_vacuum_scale_factor',
+  'autovacuum_vacuum_insert_threshold',
+  'autovacuum_vacuum_insert_scale_factor',
+  'autovacuum_freeze_max_age',
+  'autovacuum_multixact_freeze_max_age',
+  'vacuum_failsafe_age',
+  'vacuum_multixact_failsafe_age',
+  'idle_in_transaction_session_timeout',
+  'block_size',
+  'track_activity_query_size',
 ] as const;
 /** reserved_connections: PostgreSQL 16+. */
 const PG_16 = ['reserved_connections'] as const;

@@ -65,10 +65,7 @@ export interface StatementsOptions {
 }
 
 /** pg_stat_statements entries of the current database, minus the advisor's own statements. */
-export async function collectStatements(
-  ctx: CollectionContext,
-  options: StatementsOptions,
-): Promise<{ statements: StatementStat[]; note?: string }> {
+export async function collectStatements(ctx: CollectionContext, options: StatementsOptions): Promise<{ statements: StatementStat[]; note?: string }> {
   const schema = ctx.pgssSchema;
   const version = ctx.capabilities.pgssVersion;
   if (schema === null || version === null) return { statements: [] };
@@ -111,11 +108,7 @@ export async function collectStatements(
 
 async function fetchTexts(ctx: CollectionContext, schema: string, ids: string[], options: StatementsOptions): Promise<void> {
   const read = async (query: Target['query']): Promise<void> => {
-    const rows = await query<{ queryid: string; query: string | null }>(statementTextsSql(schema), [
-      ctx.databaseOid,
-      ids,
-      options.maxQueryTextLength,
-    ]);
+    const rows = await query<{ queryid: string; query: string | null }>(statementTextsSql(schema), [ctx.databaseOid, ids, options.maxQueryTextLength]);
     for (const row of rows) {
       const text = row.query === null || row.query === INSUFFICIENT ? null : row.query;
       // null = hidden from this role; cached too, so it is not read again on every collection.

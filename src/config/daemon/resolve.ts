@@ -199,7 +199,13 @@ function resolve(file: DaemonConfigFile, input: LoadDaemonConfigInput, origin: s
   const auditWindowMs = ms(file.audits?.window, 10_000);
   const schedules = input.storeOnly
     ? []
-    : resolveSchedules(file.audits?.schedules ?? [], auditWindowMs, targets.map((t) => t.name), new Set(destinations.map((d) => d.name)), problems);
+    : resolveSchedules(
+        file.audits?.schedules ?? [],
+        auditWindowMs,
+        targets.map((t) => t.name),
+        new Set(destinations.map((d) => d.name)),
+        problems,
+      );
 
   const port = env.ADVISOR_API_PORT !== undefined ? Number(env.ADVISOR_API_PORT) : (file.api?.port ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`ADVISOR_API_PORT: expected a port number 0–65535, got ${env.ADVISOR_API_PORT}`);
@@ -208,7 +214,11 @@ function resolve(file: DaemonConfigFile, input: LoadDaemonConfigInput, origin: s
 
   return {
     targets,
-    store: { url: env[storeUrlEnv] || null, dir: env.ADVISOR_STORE_DIR ?? file.store?.dir ?? './.pg-advisor/store', maxConnections: file.store?.maxConnections ?? 5 },
+    store: {
+      url: env[storeUrlEnv] || null,
+      dir: env.ADVISOR_STORE_DIR ?? file.store?.dir ?? './.pg-advisor/store',
+      maxConnections: file.store?.maxConnections ?? 5,
+    },
     api: {
       host: env.ADVISOR_API_HOST ?? file.api?.host ?? '127.0.0.1',
       port,
@@ -298,11 +308,14 @@ function resolveSchedules(
     if (names.has(a.name)) problems.push(`${at}.name: duplicate audit name ${a.name}`);
     names.add(a.name);
     if (!cron.validate(a.cron)) {
-      problems.push(`${at}.cron: "${a.cron}" is not a cron expression; write 5 fields (minute hour day month weekday, e.g. "0 7 * * 1-5") or 6 with seconds first`);
+      problems.push(
+        `${at}.cron: "${a.cron}" is not a cron expression; write 5 fields (minute hour day month weekday, e.g. "0 7 * * 1-5") or 6 with seconds first`,
+      );
     }
     const timezone = a.timezone ?? 'UTC';
     if (!isTimeZone(timezone)) problems.push(`${at}.timezone: "${timezone}" is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)`);
-    for (const t of a.targets ?? []) if (!targetNames.includes(t)) problems.push(`${at}.targets: no target named ${t}; configured: ${targetNames.join(', ') || '(none)'}`);
+    for (const t of a.targets ?? [])
+      if (!targetNames.includes(t)) problems.push(`${at}.targets: no target named ${t}; configured: ${targetNames.join(', ') || '(none)'}`);
     for (const d of a.destinations) {
       if (!destinationNames.has(d)) problems.push(`${at}.destinations: no destination named ${d}; configured: ${[...destinationNames].join(', ') || '(none)'}`);
     }
@@ -347,12 +360,7 @@ export function maskDestinationUrl(url: string): string {
   }
 }
 
-function targetUrl(
-  t: { url?: string; urlEnv?: string; urlFile?: string },
-  env: LoadDaemonConfigInput['env'],
-  at: string,
-  problems: string[],
-): string | null {
+function targetUrl(t: { url?: string; urlEnv?: string; urlFile?: string }, env: LoadDaemonConfigInput['env'], at: string, problems: string[]): string | null {
   const given = [t.url, t.urlEnv, t.urlFile].filter((v) => v !== undefined).length;
   if (given !== 1) {
     problems.push(`${at}: give exactly one of url, urlEnv, urlFile`);
@@ -368,12 +376,7 @@ function targetUrl(
   return secretFrom({ env: t.urlEnv, file: t.urlFile }, env, at, problems);
 }
 
-function secretFrom(
-  from: { env?: string; file?: string },
-  env: LoadDaemonConfigInput['env'],
-  at: string,
-  problems: string[],
-): string | null {
+function secretFrom(from: { env?: string; file?: string }, env: LoadDaemonConfigInput['env'], at: string, problems: string[]): string | null {
   if (from.env !== undefined) {
     const value = env[from.env];
     if (!value) problems.push(`${at}: environment variable ${from.env} is not set`);
@@ -395,7 +398,10 @@ function read(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new UsageError(`cannot read config file ${path} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { hint: 'check the path given to --config', cause });
+    throw new UsageError(`cannot read config file ${path} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, {
+      hint: 'check the path given to --config',
+      cause,
+    });
   }
 }
 

@@ -15,7 +15,11 @@ const keysOf = (shape: Record<string, unknown>) => Object.keys(shape).join(', ')
 function strict<T extends z.ZodRawShape>(shape: T, what: string) {
   return z.strictObject(shape, {
     error: (issue) =>
-      issue.code === 'unrecognized_keys' ? `unknown ${what} setting; valid: ${keysOf(shape)}` : issue.code === 'invalid_type' ? `expected a mapping (${what})` : undefined,
+      issue.code === 'unrecognized_keys'
+        ? `unknown ${what} setting; valid: ${keysOf(shape)}`
+        : issue.code === 'invalid_type'
+          ? `expected a mapping (${what})`
+          : undefined,
   });
 }
 
@@ -41,7 +45,10 @@ export function buildDaemonConfigSchema(rules: readonly AnyRule[]) {
     {
       name: z.string({ error: 'expected a target name' }).regex(NAME_RE, 'lowercase letters, digits, _ . - (max 63), starting with a letter or digit'),
       url: z.string().min(1).optional(),
-      urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+      urlEnv: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name')
+        .optional(),
       urlFile: z.string().min(1).optional(),
       interval: duration(1000, 86_400_000).optional(),
       history: duration(0, 3_600_000).optional(),
@@ -56,7 +63,10 @@ export function buildDaemonConfigSchema(rules: readonly AnyRule[]) {
     {
       name: z.string().min(1),
       scope: z.enum(['read', 'admin'], { error: 'expected read or admin' }),
-      env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name').optional(),
+      env: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name')
+        .optional(),
       file: z.string().min(1).optional(),
     },
     'token',
@@ -93,7 +103,10 @@ export function buildDaemonConfigSchema(rules: readonly AnyRule[]) {
         { interval: duration(1000, 86_400_000).optional(), history: duration(0, 3_600_000).optional(), rules: rulesSchema(rules).optional() },
         'defaults',
       ).optional(),
-      store: strict({ dir: z.string().min(1).optional(), urlEnv: z.string().optional(), maxConnections: z.number().int().min(1).max(50).optional() }, 'store').optional(),
+      store: strict(
+        { dir: z.string().min(1).optional(), urlEnv: z.string().optional(), maxConnections: z.number().int().min(1).max(50).optional() },
+        'store',
+      ).optional(),
       api: strict(
         {
           host: z.string().min(1).optional(),
@@ -114,7 +127,10 @@ export function buildDaemonConfigSchema(rules: readonly AnyRule[]) {
         'retention',
       ).optional(),
       lifecycle: strict({ resolveAfterMisses: z.number().int().min(1).max(1000).optional() }, 'lifecycle').optional(),
-      audits: strict({ window: duration(0, 600_000).optional(), schedules: z.array(auditSchedule, { error: 'expected a list of audit schedules' }).optional() }, 'audits').optional(),
+      audits: strict(
+        { window: duration(0, 600_000).optional(), schedules: z.array(auditSchedule, { error: 'expected a list of audit schedules' }).optional() },
+        'audits',
+      ).optional(),
       destinations: z.array(destination, { error: 'expected a list of destinations' }).optional(),
       publicBaseUrl: z
         .string()

@@ -24,7 +24,9 @@ insert into ledger_lines select i, 1 + i % 19000, (i % 500) * 1.5, md5(i::text) 
 create index ledger_lines_memo_idx on ledger_lines (memo);
 create index ledger_lines_memo_copy_idx on ledger_lines (memo);
 create index ledger_lines_memo_pattern_idx on ledger_lines (memo text_pattern_ops);
-create table ledger_notes (id bigint primary key, account_id int not null references billing_accounts (id), created_at timestamptz not null, note text not null);
+create table ledger_notes (
+  id bigint primary key, account_id int not null references billing_accounts (id), created_at timestamptz not null, note text not null
+);
 insert into ledger_notes select i, 1 + i % 19000, timestamptz '2026-01-01' + i * interval '1 minute', md5(i::text) from generate_series(1, ${LINES}) i;
 create index ledger_notes_account_created_idx on ledger_notes (account_id, created_at);
 create table ledger_tags (id int primary key, account_id int not null references billing_accounts (id), tag text not null);

@@ -43,9 +43,11 @@ async function plant(ctx: PlantContext): Promise<Planted> {
   try {
     sessions = await openSessions(appUrl, CLIENTS, 'order-history');
     let next = 0;
-    await Promise.all(sessions.map(async (client) => {
-      for (let i = next++; i < REQUESTS; i = next++) await indexWorkload(client, i, { lookups: 10 });
-    }));
+    await Promise.all(
+      sessions.map(async (client) => {
+        for (let i = next++; i < REQUESTS; i = next++) await indexWorkload(client, i, { lookups: 10 });
+      }),
+    );
   } catch (error) {
     await closeSessions(sessions);
     await dropPlantRole(url);
@@ -56,8 +58,9 @@ async function plant(ctx: PlantContext): Promise<Planted> {
   return {
     descriptions: [
       'public.orders (200,000 rows): the latest orders of one customer, WHERE customer_id = $1, with no index on customer_id',
-      'public.events (200,000 rows): one account\'s last hour, WHERE account_id = $1 AND created_at >= $2 (50 accounts: the range belongs in the index)',
-      'controls: orders by status (90 % \'done\'), a GROUP BY status report, orders by seller_id (indexed), public.countries (60 rows) and public.settings (40 rows) hammered by point lookups',
+      "public.events (200,000 rows): one account's last hour, WHERE account_id = $1 AND created_at >= $2 (50 accounts: the range belongs in the index)",
+      "controls: orders by status (90 % 'done'), a GROUP BY status report, orders by seller_id (indexed), " +
+        'public.countries (60 rows) and public.settings (40 rows) hammered by point lookups',
     ],
     release: () => dropPlantRole(url),
   };

@@ -17,9 +17,7 @@
  */
 import type pg from 'pg';
 import { quoteIdent } from '../../sql/quote.js';
-import {
-  BELONGS_TO, HAS_MANY, listThenBatch, listThenEach, lookupAndList, LOOP_SCHEMA_SQL, startLoop, type BackgroundLoop,
-} from './query-workloads.js';
+import { BELONGS_TO, HAS_MANY, listThenBatch, listThenEach, lookupAndList, LOOP_SCHEMA_SQL, startLoop, type BackgroundLoop } from './query-workloads.js';
 import { closeSessions, dropRole, ensureLoginRole, openSession, sleep, waitUntil, withSession } from './sessions.js';
 import type { Planted, PlantContext, Scenario } from './types.js';
 
@@ -108,7 +106,9 @@ async function plant(ctx: PlantContext): Promise<Planted> {
     // first requests run back to back, up to the rule's cumulative bar (1,000 child calls), so the loops
     // are found even by a check without a window; then they serve a request every PAUSE_MS or so.
     const loopsOpts = (childrenPerRequest: number, pauseMs: number) => ({
-      pauseMs, maxMs: MAX_LOOP_MS, warmup: Math.ceil(WARMUP_CHILD_CALLS / childrenPerRequest),
+      pauseMs,
+      maxMs: MAX_LOOP_MS,
+      warmup: Math.ceil(WARMUP_CHILD_CALLS / childrenPerRequest),
     });
     const feedLoop = startLoop(feed, (c, i) => listThenEach(c, BELONGS_TO, (i % 50) * 20).then(() => undefined), loopsOpts(20, PAUSE_MS));
     // Ten children per request instead of twenty: half the pause keeps the child rates alike.
@@ -118,22 +118,51 @@ async function plant(ctx: PlantContext): Promise<Planted> {
     // timeline and auth-service: the auth lookups are paced by the timeline's rows (a fixed 0.3 per row,
     // whatever the machine's speed), yet never issued from the timeline's connection.
     const social = { timelineRows: 0, authLookups: 0 };
-    loops.push(startLoop(timeline, async (c, i) => {
-      const { rowCount } = await c.query(CONTROL_TEXTS.timeline, [(i % 50) * 20]);
-      social.timelineRows += rowCount ?? 0;
-    }, { pauseMs: PAUSE_MS / 2, maxMs: MAX_LOOP_MS }));
-    loops.push(startLoop(auth, async (c) => {
-      if (social.authLookups >= AUTH_LOOKUPS_PER_ROW * social.timelineRows) return sleep(5);
-      social.authLookups++;
-      await c.query(CONTROL_TEXTS.authLookup, [1 + Math.floor(Math.random() * 2000)]);
-    }, { maxMs: MAX_LOOP_MS }));
+    loops.push(
+      startLoop(
+        timeline,
+        async (c, i) => {
+          const { rowCount } = await c.query(CONTROL_TEXTS.timeline, [(i % 50) * 20]);
+          social.timelineRows += rowCount ?? 0;
+        },
+        { pauseMs: PAUSE_MS / 2, maxMs: MAX_LOOP_MS },
+      ),
+    );
+    loops.push(
+      startLoop(
+        auth,
+        async (c) => {
+          if (social.authLookups >= AUTH_LOOKUPS_PER_ROW * social.timelineRows) return sleep(5);
+          social.authLookups++;
+          await c.query(CONTROL_TEXTS.authLookup, [1 + Math.floor(Math.random() * 2000)]);
+        },
+        { maxMs: MAX_LOOP_MS },
+      ),
+    );
 
-    loops.push(startLoop(api, (c, i) => lookupAndList(c, CONTROL_TEXTS.apiLookup, CONTROL_TEXTS.apiList, 2000, (i % 50) * 20), {
-      pauseMs: 15, maxMs: MAX_LOOP_MS, // about 60 requests a second: ≥ 100 lookups in even a 2 s window
-    }));
-    loops.push(startLoop(batched, (c, i) => listThenBatch(c, {
-      list: CONTROL_TEXTS.batchList, key: 'account_id', any: CONTROL_TEXTS.batchAny, inListTable: 'accounts',
-    }, (i % 50) * 20), { pauseMs: PAUSE_MS, maxMs: MAX_LOOP_MS }));
+    loops.push(
+      startLoop(api, (c, i) => lookupAndList(c, CONTROL_TEXTS.apiLookup, CONTROL_TEXTS.apiList, 2000, (i % 50) * 20), {
+        pauseMs: 15,
+        maxMs: MAX_LOOP_MS, // about 60 requests a second: ≥ 100 lookups in even a 2 s window
+      }),
+    );
+    loops.push(
+      startLoop(
+        batched,
+        (c, i) =>
+          listThenBatch(
+            c,
+            {
+              list: CONTROL_TEXTS.batchList,
+              key: 'account_id',
+              any: CONTROL_TEXTS.batchAny,
+              inListTable: 'accounts',
+            },
+            (i % 50) * 20,
+          ),
+        { pauseMs: PAUSE_MS, maxMs: MAX_LOOP_MS },
+      ),
+    );
 
     // Every loop must be serving requests, and the N+1 loops past their warm-up, before the plant reports success.
     const ready = (): boolean =>
@@ -150,7 +179,9 @@ async function plant(ctx: PlantContext): Promise<Planted> {
     descriptions: [
       'application feed-service (role shop_feed): a page of 20 posts, then one users lookup per post (belongs-to N+1), all the time',
       'application profile-service (role shop_profile): a page of 10 users, then one posts query per user (has-many N+1), all the time',
-      'controls: timeline + auth-service (role shop_social: hot account lookups, 6 per stories page, from another application), session-api (one lookup + one list per request), feed-batched (= ANY($1) and IN lists)',
+      'controls: timeline + auth-service (role shop_social: hot account lookups, 6 per stories page, from ' +
+        'another application), session-api (one lookup + one list per request), feed-batched (= ANY($1) and ' +
+        'IN lists)',
     ],
     release,
   };
@@ -164,6 +195,9 @@ export const nPlusOneScenario: Scenario = {
     { rule: 'n-plus-one', object: { type: 'query', schema: 'public', name: 'users' } },
     { rule: 'n-plus-one', object: { type: 'query', schema: 'public', name: 'posts' } },
   ],
-  controls: [{ rule: 'n-plus-one', object: { type: 'query', name: 'accounts' } }, { rule: 'n-plus-one', object: { type: 'query', name: 'stories' } }],
+  controls: [
+    { rule: 'n-plus-one', object: { type: 'query', name: 'accounts' } },
+    { rule: 'n-plus-one', object: { type: 'query', name: 'stories' } },
+  ],
   plant,
 };

@@ -35,7 +35,9 @@ async function createLimitedDatabase(adminUrl: string, url: string, name: string
 }
 
 async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  await withSession(adminUrl, (c) => c.query(`drop database if exists ${quoteIdent(name)} with (force)`)).catch(() => undefined /* a leftover from an interrupted run, if any; the plant creates it fresh */);
+  await withSession(adminUrl, (c) => c.query(`drop database if exists ${quoteIdent(name)} with (force)`)).catch(
+    () => undefined /* a leftover from an interrupted run, if any; the plant creates it fresh */,
+  );
 }
 
 interface Capacity {

@@ -132,11 +132,7 @@ export async function apiRequest(c: pg.Client, i: number): Promise<void> {
  * low-selectivity aggregate (every `statusEvery` requests, alternating 'done' and 'paid'), a GROUP BY
  * report (every `reportEvery`) and `lookups` point lookups each of two tiny tables.
  */
-export async function indexWorkload(
-  c: pg.Client,
-  i: number,
-  options: { lookups?: number; statusEvery?: number; reportEvery?: number } = {},
-): Promise<void> {
+export async function indexWorkload(c: pg.Client, i: number, options: { lookups?: number; statusEvery?: number; reportEvery?: number } = {}): Promise<void> {
   const { lookups = 30, statusEvery = 2, reportEvery = 6 } = options;
   await c.query(TEXTS.ordersByCustomer, [(i * 37) % 20_000]);
   await c.query(TEXTS.eventsRecent, [i % 50, new Date(Date.now() - 3_600_000)]);

@@ -68,8 +68,12 @@ export async function readTableCounters(url: string, table: string): Promise<Tab
     const r = rows[0];
     const n = (k: string): number => Number(r?.[k] ?? 0);
     return {
-      nTupIns: n('n_tup_ins'), nTupUpd: n('n_tup_upd'), nTupDel: n('n_tup_del'),
-      nDeadTup: n('n_dead_tup'), vacuumCount: n('vacuum_count'), autovacuumCount: n('autovacuum_count'),
+      nTupIns: n('n_tup_ins'),
+      nTupUpd: n('n_tup_upd'),
+      nTupDel: n('n_tup_del'),
+      nDeadTup: n('n_dead_tup'),
+      vacuumCount: n('vacuum_count'),
+      autovacuumCount: n('autovacuum_count'),
     };
   });
 }
@@ -78,12 +82,7 @@ export async function readTableCounters(url: string, table: string): Promise<Tab
  * Waits until the cumulative statistics show at least `min` for each given counter of public.<table>;
  * throws when they do not within `timeoutMs` (a plant must never go on with stale counters).
  */
-export async function waitForCounters(
-  url: string,
-  table: string,
-  min: Partial<TableCounters>,
-  timeoutMs = 15_000,
-): Promise<TableCounters> {
+export async function waitForCounters(url: string, table: string, min: Partial<TableCounters>, timeoutMs = 15_000): Promise<TableCounters> {
   let last: TableCounters | null = null;
   const ok = await waitUntil(async () => {
     last = await readTableCounters(url, table);
@@ -116,7 +115,9 @@ export async function ensureLoginRole(adminUrl: string, role: string, attributes
 
 /** Drops a role created by a plant; ignores errors (sessions may still be closing). */
 export async function dropRole(adminUrl: string, role: string): Promise<void> {
-  await withSession(adminUrl, (c) => c.query(`drop role if exists ${quoteIdent(role)}`)).catch(() => undefined /* a leftover from an interrupted run, if any */);
+  await withSession(adminUrl, (c) => c.query(`drop role if exists ${quoteIdent(role)}`)).catch(
+    () => undefined /* a leftover from an interrupted run, if any */,
+  );
 }
 
 /** Opens `count` sessions (a few at a time: scram authentication costs CPU on both ends). */

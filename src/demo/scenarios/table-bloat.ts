@@ -59,7 +59,9 @@ async function plant(ctx: PlantContext): Promise<Planted> {
   const url = ctx.adminUrl;
   await withSession(url, (c) => c.query(CREATE));
   // Independent loads, one session each (in parallel where the machine has the cores).
-  await Promise.all([eventRows('order_events', BLOATED_ROWS), eventRows('coupons', SMALL_ROWS), LOAD_CONTROLS].map((sql) => withSession(url, (c) => c.query(sql))));
+  await Promise.all(
+    [eventRows('order_events', BLOATED_ROWS), eventRows('coupons', SMALL_ROWS), LOAD_CONTROLS].map((sql) => withSession(url, (c) => c.query(sql))),
+  );
   await runInFreshSessions(url, [`delete from order_events where not (${KEEP}); delete from coupons where not (${KEEP})`]);
   const dmlDone = Date.now();
   // The deleting session has exited; wait until its counters are visible, and at least 1 s (§0 trap).
@@ -74,7 +76,9 @@ async function plant(ctx: PlantContext): Promise<Planted> {
   return {
     descriptions: [
       'public.order_events: 80 % of rows deleted, then vacuumed: heap and both btrees mostly empty space',
-      'controls: public.customers freshly loaded (duplicate-heavy, expression, partial, GIN and BRIN indexes), public.invoices at fillfactor 70, public.products with a dropped column, public.coupons bloated but under 8 MiB',
+      'controls: public.customers freshly loaded (duplicate-heavy, expression, partial, GIN and BRIN ' +
+        'indexes), public.invoices at fillfactor 70, public.products with a dropped column, public.coupons ' +
+        'bloated but under 8 MiB',
     ],
     release: async () => undefined, // nothing to undo: the data stays until the server is removed
   };

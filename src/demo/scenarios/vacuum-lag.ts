@@ -77,7 +77,9 @@ async function plant(ctx: PlantContext): Promise<Planted> {
     descriptions: [
       `public.job_queue: 50,000 dead tuples vacuum may not remove: ${holder.kind} '${holder.name}' holds the xmin horizon`,
       'public.sensor_readings: autovacuum disabled, 50,000 dead tuples (5× its trigger)',
-      'controls: public.page_views (12,000 dead, below its trigger), public.user_sessions (1,000 dead), public.feature_flags (autovacuum off, 500 dead), public.audit_events (updated and vacuumed in one session)',
+      'controls: public.page_views (12,000 dead, below its trigger), public.user_sessions (1,000 dead), ' +
+        'public.feature_flags (autovacuum off, 500 dead), public.audit_events (updated and vacuumed in one ' +
+        'session)',
     ],
     release: () => holder.release(),
   };

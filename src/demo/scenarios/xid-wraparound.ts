@@ -23,8 +23,7 @@ insert into ledger_archive select i, i % 100, i * 0.01 from generate_series(1, 1
 `;
 
 /** One transaction per iteration, each assigned an xid (about 250k per second on the embedded cluster). */
-const burnXids = (n: number): string =>
-  `do $$ begin for i in 1..${n} loop perform pg_catalog.pg_current_xact_id(); commit; end loop; end $$`;
+const burnXids = (n: number): string => `do $$ begin for i in 1..${n} loop perform pg_catalog.pg_current_xact_id(); commit; end loop; end $$`;
 
 async function plant(ctx: PlantContext): Promise<Planted> {
   const url = ctx.adminUrl;
