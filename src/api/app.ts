@@ -1,3 +1,4 @@
+import { formatDuration } from '../format/units.js';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -58,11 +59,18 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       throw new HttpProblem(503, 'overloaded', 'Service Unavailable', `the daemon is under pressure (${type} ${String(value)}); retry later`);
     },
   });
+  const rateWindowMs = deps.rateLimit?.windowMs ?? 60_000;
   await app.register(rateLimit, {
     max: deps.rateLimit?.max ?? 600,
-    timeWindow: deps.rateLimit?.windowMs ?? 60_000,
+    timeWindow: rateWindowMs,
+    // context.after is the time until the window resets, not the window itself.
     errorResponseBuilder: (_request, context) =>
-      new HttpProblem(429, 'rate-limited', 'Too Many Requests', `rate limit of ${context.max} requests per ${context.after} exceeded`),
+      new HttpProblem(
+        429,
+        'rate-limited',
+        'Too Many Requests',
+        `rate limit of ${context.max} requests per ${formatDuration(rateWindowMs / 1000)} exceeded; retry in ${context.after}`,
+      ),
   });
   await app.register(swagger, {
     openapi: {

@@ -37,6 +37,8 @@ export async function installAuth(scope: FastifyInstance, tokens: readonly ApiTo
   await scope.register(bearerAuth, {
     keys: tokens.map((t) => t.token),
     addHook: false,
+    // RFC 6749: the scheme name is case-insensitive (`bearer …` from some clients is as valid as `Bearer …`).
+    specCompliance: 'rfc6749',
     verifyErrorLogLevel: 'debug',
     auth: (key: string, request: FastifyRequest) => {
       const token = findToken(tokens, key);

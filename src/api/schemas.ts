@@ -123,6 +123,7 @@ export const FindingPage = Type.Object({ items: Type.Array(Finding), nextCursor:
 
 export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: MAX_ID }) });
 export const NameParams = Type.Object({ name: Text({ minLength: 1, maxLength: 63 }) });
+export const NameIdParams = Type.Object({ name: Text({ minLength: 1, maxLength: 63 }), id: Type.Integer({ minimum: 1, maximum: MAX_ID }) });
 
 export const ActionBody = Type.Object({ note: Type.Optional(Text({ maxLength: 2000 })) }, { additionalProperties: false });
 export const SnoozeBody = Type.Object({ until: DateTimeInput(), note: Type.Optional(Text({ maxLength: 2000 })) }, { additionalProperties: false });

@@ -47,6 +47,9 @@ export interface FindingsRepository {
   countActive(): Promise<{ rule: string; severity: Severity; status: FindingStatus; count: number }[]>;
 }
 
+/** The action a user takes for each event kind, for messages (`reopened` → `reopen`). */
+const ACTION_OF: Partial<Record<string, string>> = { acknowledged: 'acknowledge', snoozed: 'snooze', reopened: 'reopen' };
+
 export function createFindingsRepository(db: Kysely<Database>): FindingsRepository {
   const base = () =>
     db.selectFrom('findings').innerJoin('targets', 'targets.id', 'findings.target_id').selectAll('findings').select('targets.name as target_name');
@@ -65,7 +68,7 @@ export function createFindingsRepository(db: Kysely<Database>): FindingsReposito
       if (!row) return false;
       const from = row.status as FindingStatus;
       if (!allowed.includes(from)) {
-        throw new FindingConflictError(`finding ${id} is ${from}; ${kind.replace(/d$/, '')} needs status ${allowed.join(' or ')}`, {
+        throw new FindingConflictError(`finding ${id} is ${from}; ${ACTION_OF[kind] ?? kind} needs status ${allowed.join(' or ')}`, {
           hint: from === 'resolved' ? 'the problem is no longer detected; reopen it first if needed' : undefined,
         });
       }

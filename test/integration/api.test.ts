@@ -123,6 +123,7 @@ describe('REST API', () => {
         '/api/v1/targets',
         '/api/v1/targets/{name}',
         '/api/v1/targets/{name}/audits',
+        '/api/v1/targets/{name}/audits/{id}',
         '/api/v1/targets/{name}/series',
         '/api/v1/targets/{name}/statements',
         '/healthz',

@@ -7,7 +7,20 @@ import { parseOptionalInstant } from '../params.js';
 import { presentedState } from '../target-state.js';
 import { badRequest, HttpProblem, notFound } from '../problem.js';
 import { auditRoutes } from './audits.js';
-import { Audit, AuditBody, AuditList, NameParams, Problem, SeriesList, SeriesQuery, StatementList, StatementsQuery, Target } from '../schemas.js';
+import {
+  Audit,
+  AuditBody,
+  AuditList,
+  AuditWithDeliveries,
+  NameIdParams,
+  NameParams,
+  Problem,
+  SeriesList,
+  SeriesQuery,
+  StatementList,
+  StatementsQuery,
+  Target,
+} from '../schemas.js';
 
 const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem };
 /** Series listed by metric, then object (code-point order: the same on every store). */
@@ -144,7 +157,29 @@ export const targetRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async 
       }
       const audit = await daemon.startAudit(request.params.name, windowMs);
       if (!audit) throw notFound(`target ${request.params.name} is not sampled by this daemon`);
-      return reply.code(202).send(audit);
+      return reply
+        .code(202)
+        .header('location', `/api/v1/targets/${encodeURIComponent(request.params.name)}/audits/${audit.id}`)
+        .send(audit);
+    },
+  );
+
+  app.get(
+    '/targets/:name/audits/:id',
+    {
+      schema: {
+        tags: ['audits'],
+        summary: 'One audit of the target with its report and deliveries (what the Location of a started audit points at)',
+        params: NameIdParams,
+        response: { 200: AuditWithDeliveries, ...errors },
+      },
+    },
+    async (request) => {
+      const t = await targetOr404(request.params.name);
+      const audit = await store.audits.findAudit(request.params.id);
+      if (!audit || audit.target !== t.name) throw notFound(`target ${t.name} has no audit ${request.params.id}`);
+      const deliveries = await store.outbox.listDeliveries([audit.id]);
+      return { ...audit, deliveries };
     },
   );
 };
