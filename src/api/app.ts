@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ApiToken } from '../config/daemon/index.js';
 import type { DaemonControl } from './deps.js';
 import type { AnyRule } from '../engine/types.js';
@@ -35,6 +35,8 @@ export interface ApiDeps {
   readonly pressure?: { readonly maxEventLoopDelayMs?: number; readonly maxHeapUsedBytes?: number };
   readonly version?: string;
   readonly logger?: FastifyServerOptions['logger'];
+  /** A pino logger to log through (the daemon's own), instead of `logger` options. */
+  readonly loggerInstance?: FastifyBaseLogger;
   /** The address serve binds (api.host): with no tokens, the one name besides loopback names accepted in Host. */
   readonly host?: string;
 }
@@ -45,7 +47,11 @@ export interface ApiDeps {
  * /metrics and /api/v1 behind bearer auth.
  */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, trustProxy: false, frameworkErrors: sendFrameworkError }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({
+    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? false }),
+    trustProxy: false,
+    frameworkErrors: sendFrameworkError,
+  }).withTypeProvider<TypeBoxTypeProvider>();
   installProblemHandlers(app);
   installSecurity(app, { tokens: deps.tokens, host: deps.host });
   installFiniteNumberGuard(app);

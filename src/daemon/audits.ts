@@ -17,7 +17,7 @@ import type { Scheduler } from '../scheduler/index.js';
 import { maskUrl } from '../secrets/index.js';
 import type { AuditRecord, Store } from '../store/index.js';
 import { runAuditReport, type AuditDeps } from './audit.js';
-import type { DaemonLogger } from './daemon.js';
+import type { Logger } from '../logger.js';
 
 /** Scheduler job names of audit schedules (a target name cannot contain a colon). */
 export const AUDIT_JOB_PREFIX = 'audit:';
@@ -29,7 +29,7 @@ export interface AuditRunnerOptions {
   readonly version: string;
   readonly deps: AuditDeps;
   readonly replicaId: string;
-  readonly log: Pick<DaemonLogger, 'info' | 'warn'>;
+  readonly log: Pick<Logger, 'info' | 'warn'>;
   /** Runs the audit schedules' cron ticks (in each schedule's time zone). */
   readonly scheduler: Scheduler;
   /** Runs `body` on the target's pool (the sampler's, so the per-target connection cap holds). */
@@ -93,15 +93,18 @@ export function createAuditRunner(options: AuditRunnerOptions): AuditRunner {
       const mine = buildOutboxDrafts({ auditId, digest, destinations: dests, quietWhenUnchanged: schedule.quietWhenUnchanged });
       // Two schedules naming the same destination: one message per (audit, destination).
       for (const d of mine) if (!drafts.some((x) => x.idempotencyKey === d.idempotencyKey)) drafts.push(d);
-      log.info('audit digest', {
-        target: targetName,
-        audit: schedule.name,
-        new: digest.counts.new,
-        escalated: digest.counts.escalated,
-        resolved: digest.counts.resolved,
-        unchanged: digest.unchanged,
-        messages: mine.length,
-      });
+      log.info(
+        {
+          target: targetName,
+          audit: schedule.name,
+          new: digest.counts.new,
+          escalated: digest.counts.escalated,
+          resolved: digest.counts.resolved,
+          unchanged: digest.unchanged,
+          messages: mine.length,
+        },
+        'audit digest',
+      );
     }
     await store.audits.finishAuditWithMessages(auditId, report, drafts);
     return drafts.length;
@@ -123,7 +126,7 @@ export function createAuditRunner(options: AuditRunnerOptions): AuditRunner {
       })
       .catch(async (error: unknown) => {
         const message = maskUrl((error as Error).message ?? String(error));
-        log.warn('audit failed', { target: name, error: message });
+        log.warn({ target: name, error: message }, 'audit failed');
         await store.audits.finishAudit(id, { error: message }).catch(() => {
           // the audit failure is logged above; a store that cannot record it is reported by its own next write
         });
@@ -146,7 +149,7 @@ export function createAuditRunner(options: AuditRunnerOptions): AuditRunner {
           const started = await start(target, { trigger: 'schedule', windowMs: schedule.windowMs, schedules: [schedule] });
           await started?.done;
         } catch (error) {
-          log.warn('scheduled audit failed', { audit: name, target, error: maskUrl((error as Error).message ?? String(error)) });
+          log.warn({ audit: name, target, error: maskUrl((error as Error).message ?? String(error)) }, 'scheduled audit failed');
         }
       }
     } finally {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { silentLogger, type Logger } from '../logger.js';
 import type { DaemonControl, NotificationControl, TargetMetrics } from '../api/deps.js';
 import { collectSnapshot, collectWindow } from '../collector/index.js';
 import { maskUrl } from '../secrets/index.js';
@@ -17,11 +18,8 @@ import { reclaimFromDeadPredecessors } from './predecessors.js';
 import { createLeaseCoordinator, HEARTBEAT_CRON } from './replicas.js';
 import { createTargetSampler, type SamplerDeps, type TargetSampler } from './sample-target.js';
 
-export interface DaemonLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+/** The daemon's logger: pino's (src/logger.ts). */
+export type DaemonLogger = Logger;
 
 export interface DaemonOptions {
   readonly config: DaemonConfig;
@@ -53,9 +51,6 @@ export interface Daemon extends DaemonControl {
 }
 
 const RETENTION_CRON = '0 17 * * * *';
-/** No logger given (tests, tools): log lines are dropped on purpose. */
-const drop = (): void => undefined;
-const quiet: DaemonLogger = { info: drop, warn: drop, error: drop };
 
 /**
  * The sampling daemon: one job per target (at its interval, never overlapping, with backoff and a
@@ -64,7 +59,7 @@ const quiet: DaemonLogger = { info: drop, warn: drop, error: drop };
  */
 export function createDaemon(options: DaemonOptions): Daemon {
   const { config, store, rules } = options;
-  const log = options.logger ?? quiet;
+  const log = options.logger ?? silentLogger;
   const scheduler = new Scheduler();
   const samplers = new Map<string, TargetSampler>();
   const metrics = new Map<string, { samples: number; errors: number; durationSecondsSum: number; lastDurationSeconds: number | null }>();
@@ -145,19 +140,22 @@ export function createDaemon(options: DaemonOptions): Daemon {
           m.lastDurationSeconds = outcome.durationMs / 1000;
           const { opened, reopened, resolved, escalated } = outcome.changes;
           if (opened.length + reopened.length + resolved.length + escalated.length > 0) {
-            log.info('findings changed', {
-              target: t.name,
-              opened: opened.length,
-              reopened: reopened.length,
-              resolved: resolved.length,
-              escalated: escalated.length,
-            });
+            log.info(
+              {
+                target: t.name,
+                opened: opened.length,
+                reopened: reopened.length,
+                resolved: resolved.length,
+                escalated: escalated.length,
+              },
+              'findings changed',
+            );
           }
           await store.targets.updateStatus(t.name, { serverVersion: outcome.serverVersion });
           return 'done';
         } catch (error) {
           m.errors++;
-          log.warn('sample failed', { target: t.name, error: maskUrl((error as Error).message ?? String(error)) });
+          log.warn({ target: t.name, error: maskUrl((error as Error).message ?? String(error)) }, 'sample failed');
           throw error;
         }
       },
@@ -189,7 +187,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         replicaId,
         config.targets.map((t) => t.name),
       );
-      if (reclaimed.predecessors.length > 0) log.info('leases of a dead earlier run of this daemon reclaimed', { ...reclaimed });
+      if (reclaimed.predecessors.length > 0) log.info({ ...reclaimed }, 'leases of a dead earlier run of this daemon reclaimed');
       await leases.heartbeat();
       scheduler.addJob({
         name: '__heartbeat',
@@ -205,17 +203,17 @@ export function createDaemon(options: DaemonOptions): Daemon {
         cron: RETENTION_CRON,
         run: async () => {
           const removed = await store.applyRetention(config.retention);
-          log.info('retention applied', { ...removed });
+          log.info({ ...removed }, 'retention applied');
           return 'done';
         },
       });
       // Audits left running by a process that died (an audit takes at most its 10-minute window plus sampling).
       const abandoned = await store.audits.abandonStaleAudits(30 * 60_000);
-      if (abandoned > 0) log.warn('audits abandoned by a stopped daemon marked failed', { audits: abandoned });
+      if (abandoned > 0) log.warn({ audits: abandoned }, 'audits abandoned by a stopped daemon marked failed');
       if (options.outboxPump ?? true) pump = addOutboxPump({ config, store, scheduler, log });
       runner.addSchedules();
       scheduler.start();
-      log.info('daemon started', { replica: replicaId, targets: config.targets.length, store: store.location });
+      log.info({ replica: replicaId, targets: config.targets.length, store: store.location }, 'daemon started');
     },
     async stop(timeoutMs = 10_000) {
       // Audits in progress finish (their messages are written, or the audit is recorded as failed); deliveries
@@ -223,7 +221,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       await runner.stop(Math.min(timeoutMs, 2000));
       pump?.abort();
       const finished = await scheduler.stop(timeoutMs);
-      if (!finished) log.warn('stopping with samples still running; they are abandoned', {});
+      if (!finished) log.warn({}, 'stopping with samples still running; they are abandoned');
       await store.leases.releaseAll(replicaId).catch(() => {
         // unreleased leases expire on their own; shutdown must not wait on the store
       });

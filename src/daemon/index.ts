@@ -3,6 +3,7 @@
  * `migrate`. They never set the exit code: src/cli does that from what these return or throw.
  */
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { allRules } from '../../rules/index.js';
 import { assertSafeBind, buildApp } from '../api/index.js';
 import { packageVersion } from '../version.js';
@@ -10,7 +11,7 @@ import { describeDaemonConfig, loadDaemonConfig, type DaemonConfig } from '../co
 import type { AnyRule } from '../engine/types.js';
 import { initSqlParser } from '../sql/index.js';
 import { createStore, type MigrateResult } from '../store/index.js';
-import { createDaemon, type DaemonLogger } from './daemon.js';
+import { createDaemon } from './daemon.js';
 
 export interface ServeOptions {
   /** Daemon config file (YAML or JSON). */
@@ -51,7 +52,8 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
   assertSafeBind(host, config.api.tokens);
 
   await initSqlParser();
-  let logRef: FastifyInstance['log'] | undefined;
+  // One pino logger for the daemon and the API (fastify adds its request serializers to a child of it).
+  const log = pino({ level: options.logLevel ?? env.ADVISOR_LOG_LEVEL ?? 'info' });
   let stopRef: (() => Promise<void>) | undefined;
   const store = createStore({
     url: config.store.url ?? undefined,
@@ -59,21 +61,16 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
     maxConnections: config.store.maxConnections,
     // The embedded store's lock file changed under us: recreated (warn), or taken by another process (stop).
     onLockEvent: (event) => {
-      if (event.kind === 'recreated') return logRef?.warn({ lock: event.path }, event.message);
-      logRef?.error({ lock: event.path }, event.message);
+      if (event.kind === 'recreated') return log.warn({ lock: event.path }, event.message);
+      log.error({ lock: event.path }, event.message);
       void stopRef?.();
     },
   });
   let app: FastifyInstance | undefined;
   try {
     await store.migrate();
-    const logger: DaemonLogger = {
-      info: (message, fields) => logRef?.info(fields ?? {}, message),
-      warn: (message, fields) => logRef?.warn(fields ?? {}, message),
-      error: (message, fields) => logRef?.error(fields ?? {}, message),
-    };
     const version = packageVersion();
-    const daemon = createDaemon({ config, store, rules, version, logger });
+    const daemon = createDaemon({ config, store, rules, version, logger: log });
     app = await buildApp({
       store,
       rules,
@@ -82,9 +79,8 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
       version,
       rateLimit: config.api.rateLimit,
       host,
-      logger: { level: options.logLevel ?? env.ADVISOR_LOG_LEVEL ?? 'info' },
+      loggerInstance: log,
     });
-    logRef = app.log;
     app.log.info({ config: describeDaemonConfig(config) }, 'configuration');
     await daemon.start();
     const address = await app.listen({ host, port });

@@ -8,13 +8,13 @@ import { createDispatcher, type Dispatcher } from '../notify/dispatcher.js';
 import { runOutboxOnce, type OutboxRunSummary } from '../notify/outbox.js';
 import { intervalToCron, type Scheduler } from '../scheduler/index.js';
 import type { Store } from '../store/index.js';
-import type { DaemonLogger } from './daemon.js';
+import type { Logger } from '../logger.js';
 
 export interface OutboxPumpOptions {
   readonly config: DaemonConfig;
   readonly store: Store;
   readonly scheduler: Scheduler;
-  readonly log: Pick<DaemonLogger, 'info' | 'warn'>;
+  readonly log: Pick<Logger, 'info' | 'warn'>;
   /** Messages claimed per run and destination (default 5: audits are rare, and a small batch keeps claims short). */
   readonly limit?: number;
 }
@@ -63,8 +63,8 @@ export function addOutboxPump(options: OutboxPumpOptions): OutboxPump {
       run: async () => {
         const summary = await runOutboxOnce(outbox, dispatcher, { limit, retryDelayMs: d.retryDelayMs, maxAgeMs: d.maxAgeMs });
         last.set(job, summary);
-        if (summary.claimed > 0) log.info('outbox delivered', { job, ...summary });
-        if (summary.retrying + summary.failed > 0) log.warn('outbox deliveries not done', { job, retrying: summary.retrying, failed: summary.failed });
+        if (summary.claimed > 0) log.info({ job, ...summary }, 'outbox delivered');
+        if (summary.retrying + summary.failed > 0) log.warn({ job, retrying: summary.retrying, failed: summary.failed }, 'outbox deliveries not done');
         return 'done';
       },
     });

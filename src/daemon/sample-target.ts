@@ -3,6 +3,7 @@ import { collectSnapshot as defaultCollect, connectTarget as defaultConnect } fr
 import { scrubTargetError } from '../secrets/index.js';
 import type { DaemonTargetConfig } from '../config/daemon/index.js';
 import { runAudit, type AuditResult } from '../audit/index.js';
+import type { Logger } from '../logger.js';
 import { packageVersion } from '../version.js';
 import type { AnyRule, Diagnostic } from '../engine/types.js';
 import type { Snapshot } from '../snapshot/types.js';
@@ -51,11 +52,7 @@ export interface TargetSamplerOptions {
   /** pg-advisor's version for the reports (default: this package's). */
   readonly version?: string;
   readonly deps?: Partial<SamplerDeps>;
-  readonly logger?: SamplerLogger;
-}
-
-export interface SamplerLogger {
-  warn(message: string, fields?: Record<string, unknown>): void;
+  readonly logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -106,12 +103,12 @@ export function createTargetSampler(options: TargetSamplerOptions): TargetSample
     try {
       const checkpoint = decodeCheckpoint(stored.payload);
       if (checkpoint.identity.database !== identity.database || checkpoint.identity.serverVersionNum !== identity.serverVersionNum) {
-        options.logger?.warn('checkpoint is from another database or server version; first sample has gauges only', { target: config.name });
+        options.logger?.warn({ target: config.name }, 'checkpoint is from another database or server version; first sample has gauges only');
         return;
       }
       history.seed(checkpoint.sample);
     } catch (error) {
-      options.logger?.warn('checkpoint unreadable; first sample has gauges only', { target: config.name, error: (error as Error).message });
+      options.logger?.warn({ target: config.name, error: (error as Error).message }, 'checkpoint unreadable; first sample has gauges only');
     }
   }
 

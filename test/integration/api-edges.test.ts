@@ -57,7 +57,7 @@ describe('API edges', () => {
   });
 
   it('says which action a finding in the wrong state refuses, in plain words', async () => {
-    const [{ id }] = (await app.inject({ url: '/api/v1/findings', headers: auth() })).json().items as { id: number }[];
+    const id = ((await app.inject({ url: '/api/v1/findings', headers: auth() })).json().items as { id: number }[])[0]!.id;
     const res = await app.inject({ method: 'POST', url: `/api/v1/findings/${id}/reopen`, headers: auth(), payload: {} });
     expect(res.statusCode).toBe(409);
     expect(res.json().detail).toMatch(/; reopen needs status/);

@@ -35,7 +35,7 @@ for (const kind of STORE_KINDS) {
         config,
         rules: allRules,
         resolveAfterMisses: 2,
-        logger: { warn: (message) => void warnings.push(message) },
+        logger: { warn: (_fields: unknown, message?: string) => void warnings.push(message ?? '') },
       });
     const lookups = (n: number) =>
       runWorkload(target.adminUrl, async (c) => void (await c.query(LOOKUP, [3])), { clients: 1, iterations: n, durationMs: 60_000 });
