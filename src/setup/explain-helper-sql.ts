@@ -67,11 +67,11 @@ begin
   if keyword is null or keyword not in ('select', 'with', 'update', 'delete') then
     return 'not a SELECT, UPDATE or DELETE statement';
   end if;
-  if keyword in ('select', 'with') and body ~* '\\minto\\M' then return 'SELECT INTO (creates a table)'; end if;
   if keyword = 'with'
      and regexp_replace(body, '\\mfor\\s+(no\\s+key\\s+)?update\\M', '', 'gi') ~* '\\m(insert|update|delete|merge)\\M' then
     return 'a WITH statement that may modify data';
   end if;
+  if keyword in ('select', 'with') and body ~* '\\minto\\M' then return 'SELECT INTO (creates a table)'; end if;
   return null;
 end
 $fn$;`;

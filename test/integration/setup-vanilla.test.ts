@@ -26,7 +26,8 @@ beforeAll(async () => {
     insert into orders select g, g % 500, 'n' from generate_series(1, 20000) g; analyze orders;`);
   const sql = renderSetupSql({ role, database: db.name, withHelpers: true });
   await db.admin.query(sql);
-  await db.admin.query(sql); // safe to run twice
+  // Safe to run twice; without --database it grants CONNECT on the database it runs in.
+  await db.admin.query(renderSetupSql({ role, withHelpers: true }));
   await db.admin.query(`alter role ${role} password '${password}'`);
   const url = new URL(db.adminUrl);
   url.username = role;
@@ -97,5 +98,59 @@ describe('pg-advisor setup (vanilla) on a real PostgreSQL', () => {
     } finally {
       await client.end();
     }
+  });
+
+  it('a pg_monitor role without the EXECUTE grant cannot call the helper', async () => {
+    const other = new pg.Client({ connectionString: await db.createMonitorRole() });
+    await other.connect();
+    try {
+      await expect(other.query(`select ${EXPLAIN_HELPER.schema}.${EXPLAIN_HELPER.function}(1)`)).rejects.toThrow(/permission denied/);
+    } finally {
+      await other.end();
+    }
+  });
+});
+
+/** The helper's text check (advisor_helper.refusal), fed texts pg_stat_statements could hold, and ones it could not. */
+describe('explain helper: which statement texts may be planned', () => {
+  const may = [
+    'select id from orders where customer_id = $1',
+    'SELECT 1;',
+    '/* app:orders */ select 1',
+    '-- a comment\nselect 1',
+    'with x as (select id from orders) select * from x',
+    'with x as (select id from orders for update) select * from x',
+    'select id from orders for no key update',
+    'update orders set note = $1 where id = $2',
+    'delete from orders where id = $1',
+  ];
+  const refused: readonly (readonly [string, RegExp])[] = [
+    ['select 1; drop table orders', /more than one statement/],
+    ['select 1; select 2;', /more than one statement/],
+    [`select 'a;b'`, /more than one statement/],
+    ['/* /* nested */ */ select 1', /not a SELECT/],
+    ['select * into copy from orders', /SELECT INTO/],
+    ['with x as (select 1) select * into copy from x', /SELECT INTO/],
+    ['with d as (delete from orders returning id) select count(*) from d', /may modify data/],
+    ['with d as (select 1) insert into orders select * from d', /may modify data/],
+    ['with d as (select 1) update orders set note = $1', /may modify data/],
+    ['insert into orders values ($1)', /not a SELECT/],
+    ['merge into orders using x on true when matched then delete', /not a SELECT/],
+    ['explain analyze delete from orders', /not a SELECT/],
+    ['create table x as select 1', /not a SELECT/],
+    ['values (1)', /not a SELECT/],
+    ['(select 1)', /not a SELECT/],
+    ['vacuum orders', /not a SELECT/],
+    ['copy orders to program $1', /not a SELECT/],
+    ['selectx 1', /not a SELECT/],
+  ];
+  const refusal = async (text: string) =>
+    (await db.admin.query<{ reason: string | null }>(`select ${EXPLAIN_HELPER.schema}.refusal($1) as reason`, [text])).rows[0]!.reason;
+
+  it.each(may)('plans %j', async (text) => {
+    expect(await refusal(text)).toBeNull();
+  });
+  it.each(refused)('refuses %j', async (text, reason) => {
+    expect(await refusal(text)).toMatch(reason);
   });
 });

@@ -90,6 +90,9 @@ export async function verifyWithExplainHelper(
     return { ...base, status: 'verified', costBefore: before.cost, costAfter: after.cost, usesIndex, reason: null };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { ...base, status: 'failed', costBefore: null, costAfter: null, usesIndex: false, reason: `through the explain helper: ${message}` };
+    const hint = /permission denied for table/i.test(message)
+      ? ` (the helper's owner may SELECT only the schemas named at setup: rerun pg-advisor setup --with-helpers --schemas …, or GRANT SELECT ON the table TO ${EXPLAIN_HELPER.owner}; UPDATE/DELETE statements are refused by design)`
+      : '';
+    return { ...base, status: 'failed', costBefore: null, costAfter: null, usesIndex: false, reason: `through the explain helper: ${message}${hint}` };
   }
 }
