@@ -136,6 +136,7 @@ create or replace function ${S}.${EXPLAIN_HELPER.function}(queryid bigint, hypot
   set lock_timeout = '1s'
 as $fn$
 declare
+  mine oid[];
   timeout_ms bigint;
   pgss name;
   hypopg name;
@@ -148,10 +149,18 @@ declare
   stmt text;
   nparams int;
 begin
-  if exists (select from pg_proc p join pg_roles r on r.oid = p.proowner where pg_has_role(session_user, r.oid, 'MEMBER'))
-     or exists (select from pg_operator o join pg_roles r on r.oid = o.oprowner where pg_has_role(session_user, r.oid, 'MEMBER')) then
-    raise exception 'explain_generic refused: % (or a role it belongs to) owns functions or operators in this database', session_user
-      using errcode = '42501', hint = 'the advisor role must own no code: planning could run it with the helper owner''s rights';
+  select array_agg(r.oid) into mine from pg_roles r where pg_has_role(session_user, r.oid, 'MEMBER');
+  -- Planning runs code it reaches (IMMUTABLE folding, STABLE calls for estimates, view bodies) with the owner's
+  -- rights, so nothing it can reach may be the caller's: it must own no object in this database (pg_shdepend is
+  -- what DROP OWNED uses; it covers functions, operators, views, types, schemas ...), and its session must hold
+  -- no temporary relation or function, whoever owns them.
+  if exists (select from pg_shdepend d where d.refclassid = 'pg_authid'::regclass and d.refobjid = any(mine) and d.deptype = 'o'
+               and d.dbid = (select db.oid from pg_database db where db.datname = current_database()))
+     or (pg_my_temp_schema() <> 0
+         and (exists (select from pg_class c where c.relnamespace = pg_my_temp_schema())
+              or exists (select from pg_proc p where p.pronamespace = pg_my_temp_schema()))) then
+    raise exception 'explain_generic refused: % (or a role it belongs to) owns objects in this database, or the session has temporary objects', session_user
+      using errcode = '42501', hint = 'the advisor role must own nothing: planning could run its code with the helper owner''s rights';
   end if;
   select s.setting::bigint into timeout_ms from pg_settings s where s.name = 'statement_timeout';
   if timeout_ms = 0 or timeout_ms > 10000 then

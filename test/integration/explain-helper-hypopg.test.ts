@@ -27,7 +27,8 @@ const SIDE_EFFECTS_SQL = `
   create function bump() returns bigint language plpgsql volatile as $$
     begin insert into audit_log (note) values ('bumped'); return nextval('order_seq'); end $$;
   -- lies about its volatility: the planner folds it while planning, so only read-only mode stops the write
-  create function sneaky() returns bigint language plpgsql immutable as $$ begin return nextval('order_seq'); end $$;`;
+  create function sneaky() returns bigint language plpgsql immutable as $$ begin return nextval('order_seq'); end $$;
+  create table secret (s text); insert into secret values ('TOP-SECRET-42');`;
 const APP_TEXTS = {
   nextval: `select nextval('order_seq')`,
   bump: 'select bump()',
@@ -55,10 +56,10 @@ describe.skipIf(unavailable !== null)('explain helper (Debian PostgreSQL 15 with
     return hit.queryid;
   }
 
-  const explain = (queryId: string, index: string | null = null) =>
+  const explain = (queryId: string, index: string | null = null, searchPath: readonly string[] = ['public']) =>
     advisor.query<{ result: { plan: { Plan: Record<string, unknown> }[]; hypotheticalIndex: string | null } }>(
-      `select ${HELPER}($1::bigint, $2, array['public']) as result`,
-      [queryId, index],
+      `select ${HELPER}($1::bigint, $2, $3::text[]) as result`,
+      [queryId, index, searchPath],
     );
   const sideEffectState = async () =>
     (await admin.query<{ last_value: string; is_called: boolean; log: string }>(
@@ -201,8 +202,25 @@ describe.skipIf(unavailable !== null)('explain helper (Debian PostgreSQL 15 with
 
   it('refuses a caller that owns a function (planning could run it with the owner\'s rights)', async () => {
     await advisor.query('create function pg_temp.mine() returns int language sql immutable as $$ select 1 $$');
-    await expect(explain(ids.orders!)).rejects.toThrow(/owns functions or operators/);
+    await expect(explain(ids.orders!)).rejects.toThrow(/owns objects in this database/);
     await advisor.query('drop function pg_temp.mine()');
+    await expect(explain(ids.orders!)).resolves.toBeDefined();
+  });
+
+  it('refuses a caller whose temporary view would shadow the table: its body would be planned with the owner\'s rights', async () => {
+    // The attack (measured before the ownership check covered relations): with a search_path that does not find
+    // public.orders, "orders" resolves to the caller's temporary view; estimating its WHERE clause runs the STABLE
+    // table_to_xml as the owner, and the failing cast puts the secret table's rows into the error message.
+    await advisor.query(`create temp view orders as select o.* from public.orders o
+      where o.id < (pg_catalog.table_to_xml('public.secret'::regclass, true, false, '')::text)::int`);
+    await advisor.query(`grant select on pg_temp.orders to ${EXPLAIN_HELPER.owner}`);
+    try {
+      const error = await explain(ids.orders!, null, []).then(() => null, (e: unknown) => e as Error);
+      expect(error?.message).toMatch(/owns objects in this database, or the session has temporary objects/);
+      expect(String(error?.message)).not.toContain('TOP-SECRET');
+    } finally {
+      await advisor.query('drop view pg_temp.orders');
+    }
     await expect(explain(ids.orders!)).resolves.toBeDefined();
   });
 
