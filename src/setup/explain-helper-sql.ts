@@ -239,6 +239,9 @@ export function renderExplainHelperSql(options: ExplainHelperSqlOptions): string
     `    create role ${OWNER} nologin;`,
     `  end if;`,
     `end $$;`,
+    ...(options.adminNotSuperuser
+      ? ['-- If the next GRANT is refused on a managed service, grant pg_monitor instead (it includes pg_read_all_stats).']
+      : []),
     `grant pg_read_all_stats to ${OWNER};`,
     ...grantsOnSchemas,
     ...ext,
