@@ -111,11 +111,12 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .addOption(new Option('--provider <provider>', 'where PostgreSQL runs: its quirks become SQL comments (default: vanilla)').choices(PROVIDER_IDS))
     .option('--with-helpers', 'include the SECURITY DEFINER explain helper (index verification without SELECT on tables)')
     .option('--schemas <list>', 'comma-separated schemas whose tables the explain helper may plan (default: public)')
+    .option('--helper-owner <name>', 'NOLOGIN role that owns the explain helper (default: advisor_helper_owner)')
     .addHelpText('after', '\nPrints SQL on stdout for a DBA to review and run (psql -v ON_ERROR_STOP=1 -f setup.sql). Details: docs/cli.md.')
     .action((options: OptionValues) => {
       setExit(runSetupCommand({
         role: str(options.role), database: str(options.database), provider: str(options.provider),
-        withHelpers: options.withHelpers === true, schemas: str(options.schemas),
+        withHelpers: options.withHelpers === true, schemas: str(options.schemas), helperOwner: str(options.helperOwner),
       }, io));
     });
   configure(setup, io);

@@ -8,6 +8,7 @@ export interface SetupFlags {
   readonly database?: string;
   readonly provider?: string;
   readonly withHelpers?: boolean;
+  readonly helperOwner?: string;
   /** Comma-separated schema names. */
   readonly schemas?: string;
 }
@@ -24,6 +25,7 @@ export function runSetupCommand(flags: SetupFlags, io: CliIo): number {
       database: flags.database,
       provider: flags.provider,
       withHelpers: flags.withHelpers === true,
+      helperOwner: flags.helperOwner,
       schemas: schemas && schemas.length > 0 ? schemas : undefined,
       version: packageVersion(),
     }),

@@ -32,10 +32,11 @@ export interface ExplainHelperSqlOptions {
    * ALTER ... OWNER TO statements only (PG16+ requires that), and leaves it again at the end.
    */
   readonly adminNotSuperuser: boolean;
+  /** The NOLOGIN role owning the functions (default advisor_helper_owner). */
+  readonly owner?: string;
 }
 
 const S = quoteIdent(EXPLAIN_HELPER.schema);
-const OWNER = quoteIdent(EXPLAIN_HELPER.owner);
 
 /** Pure text checks of a statement: null when it may be planned, else why not. */
 const REFUSAL_FUNCTION = `
@@ -223,6 +224,8 @@ $fn$;`;
 /** The helper's SQL: owner role, schema, functions, grants. Run in one transaction so no window leaves it executable by PUBLIC. */
 export function renderExplainHelperSql(options: ExplainHelperSqlOptions): string {
   const role = quoteIdent(options.role);
+  const ownerName = options.owner ?? EXPLAIN_HELPER.owner;
+  const OWNER = quoteIdent(ownerName);
   const fnSignature = `${S}.${EXPLAIN_HELPER.function}(bigint, text, text[])`;
   const grantsOnSchemas = options.schemas.flatMap((schema) => [
     `grant usage on schema ${quoteIdent(schema)} to ${OWNER};`,
@@ -235,7 +238,7 @@ export function renderExplainHelperSql(options: ExplainHelperSqlOptions): string
     '-- whose statements the advisor should verify (EXPLAIN needs SELECT; it never reads rows). Do not give it UPDATE or',
     '-- DELETE: UPDATE/DELETE statements are then refused by the permission check, which is the intended narrow scope.',
     `do $$ begin`,
-    `  if not exists (select from pg_catalog.pg_roles where rolname = ${quoteLiteral(EXPLAIN_HELPER.owner)}) then`,
+    `  if not exists (select from pg_catalog.pg_roles where rolname = ${quoteLiteral(ownerName)}) then`,
     `    create role ${OWNER} nologin;`,
     `  end if;`,
     `end $$;`,
@@ -249,7 +252,10 @@ export function renderExplainHelperSql(options: ExplainHelperSqlOptions): string
     `create schema if not exists ${S};`,
     `revoke all on schema ${S} from public;`,
     `grant usage on schema ${S} to ${OWNER}, ${role};`,
-    ...(options.adminNotSuperuser ? [`grant ${OWNER} to current_user;  -- so a non-superuser admin may ALTER ... OWNER TO it`] : []),
+    // ALTER ... OWNER TO needs, without superuser, membership in the new owner and its CREATE on the schema.
+    ...(options.adminNotSuperuser
+      ? [`grant ${OWNER} to current_user;  -- only for ALTER ... OWNER TO (revoked below)`, `grant create on schema ${S} to ${OWNER};`]
+      : []),
     REFUSAL_FUNCTION.trim(),
     INDEX_DDL_FUNCTION.trim(),
     EXPLAIN_FUNCTION.trim(),
@@ -258,7 +264,7 @@ export function renderExplainHelperSql(options: ExplainHelperSqlOptions): string
     `alter function ${fnSignature} owner to ${OWNER};`,
     `revoke all on function ${S}.refusal(text), ${S}.hypothetical_index_ddl(text), ${fnSignature} from public;`,
     `grant execute on function ${fnSignature} to ${role};`,
-    ...(options.adminNotSuperuser ? [`revoke ${OWNER} from current_user;`] : []),
+    ...(options.adminNotSuperuser ? [`revoke create on schema ${S} from ${OWNER};`, `revoke ${OWNER} from current_user;`] : []),
     'commit;',
     `-- To remove the helper: DROP SCHEMA ${S} CASCADE; then, once no other database uses it:`,
     `--   DROP OWNED BY ${OWNER}; DROP ROLE ${OWNER};`,

@@ -23,6 +23,8 @@ export interface SetupOptions {
   readonly withHelpers?: boolean;
   /** Schemas whose tables the explain helper's owner may SELECT (default public). */
   readonly schemas?: readonly string[];
+  /** Owner of the explain helper (default advisor_helper_owner). */
+  readonly helperOwner?: string;
   /** pg-advisor's version, for the header. */
   readonly version?: string;
 }
@@ -37,10 +39,10 @@ function checkIdentifier(kind: string, flag: string, name: string): void {
 }
 
 /** Throws UsageError for a role name PostgreSQL would refuse (reserved `pg_` prefix, reserved words, length). */
-export function validateRoleName(role: string): void {
-  checkIdentifier('role', '--role', role);
+export function validateRoleName(role: string, flag = '--role'): void {
+  checkIdentifier('role', flag, role);
   if (/^pg_/i.test(role) || RESERVED_ROLE_NAMES.has(role.toLowerCase())) {
-    throw new UsageError(`--role ${JSON.stringify(role)} is reserved by PostgreSQL`, {
+    throw new UsageError(`${flag} ${JSON.stringify(role)} is reserved by PostgreSQL`, {
       hint: `role names starting with pg_ and ${[...RESERVED_ROLE_NAMES].join(', ')} are reserved; e.g. --role ${DEFAULT_SETUP_ROLE}`,
     });
   }
@@ -73,6 +75,12 @@ export function renderSetupSql(options: SetupOptions = {}): string {
   for (const s of schemas) {
     checkIdentifier('schema', '--schemas', s);
     if (/^pg_/i.test(s)) throw new UsageError(`--schemas: ${s} is a system schema`, { hint: 'name the schemas of your tables' });
+  }
+  if (options.helperOwner !== undefined) {
+    validateRoleName(options.helperOwner, '--helper-owner');
+    if (options.helperOwner === roleName) {
+      throw new UsageError('--helper-owner must differ from --role', { hint: 'the advisor role must own nothing the helper runs as' });
+    }
   }
   const provider = PROVIDERS[resolveProvider(options.provider)];
   const role = quoteIdent(roleName);
@@ -126,7 +134,7 @@ export function renderSetupSql(options: SetupOptions = {}): string {
       '-- verify index suggestions (hypopg) without SELECT on the tables. It only plans statements found in',
       '-- pg_stat_statements (EXPLAIN, never ANALYZE), takes no SQL text from the caller, and runs with the rights of',
       '-- a NOLOGIN owner that may SELECT the tables below. Risks and removal: docs/decisions/explain-helper.md.',
-      renderExplainHelperSql({ role: roleName, schemas, extensionSchema: ext, adminNotSuperuser: provider.id !== 'vanilla' }),
+      renderExplainHelperSql({ role: roleName, schemas, extensionSchema: ext, adminNotSuperuser: provider.id !== 'vanilla', owner: options.helperOwner }),
     );
   } else {
     lines.push('', '-- 4. Helpers: run `pg-advisor setup --with-helpers` to include the explain helper (index verification', '-- for a role without SELECT on the tables).');

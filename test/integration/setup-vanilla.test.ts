@@ -16,6 +16,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 let db: TestDatabase;
 const role = `r_setup_${randomBytes(4).toString('hex')}`;
+// Its own helper owner: roles are cluster-wide and other files may run the setup script at the same time.
+const helperOwner = `r_owner_${randomBytes(4).toString('hex')}`;
 const password = randomBytes(8).toString('hex');
 let roleUrl: string;
 let snapshot: Snapshot;
@@ -24,10 +26,10 @@ beforeAll(async () => {
   db = await createTestDatabase();
   await db.admin.query(`create table orders (id int primary key, customer_id int not null, note text);
     insert into orders select g, g % 500, 'n' from generate_series(1, 20000) g; analyze orders;`);
-  const sql = renderSetupSql({ role, database: db.name, withHelpers: true });
+  const sql = renderSetupSql({ role, database: db.name, withHelpers: true, helperOwner });
   await db.admin.query(sql);
   // Safe to run twice; without --database it grants CONNECT on the database it runs in.
-  await db.admin.query(renderSetupSql({ role, withHelpers: true }));
+  await db.admin.query(renderSetupSql({ role, withHelpers: true, helperOwner }));
   await db.admin.query(`alter role ${role} password '${password}'`);
   const url = new URL(db.adminUrl);
   url.username = role;
@@ -49,7 +51,7 @@ afterAll(async () => {
   await server.connect();
   try {
     await server.query(`drop role if exists ${role}`);
-    await server.query(`drop role if exists ${EXPLAIN_HELPER.owner}`);
+    await server.query(`drop role if exists ${helperOwner}`);
   } finally {
     await server.end();
   }

@@ -91,6 +91,15 @@ describe('setup SQL: names', () => {
     expect((error as UsageError).hint).toBeTruthy();
   });
 
+  it('--helper-owner: another owner name, quoted; never the advisor role itself, never reserved', () => {
+    const sql = renderSetupSql({ withHelpers: true, helperOwner: 'Helper Owner' });
+    expect(sql).toContain('alter function advisor_helper.explain_generic(bigint, text, text[]) owner to "Helper Owner";');
+    expect(sql).toContain(`rolname = 'Helper Owner'`);
+    expect(sql).not.toContain('advisor_helper_owner');
+    expect(() => renderSetupSql({ withHelpers: true, role: 'ops', helperOwner: 'ops' })).toThrow(/must differ from --role/);
+    expect(() => renderSetupSql({ withHelpers: true, helperOwner: 'pg_owner' })).toThrow(/--helper-owner "pg_owner" is reserved/);
+  });
+
   it('refuses an unknown provider, listing the valid ones in the hint', () => {
     expect(() => renderSetupSql({ provider: 'heroku' })).toThrow(UsageError);
     try {
@@ -122,8 +131,13 @@ describe('setup SQL: --with-helpers', () => {
     const grant = rds.findIndex((l) => l.startsWith('grant advisor_helper_owner to current_user;'));
     const alter = rds.findIndex((l) => l.startsWith('alter function advisor_helper.explain_generic'));
     const revoke = rds.indexOf('revoke advisor_helper_owner from current_user;');
+    const grantCreate = rds.indexOf('grant create on schema advisor_helper to advisor_helper_owner;');
+    const revokeCreate = rds.indexOf('revoke create on schema advisor_helper from advisor_helper_owner;');
     expect(grant).toBeGreaterThan(-1);
     expect(grant).toBeLessThan(alter);
     expect(revoke).toBeGreaterThan(alter);
+    expect(grantCreate).toBeGreaterThan(-1);
+    expect(grantCreate).toBeLessThan(alter);
+    expect(revokeCreate).toBeGreaterThan(alter);
   });
 });
