@@ -234,7 +234,8 @@ describe.skipIf(unavailable !== null)('explain helper (Debian PostgreSQL 15 with
   });
 
   it('the missing-index enrichment uses the helper: a pg_monitor-only role gets verified findings', async () => {
-    const target = await connectTarget({ url: roleUrl('advisor') });
+    // A session statement_timeout above the helper's 10 s limit: the enrichment sets its own, local one per check.
+    const target = await connectTarget({ url: roleUrl('advisor'), statementTimeoutMs: 30_000 });
     try {
       const snapshot = await enrichSnapshot(target, await collectSnapshot(target));
       const verifications = snapshot.enrichments?.indexVerifications ?? [];

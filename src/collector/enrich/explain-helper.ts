@@ -72,11 +72,15 @@ export interface HelperCheck {
   readonly predicate: string | null;
 }
 
-/** Plans the statement without and with the hypothetical index through the helper. */
+/**
+ * Plans the statement without and with the hypothetical index through the helper. Run it in a read-only
+ * transaction: `timeoutMs` becomes its local statement_timeout (the helper refuses to run without one ≤ 10 s).
+ */
 export async function verifyWithExplainHelper(
   q: Query,
   check: HelperCheck,
   searchPath: readonly string[],
+  timeoutMs: number,
 ): Promise<IndexVerification> {
   const base = { schema: check.schema, table: check.table, columns: [...check.columns], queryId: check.queryId };
   if (check.predicate !== null) {
@@ -84,6 +88,7 @@ export async function verifyWithExplainHelper(
       reason: 'a partial index cannot be verified through the explain helper (it accepts plain column lists only)' };
   }
   try {
+    await q(`set /* pg-advisor */ local statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
     const before = readPlan(await q(EXPLAIN_SQL, [check.queryId, null, searchPath]));
     const after = readPlan(await q(EXPLAIN_SQL, [check.queryId, check.ddl, searchPath]));
     const usesIndex = after.hypotheticalIndex !== null && after.indexNames.includes(after.hypotheticalIndex);

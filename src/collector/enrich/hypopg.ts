@@ -110,7 +110,8 @@ export async function verifyIndexSuggestions(target: Target, snapshot: Snapshot,
       const keys = s.columns.map((c, i) => (s.opclasses[i] ? `${quoteIdent(c)} ${s.opclasses[i]}` : quoteIdent(c)));
       const ddl = `create index on ${quoteQualified(s.schema, s.table)} (${keys.join(', ')})`;
       const check = { schema: s.schema, table: s.table, columns: s.columns, queryId: st.queryId, ddl, predicate: s.predicate };
-      out.push(await verifyWithExplainHelper(target.query.bind(target), check, snapshot.meta.searchPath));
+      const viaHelper = (q: Query) => verifyWithExplainHelper(q, check, snapshot.meta.searchPath, timeout);
+      out.push(await target.withReadOnlyTransaction(viaHelper).catch((e: unknown) => fail(s, st.queryId, String(e))));
       continue;
     }
     try {
