@@ -92,7 +92,6 @@ declare
   part text[];
   col text;
   opc text;
-  unquote text;
 begin
   m := regexp_match(definition, '^\\s*create\\s+index\\s+on\\s+(' || ident || ')\\.(' || ident || ')\\s*\\((.*)\\)\\s*$', 'i');
   if m is null or m[3] !~* ('^\\s*' || item || '(\\s*,\\s*' || item || ')*\\s*$') then
@@ -147,6 +146,7 @@ declare
   path text;
   hypo text;
   plan json;
+  plan_without json;
   stmt text;
   nparams int;
 begin
@@ -192,22 +192,27 @@ begin
     where exists (select from pg_namespace n where n.nspname = p) and p not like 'pg\\_temp%' and p not like 'pg\\_toast%';
   perform set_config('search_path', concat_ws(', ', 'pg_catalog', path, 'pg_temp'), true);
 
+  -- Step 1 plans without, step 2 (only with a hypothetical index) with it: one call, one read of the texts.
   begin
-    if hypopg is not null then
-      execute format('select %I.hypopg_reset()', hypopg);
-      execute format('select indexname from %I.hypopg_create_index($1)', hypopg) into hypo using ddl;
-    end if;
-    if current_setting('server_version_num')::int >= 160000 then
-      execute 'explain (generic_plan, format json) ' || txt into plan;
-    else
-      stmt := format('pg_advisor_helper_%s', md5(random()::text));
-      execute format('prepare %I as ', stmt) || txt;
-      select cardinality(p.parameter_types) into nparams from pg_prepared_statements p where p.name = stmt;
-      execute format('explain (format json) execute %I', stmt)
-        || case when nparams > 0 then '(' || array_to_string(array_fill('null'::text, array[nparams]), ', ') || ')' else '' end
-        into plan;
-      execute format('deallocate %I', stmt);
-    end if;
+    if hypopg is not null then execute format('select %I.hypopg_reset()', hypopg); end if;
+    for step in 1..case when hypopg is null then 1 else 2 end loop
+      if step = 2 then
+        execute format('select indexname from %I.hypopg_create_index($1)', hypopg) into hypo using ddl;
+      end if;
+      if current_setting('server_version_num')::int >= 160000 then
+        execute 'explain (generic_plan, format json) ' || txt into plan;
+      else
+        -- a fresh statement each step: a prepared statement keeps its cached generic plan
+        stmt := format('pg_advisor_helper_%s', md5(random()::text));
+        execute format('prepare %I as ', stmt) || txt;
+        select cardinality(p.parameter_types) into nparams from pg_prepared_statements p where p.name = stmt;
+        execute format('explain (format json) execute %I', stmt)
+          || case when nparams > 0 then '(' || array_to_string(array_fill('null'::text, array[nparams]), ', ') || ')' else '' end
+          into plan;
+        execute format('deallocate %I', stmt);
+      end if;
+      if step = 1 and hypopg is not null then plan_without := plan; end if;
+    end loop;
     if hypopg is not null then execute format('select %I.hypopg_reset()', hypopg); end if;
   exception when others then
     -- prepared statements and hypothetical indexes outlive a rolled-back subtransaction
@@ -217,7 +222,7 @@ begin
     if hypopg is not null then execute format('select %I.hypopg_reset()', hypopg); end if;
     raise;
   end;
-  return json_build_object('plan', plan, 'hypotheticalIndex', hypo);
+  return json_build_object('plan', plan, 'hypotheticalIndex', hypo, 'planWithoutIndex', plan_without);
 end
 $fn$;`;
 

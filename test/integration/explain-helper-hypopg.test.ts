@@ -21,6 +21,7 @@ const unavailable = debianHypopgUnavailableReason();
 if (unavailable) console.warn(`[explain-helper-hypopg] skipped: ${unavailable}`);
 
 const HELPER = `${EXPLAIN_HELPER.schema}.${EXPLAIN_HELPER.function}`;
+type Plan = { Plan: Record<string, unknown> }[];
 const SIDE_EFFECTS_SQL = `
   create sequence order_seq;
   create table audit_log (id bigserial primary key, note text);
@@ -57,7 +58,7 @@ describe.skipIf(unavailable !== null)('explain helper (Debian PostgreSQL 15 with
   }
 
   const explain = (queryId: string, index: string | null = null, searchPath: readonly string[] = ['public']) =>
-    advisor.query<{ result: { plan: { Plan: Record<string, unknown> }[]; hypotheticalIndex: string | null } }>(
+    advisor.query<{ result: { plan: Plan; planWithoutIndex: Plan | null; hypotheticalIndex: string | null } }>(
       `select ${HELPER}($1::bigint, $2, $3::text[]) as result`,
       [queryId, index, searchPath],
     );
@@ -121,6 +122,9 @@ describe.skipIf(unavailable !== null)('explain helper (Debian PostgreSQL 15 with
     const before = (await explain(ids.orders!)).rows[0]!.result;
     const after = (await explain(ids.orders!, 'create index on public.orders (customer_id)')).rows[0]!.result;
     expect(before.hypotheticalIndex).toBeNull();
+    expect(before.planWithoutIndex).toBeNull();
+    // One call plans both: without the index first, then with it.
+    expect(after.planWithoutIndex).toEqual(before.plan);
     expect(after.hypotheticalIndex).toMatch(/btree_orders_customer_id/);
     expect(JSON.stringify(before.plan)).not.toContain(after.hypotheticalIndex);
     expect(JSON.stringify(after.plan)).toContain(after.hypotheticalIndex);

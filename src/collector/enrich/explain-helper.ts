@@ -37,15 +37,15 @@ export async function canSelectTable(target: Target, schema: string, table: stri
   return rows[0]?.can_select === true;
 }
 
-interface HelperPlan {
-  readonly cost: number;
-  readonly indexNames: readonly string[];
-  readonly hypotheticalIndex: string | null;
+interface HelperResult {
+  readonly plan?: unknown;
+  readonly planWithoutIndex?: unknown;
+  readonly hypotheticalIndex?: unknown;
 }
 
-function readPlan(rows: readonly { result?: unknown }[]): HelperPlan {
-  const result = rows[0]?.result as { plan?: { Plan?: unknown }[]; hypotheticalIndex?: unknown } | undefined;
-  const plan = result?.plan?.[0]?.Plan as Record<string, unknown> | undefined;
+/** Total cost and index names of one EXPLAIN (FORMAT JSON) output. */
+function readPlan(output: unknown): { cost: number; indexNames: string[] } {
+  const plan = (output as { Plan?: Record<string, unknown> }[] | null | undefined)?.[0]?.Plan;
   const indexNames: string[] = [];
   const visit = (node: unknown): void => {
     if (node === null || typeof node !== 'object') return;
@@ -56,8 +56,7 @@ function readPlan(rows: readonly { result?: unknown }[]): HelperPlan {
   visit(plan);
   const cost = plan?.['Total Cost'];
   if (typeof cost !== 'number') throw new Error('the explain helper returned no plan cost');
-  const hypo = result?.hypotheticalIndex;
-  return { cost, indexNames, hypotheticalIndex: typeof hypo === 'string' ? hypo : null };
+  return { cost, indexNames };
 }
 
 /** One suggestion to verify through the helper. */
@@ -89,9 +88,12 @@ export async function verifyWithExplainHelper(
   }
   try {
     await q(`set /* pg-advisor */ local statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
-    const before = readPlan(await q(EXPLAIN_SQL, [check.queryId, null, searchPath]));
-    const after = readPlan(await q(EXPLAIN_SQL, [check.queryId, check.ddl, searchPath]));
-    const usesIndex = after.hypotheticalIndex !== null && after.indexNames.includes(after.hypotheticalIndex);
+    const rows = await q<{ result: HelperResult | null }>(EXPLAIN_SQL, [check.queryId, check.ddl, searchPath]);
+    const result = rows[0]?.result;
+    const before = readPlan(result?.planWithoutIndex);
+    const after = readPlan(result?.plan);
+    const hypothetical = typeof result?.hypotheticalIndex === 'string' ? result.hypotheticalIndex : null;
+    const usesIndex = hypothetical !== null && after.indexNames.includes(hypothetical);
     return { ...base, status: 'verified', costBefore: before.cost, costAfter: after.cost, usesIndex, reason: null };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
