@@ -98,7 +98,7 @@ export async function verifyWithExplainHelper(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const hint = /permission denied for table/i.test(message)
-      ? ` (the helper's owner may SELECT only the schemas named at setup: rerun pg-advisor setup --with-helpers --schemas …, or GRANT SELECT ON the table TO ${EXPLAIN_HELPER.owner}; UPDATE/DELETE statements are refused by design)`
+      ? ` (the helper's owner may SELECT only the schemas named at setup: rerun pg-advisor setup --with-helpers --schemas …, or GRANT SELECT ON the table TO the helper's owner, ${EXPLAIN_HELPER.owner} unless --helper-owner named another; UPDATE/DELETE statements are refused by design)`
       : '';
     return { ...base, status: 'failed', costBefore: null, costAfter: null, usesIndex: false, reason: `through the explain helper: ${message}${hint}` };
   }
