@@ -161,6 +161,8 @@ describe.skipIf(unavailable !== null)('explain helper (Debian PostgreSQL 15 with
 
   it.each([
     ['a second statement', 'create index on public.orders (customer_id); drop table public.audit_log; --'],
+    ['a statement in the column list', 'create index on public.orders (customer_id); drop table public.audit_log; --)'],
+    ['a quoted-name escape', 'create index on public.orders ("customer_id""); drop table public.audit_log; --")'],
     ['a function call', 'create index on public.orders ((pg_catalog.pg_sleep(5)))'],
     ['an expression', 'create index on public.orders (lower(status))'],
     ['a predicate', `create index on public.orders (customer_id) where status <> 'done'`],
