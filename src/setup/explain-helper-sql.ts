@@ -7,8 +7,9 @@
  * - the caller supplies a queryid, never SQL text: the text is looked up in pg_stat_statements of the current
  *   database, and entries recorded under a role the caller is a member of are ignored (the caller cannot plant
  *   its own statement);
- * - refused when the caller (or a role it belongs to) owns a function or an operator: planning folds IMMUTABLE
- *   calls with constant arguments, and a function of the caller's would run with the owner's rights;
+ * - refused when the caller (or a role it belongs to) owns any object in the database, or its session holds
+ *   temporary objects: planning folds IMMUTABLE calls, evaluates STABLE ones for estimates and plans view bodies
+ *   with the owner's rights (a temporary view once leaked a table through a cast error this way);
  * - refused unless the caller's statement_timeout is on and at most 10 s (a function cannot arm a timer for the
  *   statement that calls it; the caller's is the one that applies);
  * - the text must be one SELECT, UPDATE or DELETE (no semicolon, no data-modifying WITH, no SELECT INTO);
@@ -19,6 +20,7 @@
  */
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { EXPLAIN_HELPER } from '../collector/explain-helper-names.js';
+import { doBlock } from './do-block.js';
 
 export interface ExplainHelperSqlOptions {
   /** The advisor's login role: the only grantee of EXECUTE. */
@@ -28,8 +30,9 @@ export interface ExplainHelperSqlOptions {
   /** Schema of pg_stat_statements and hypopg when it is not public (Supabase: extensions). */
   readonly extensionSchema: string | null;
   /**
-   * The admin running the script is not a superuser (managed services): it becomes a member of the owner for the
-   * ALTER ... OWNER TO statements only (PG16+ requires that), and leaves it again at the end.
+   * The admin running the script is not a superuser (managed services): for the ALTER ... OWNER TO statements only,
+   * it becomes a member of the owner and the owner gets CREATE on the helper schema (both required without
+   * superuser); both are revoked at the end.
    */
   readonly adminNotSuperuser: boolean;
   /** The NOLOGIN role owning the functions (default advisor_helper_owner). */
@@ -242,11 +245,11 @@ export function renderExplainHelperSql(options: ExplainHelperSqlOptions): string
     '-- The owner: NOLOGIN, nobody is a member; it may read statement texts (pg_read_all_stats) and SELECT the tables',
     '-- whose statements the advisor should verify (EXPLAIN needs SELECT; it never reads rows). Do not give it UPDATE or',
     '-- DELETE: UPDATE/DELETE statements are then refused by the permission check, which is the intended narrow scope.',
-    `do $$ begin`,
-    `  if not exists (select from pg_catalog.pg_roles where rolname = ${quoteLiteral(ownerName)}) then`,
-    `    create role ${OWNER} nologin;`,
-    `  end if;`,
-    `end $$;`,
+    ...doBlock([
+      `  if not exists (select from pg_catalog.pg_roles where rolname = ${quoteLiteral(ownerName)}) then`,
+      `    create role ${OWNER} nologin;`,
+      '  end if;',
+    ]),
     ...(options.adminNotSuperuser
       ? ['-- If the next GRANT is refused on a managed service, grant pg_monitor instead (it includes pg_read_all_stats).']
       : []),
@@ -271,8 +274,8 @@ export function renderExplainHelperSql(options: ExplainHelperSqlOptions): string
     `grant execute on function ${fnSignature} to ${role};`,
     ...(options.adminNotSuperuser ? [`revoke create on schema ${S} from ${OWNER};`, `revoke ${OWNER} from current_user;`] : []),
     'commit;',
-    `-- To remove the helper: DROP SCHEMA ${S} CASCADE; then, once no other database uses it:`,
-    `--   DROP OWNED BY ${OWNER}; DROP ROLE ${OWNER};`,
+    `-- To remove the helper: DROP SCHEMA ${S} CASCADE; and DROP OWNED BY ${OWNER}; in every database that has it,`,
+    `-- then DROP ROLE ${OWNER};  (docs/decisions/explain-helper.md)`,
   ].join('\n');
 }
 

@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../errors/errors.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
+import { doBlock } from './do-block.js';
 import { renderExplainHelperSql } from './explain-helper-sql.js';
 import { PROVIDER_IDS, PROVIDERS, type ProviderId } from './providers.js';
 
@@ -54,14 +55,6 @@ export function resolveProvider(provider: string | undefined): ProviderId {
     throw new UsageError(`unknown provider "${provider}"`, { hint: `use one of: ${PROVIDER_IDS.join(', ')}` });
   }
   return id as ProviderId;
-}
-
-/** A DO block whose dollar-quote tag does not occur in its body (names may contain `$$`). */
-function doBlock(body: readonly string[]): string[] {
-  const text = body.join('\n');
-  let tag = '$$';
-  for (let i = 0; text.includes(tag); i++) tag = `$pga${i}$`;
-  return [`do ${tag} begin`, ...body, `end ${tag};`];
 }
 
 const comment = (lines: readonly string[]): string[] => lines.map((l) => `-- ${l}`.trimEnd());

@@ -96,6 +96,7 @@ describe('setup SQL: names', () => {
     expect(sql).toContain('alter function advisor_helper.explain_generic(bigint, text, text[]) owner to "Helper Owner";');
     expect(sql).toContain(`rolname = 'Helper Owner'`);
     expect(sql).not.toContain('advisor_helper_owner');
+    expect(renderSetupSql({ withHelpers: true, helperOwner: 'own$$er' })).toMatch(/^do \$pga0\$ begin\n.*rolname = 'own\$\$er'/m);
     expect(() => renderSetupSql({ withHelpers: true, role: 'ops', helperOwner: 'ops' })).toThrow(/must differ from --role/);
     expect(() => renderSetupSql({ withHelpers: true, helperOwner: 'pg_owner' })).toThrow(/--helper-owner "pg_owner" is reserved/);
   });
