@@ -176,7 +176,7 @@ begin
 
   select n.nspname into pgss from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_stat_statements';
   if pgss is null then raise exception 'explain_generic: pg_stat_statements is not installed in this database' using errcode = '55000'; end if;
-  execute format($q$select min(s.query) from %I.pg_stat_statements(true) s
+  execute format($q$select /* pg-advisor */ min(s.query) from %I.pg_stat_statements(true) s
       where s.queryid = $1 and s.dbid = (select d.oid from pg_database d where d.datname = current_database())
         and s.userid in (select r.oid from pg_roles r where not pg_has_role(session_user, r.oid, 'MEMBER'))$q$, pgss)
     into txt using queryid;
@@ -195,34 +195,35 @@ begin
     where exists (select from pg_namespace n where n.nspname = p) and p not like 'pg\\_temp%' and p not like 'pg\\_toast%';
   perform set_config('search_path', concat_ws(', ', 'pg_catalog', path, 'pg_temp'), true);
 
+  -- Nested statements carry the marker too (pg_stat_statements.track = all records them under the owner).
   -- Step 1 plans without, step 2 (only with a hypothetical index) with it: one call, one read of the texts.
   begin
-    if hypopg is not null then execute format('select %I.hypopg_reset()', hypopg); end if;
+    if hypopg is not null then execute format('select /* pg-advisor */ %I.hypopg_reset()', hypopg); end if;
     for step in 1..case when hypopg is null then 1 else 2 end loop
       if step = 2 then
-        execute format('select indexname from %I.hypopg_create_index($1)', hypopg) into hypo using ddl;
+        execute format('select /* pg-advisor */ indexname from %I.hypopg_create_index($1)', hypopg) into hypo using ddl;
       end if;
       if current_setting('server_version_num')::int >= 160000 then
-        execute 'explain (generic_plan, format json) ' || txt into plan;
+        execute 'explain /* pg-advisor */ (generic_plan, format json) ' || txt into plan;
       else
         -- a fresh statement each step: a prepared statement keeps its cached generic plan
         stmt := format('pg_advisor_helper_%s', md5(random()::text));
-        execute format('prepare %I as ', stmt) || txt;
+        execute format('prepare /* pg-advisor */ %I as ', stmt) || txt;
         select cardinality(p.parameter_types) into nparams from pg_prepared_statements p where p.name = stmt;
-        execute format('explain (format json) execute %I', stmt)
+        execute format('explain /* pg-advisor */ (format json) execute %I', stmt)
           || case when nparams > 0 then '(' || array_to_string(array_fill('null'::text, array[nparams]), ', ') || ')' else '' end
           into plan;
-        execute format('deallocate %I', stmt);
+        execute format('deallocate /* pg-advisor */ %I', stmt);
       end if;
       if step = 1 and hypopg is not null then plan_without := plan; end if;
     end loop;
-    if hypopg is not null then execute format('select %I.hypopg_reset()', hypopg); end if;
+    if hypopg is not null then execute format('select /* pg-advisor */ %I.hypopg_reset()', hypopg); end if;
   exception when others then
     -- prepared statements and hypothetical indexes outlive a rolled-back subtransaction
     if stmt is not null and exists (select from pg_prepared_statements p where p.name = stmt) then
-      execute format('deallocate %I', stmt);
+      execute format('deallocate /* pg-advisor */ %I', stmt);
     end if;
-    if hypopg is not null then execute format('select %I.hypopg_reset()', hypopg); end if;
+    if hypopg is not null then execute format('select /* pg-advisor */ %I.hypopg_reset()', hypopg); end if;
     raise;
   end;
   return json_build_object('plan', plan, 'hypotheticalIndex', hypo, 'planWithoutIndex', plan_without);
