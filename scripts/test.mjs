@@ -19,6 +19,8 @@ const MATRIX_FILES = [
   'test/integration/rules-duplicate-index',
   'test/integration/rules-fk-without-index',
   'test/integration/missing-index-patterns',
+  'test/integration/setup-vanilla.test.ts',
+  'test/integration/setup-managed.test.ts',
 ];
 
 // Code and tests that compare times with the server's now(): run again with the clock of this process and

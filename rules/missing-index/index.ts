@@ -8,7 +8,8 @@ import { alternativesEvidence, choiceSentence, columnChoiceEvidence, indexSql } 
 
 const VERIFY_HINT =
   'Not verified with a hypothetical index: install hypopg in this database (CREATE EXTENSION hypopg) ' +
-  'and grant the advisor role SELECT on the table so it can EXPLAIN the statement.';
+  'and grant the advisor role SELECT on the table so it can EXPLAIN the statement, or install the explain helper ' +
+  '(pg-advisor setup --with-helpers).';
 
 const GIN_NOTE = 'A trigram GIN index cannot be verified with hypopg (it builds only btree, hash and BRIN indexes).';
 

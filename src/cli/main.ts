@@ -8,6 +8,8 @@ import { EXIT, reportFailure } from './failure.js';
 import { allRules } from './integrations.js';
 import { processIo, type CliIo } from '../terminal/io.js';
 import { runRulesCommand } from './rules.js';
+import { runSetupCommand } from './setup.js';
+import { PROVIDER_IDS } from '../setup/providers.js';
 import { packageVersion } from '../version.js';
 import { UsageError } from '../errors/errors.js';
 
@@ -20,6 +22,7 @@ Examples:
   $ pg-advisor check --window 30s --rules vacuum-lag,xid-wraparound,pool-exhaustion
   $ pg-advisor check --config pg-advisor.yaml
   $ pg-advisor rules table-bloat               full documentation of one rule
+  $ pg-advisor setup --provider rds > setup.sql   the least-privilege role and grants, for your DBA to run
   $ pg-advisor serve --config pg-advisor.yaml  daemon with the REST API (docs/deployment.md)
 
 Exit codes:
@@ -109,6 +112,33 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       setExit(runRulesCommand(allRules, id, str(options.format) ?? 'text', io));
     });
   configure(rules, io);
+
+  const setup = program
+    .command('setup')
+    .description('print the SQL that prepares a database for pg-advisor (role, grants, extensions, optional helpers); never connects or applies it')
+    .option('--role <name>', "the advisor's login role (default: advisor)")
+    .option('--database <name>', 'database to GRANT CONNECT on (default: the one the script is run in)')
+    .addOption(new Option('--provider <provider>', 'where PostgreSQL runs: its quirks become SQL comments (default: vanilla)').choices(PROVIDER_IDS))
+    .option('--with-helpers', 'include the SECURITY DEFINER explain helper (index verification without SELECT on tables)')
+    .option('--schemas <list>', 'comma-separated schemas whose tables the explain helper may plan (default: public)')
+    .option('--helper-owner <name>', 'NOLOGIN role that owns the explain helper (default: advisor_helper_owner)')
+    .addHelpText('after', '\nPrints SQL on stdout for a DBA to review and run (psql -v ON_ERROR_STOP=1 -f setup.sql). Details: docs/cli.md.')
+    .action((options: OptionValues) => {
+      setExit(
+        runSetupCommand(
+          {
+            role: str(options.role),
+            database: str(options.database),
+            provider: str(options.provider),
+            withHelpers: options.withHelpers === true,
+            schemas: str(options.schemas),
+            helperOwner: str(options.helperOwner),
+          },
+          io,
+        ),
+      );
+    });
+  configure(setup, io);
 
   const demo = program
     .command('demo')

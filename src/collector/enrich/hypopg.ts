@@ -9,6 +9,7 @@ import { analyzeStatement, initSqlParser, quoteIdent, quoteQualified } from '../
 import type { IndexVerification, Snapshot } from '../../snapshot/types.js';
 import type { Window } from '../../snapshot/window-types.js';
 import type { Target } from '../api.js';
+import { canSelectTable, explainHelperUsable, verifyWithExplainHelper } from './explain-helper.js';
 
 export const HYPOPG_SCHEMA_SQL = `select /* pg-advisor */ n.nspname as schema
   from pg_catalog.pg_extension e join pg_catalog.pg_namespace n on n.oid = e.extnamespace
@@ -107,12 +108,22 @@ export async function verifyIndexSuggestions(target: Target, snapshot: Snapshot,
   // Never above the session's statement_timeout: the client-side deadline would end the session first.
   const ceiling = target.deadlines?.statementTimeoutMs ?? Number.POSITIVE_INFINITY;
   const timeout = Math.max(100, Math.min(ceiling, Math.round(options.statementTimeoutMs ?? 2000)));
+  // A role that may not SELECT a table cannot EXPLAIN its statements; the explain helper (setup --with-helpers) can.
+  const helperUsable = await explainHelperUsable(target);
 
   const out: IndexVerification[] = [];
   for (const { s, st } of checks) {
     const analysis = analyzeStatement(st.query);
     if (!analysis.analysable) {
       out.push(fail(s, st.queryId, `statement not analysable: ${analysis.reason}`));
+      continue;
+    }
+    if (helperUsable && !(await canSelectTable(target, s.schema, s.table))) {
+      const keys = s.columns.map((c, i) => (s.opclasses[i] ? `${quoteIdent(c)} ${s.opclasses[i]}` : quoteIdent(c)));
+      const ddl = `create index on ${quoteQualified(s.schema, s.table)} (${keys.join(', ')})`;
+      const check = { schema: s.schema, table: s.table, columns: s.columns, queryId: st.queryId, ddl, predicate: s.predicate };
+      const viaHelper = (q: Query) => verifyWithExplainHelper(q, check, snapshot.meta.searchPath, timeout);
+      out.push(await target.withReadOnlyTransaction(viaHelper).catch((e: unknown) => fail(s, st.queryId, String(e))));
       continue;
     }
     try {
@@ -146,7 +157,9 @@ export async function verifyIndexSuggestions(target: Target, snapshot: Snapshot,
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const hint = /permission denied/i.test(message) ? ' (grant the advisor role SELECT on the table so it may EXPLAIN the statement)' : '';
+      const hint = /permission denied/i.test(message)
+        ? ' (grant the advisor role SELECT on the table so it may EXPLAIN the statement, or install the explain helper: pg-advisor setup --with-helpers)'
+        : '';
       out.push(fail(s, st.queryId, `${message}${hint}`));
     }
   }
