@@ -11,6 +11,7 @@ import invalidIndex from './invalid-index.js';
 import missingIndex from './missing-index/index.js';
 import nPlusOne from './n-plus-one.js';
 import poolExhaustion from './pool-exhaustion.js';
+import sequenceExhaustion from './sequence-exhaustion/index.js';
 import tableBloat from './table-bloat.js';
 import vacuumLag from './vacuum-lag.js';
 import xidWraparound from './xid-wraparound.js';
@@ -27,4 +28,5 @@ export const allRules: readonly AnyRule[] = [
   nPlusOne,
   missingIndex,
   fkWithoutIndex,
+  sequenceExhaustion,
 ];

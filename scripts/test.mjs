@@ -18,6 +18,7 @@ const MATRIX_FILES = [
   'test/integration/rules-duplicate-index',
   'test/integration/rules-fk-without-index',
   'test/integration/missing-index-patterns',
+  'test/integration/rules-sequence-exhaustion',
 ];
 
 // Code and tests that compare times with the server's now(): run again with the clock of this process and

@@ -1,4 +1,5 @@
 import { deepFreeze } from '../snapshot/freeze.js';
+import { quoteIdent } from '../sql/quote.js';
 import {
   type BloatState,
   type RelationsState,
@@ -6,6 +7,7 @@ import {
   type Snapshot,
   SNAPSHOT_FORMAT_VERSION,
   type SourceName,
+  type SequencesState,
   type SourceStatus,
   type VacuumState,
 } from '../snapshot/types.js';
@@ -21,6 +23,7 @@ import { collectDatabases } from './sources/databases.js';
 import { collectIndexes } from './sources/indexes.js';
 import { collectRoles } from './sources/roles.js';
 import { collectRelations } from './sources/relations.js';
+import { collectSequences, sequencesNote } from './sources/sequences.js';
 import { collectSettings } from './sources/settings.js';
 import { collectStatements } from './sources/statements.js';
 import { collectTables } from './sources/tables.js';
@@ -107,6 +110,11 @@ export const collectSnapshot: CollectSnapshot = async (target, options: CollectO
     return { data };
   });
   const relations = await run<RelationsState | null>('relations', null, plain(collectRelations));
+  const sequences = await run<SequencesState | null>('sequences', null, async () => {
+    const data = await collectSequences(ctx);
+    const note = sequencesNote(data, ctx.currentUser, quoteIdent);
+    return note === undefined ? { data } : { data, note };
+  });
   const vacuum = await run<VacuumState | null>('vacuum', null, withNote(collectVacuum, hidden('vacuum progress and standby xmins')));
   const bloat = await run<BloatState | null>('bloat', null, async () => {
     const r = await collectBloat(ctx, {
@@ -151,6 +159,7 @@ export const collectSnapshot: CollectSnapshot = async (target, options: CollectO
     vacuum,
     bloat,
     relations,
+    sequences,
   };
   return deepFreeze(snapshot);
 };

@@ -68,6 +68,8 @@ export function formatObject(object: FindingObject): string {
       return `application ${quoteLiteral(object.name ?? '')}`;
     case 'setting':
       return `setting ${object.name ?? '?'}`;
+    case 'sequence':
+      return `sequence ${qualified(object.name ?? '?')}`;
     default:
       return `${String(object.type)} ${object.name ?? ''}`.trim();
   }

@@ -22,7 +22,8 @@ export type SourceName =
   | 'columns'
   | 'vacuum'
   | 'bloat'
-  | 'relations';
+  | 'relations'
+  | 'sequences';
 
 export type SourceStatus =
   | { readonly status: 'ok'; readonly note?: string }
@@ -475,6 +476,51 @@ export interface Snapshot {
   readonly bloat: BloatState | null;
   /** Views and partition trees (absent in snapshots from before the `relations` source). */
   readonly relations?: RelationsState | null;
+  /** Sequences and the columns they feed (absent in snapshots from before the `sequences` source). */
+  readonly sequences?: SequencesState | null;
+}
+
+/** The integer column a sequence feeds (owned by it, identity, or calling it in its default). */
+export interface SequenceColumn {
+  readonly schema: string;
+  readonly table: string;
+  readonly name: string;
+  /** format_type of the column, e.g. "integer", "bigint", "numeric(20,0)". */
+  readonly type: string;
+  /** An identity column (GENERATED … AS IDENTITY). */
+  readonly identity: boolean;
+}
+
+/**
+ * One sequence from pg_sequence. Values are decimal strings: int8, beyond 2^53, negative for descending
+ * sequences; compare them with BigInt.
+ */
+export interface SequenceStat {
+  readonly schema: string;
+  readonly name: string;
+  /** The sequence's type: smallint, integer or bigint. */
+  readonly dataType: string;
+  /** seqstart / seqmin / seqmax / seqincrement (sequence values, int8 as text). */
+  readonly startValue: string;
+  readonly minValue: string;
+  readonly maxValue: string;
+  readonly incrementBy: string;
+  readonly cycle: boolean;
+  /** pg_sequence_last_value (int8 as text); null when the sequence was never used (or reset and not called). */
+  readonly lastValue: string | null;
+  /** The column it feeds; null when none is known. */
+  readonly column: SequenceColumn | null;
+}
+
+export interface SequencesState {
+  /** Sequences current_user may read (SELECT or USAGE), most used first, at most a bounded number. */
+  readonly sequences: readonly SequenceStat[];
+  /** Per schema, sequences current_user may not read, so their use is unknown (count). */
+  readonly unreadable: readonly { readonly schema: string; readonly count: number }[];
+  /** Sequences in user schemas (count). */
+  readonly total: number;
+  /** Readable sequences left out by the bound (count; the least used ones). */
+  readonly truncated: number;
 }
 
 /** A view and its definition (pg_get_viewdef), so statements on it can be resolved to base tables. */

@@ -5,7 +5,7 @@
 import { SNAPSHOT_FORMAT_VERSION } from '../../src/snapshot/types.js';
 import type {
   Backend, BloatState, ColumnStat, ConstraintStat, DatabaseStat, HorizonHolder, IndexBloat, IndexStat, RoleStat,
-  Settings, Snapshot, SnapshotMeta, SourceName, StatementStat, TableBloat, TableStat, VacuumProgress, VacuumState,
+  SequenceStat, SequencesState, Settings, Snapshot, SnapshotMeta, SourceName, StatementStat, TableBloat, TableStat, VacuumProgress, VacuumState,
 } from '../../src/snapshot/types.js';
 import type { Sample, TableDelta, Window } from '../../src/snapshot/window-types.js';
 
@@ -19,7 +19,7 @@ type SnapshotOverrides = Partial<Omit<Snapshot, 'meta' | 'settings' | 'vacuum' |
   readonly bloat?: Partial<BloatState> | null;
 };
 
-const ALL_SOURCES: readonly SourceName[] = ['settings', 'statements', 'activity', 'databases', 'roles', 'tables', 'indexes', 'constraints', 'columns', 'vacuum', 'bloat'];
+const ALL_SOURCES: readonly SourceName[] = ['settings', 'statements', 'activity', 'databases', 'roles', 'tables', 'indexes', 'constraints', 'columns', 'vacuum', 'bloat', 'sequences'];
 
 export function makeSettings(overrides: Partial<Settings> = {}): Settings {
   return {
@@ -253,4 +253,18 @@ export function makeWindow(
     xidPerSecond: null,
     ...rest,
   };
+}
+
+export function makeSequence(overrides: Partial<SequenceStat> = {}): SequenceStat {
+  return {
+    schema: 'public', name: 'orders_id_seq', dataType: 'bigint',
+    startValue: '1', minValue: '1', maxValue: '9223372036854775807', incrementBy: '1', cycle: false, lastValue: '1000',
+    column: { schema: 'public', table: 'orders', name: 'id', type: 'bigint', identity: false },
+    ...overrides,
+  };
+}
+
+export function makeSequencesState(overrides: Partial<SequencesState> = {}): SequencesState {
+  const sequences = overrides.sequences ?? [];
+  return { sequences, unreadable: [], total: sequences.length, truncated: 0, ...overrides };
 }
