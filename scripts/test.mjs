@@ -19,6 +19,7 @@ const MATRIX_FILES = [
   'test/integration/rules-fk-without-index',
   'test/integration/missing-index-patterns',
   'test/integration/rules-sequence-exhaustion',
+  'test/integration/rules-long-running-transaction',
 ];
 
 // Code and tests that compare times with the server's now(): run again with the clock of this process and

@@ -176,6 +176,11 @@ export interface Backend {
   readonly xidAge: number | null;
   /** The advisor's own connection. */
   readonly isSelf: boolean;
+  /**
+   * pg_blocking_pids(pid) while waiting on a heavyweight lock (wait_event_type Lock), else empty: the pids
+   * holding or queued ahead for a conflicting lock. Absent in snapshots from before this field.
+   */
+  readonly blockedBy?: readonly number[];
 }
 
 export interface DatabaseStat {
