@@ -20,6 +20,7 @@ const MATRIX_FILES = [
   'test/integration/missing-index-patterns',
   'test/integration/rules-sequence-exhaustion',
   'test/integration/rules-long-running-transaction',
+  'test/integration/rules-lock-contention',
 ];
 
 // Code and tests that compare times with the server's now(): run again with the clock of this process and

@@ -2,6 +2,7 @@ import { deepFreeze } from '../snapshot/freeze.js';
 import { quoteIdent } from '../sql/quote.js';
 import {
   type BloatState,
+  type LocksState,
   type RelationsState,
   type Settings,
   type Snapshot,
@@ -21,6 +22,7 @@ import { collectColumns } from './sources/columns.js';
 import { collectConstraints } from './sources/constraints.js';
 import { collectDatabases } from './sources/databases.js';
 import { collectIndexes } from './sources/indexes.js';
+import { collectLocks } from './sources/locks.js';
 import { collectRoles } from './sources/roles.js';
 import { collectRelations } from './sources/relations.js';
 import { collectSequences, sequencesNote } from './sources/sequences.js';
@@ -115,6 +117,7 @@ export const collectSnapshot: CollectSnapshot = async (target, options: CollectO
     const note = sequencesNote(data, ctx.currentUser, quoteIdent);
     return note === undefined ? { data } : { data, note };
   });
+  const locks = await run<LocksState | null>('locks', null, withNote(collectLocks, hidden('state and transaction age of blocking sessions')));
   const vacuum = await run<VacuumState | null>('vacuum', null, withNote(collectVacuum, hidden('vacuum progress and standby xmins')));
   const bloat = await run<BloatState | null>('bloat', null, async () => {
     const r = await collectBloat(ctx, {
@@ -160,6 +163,7 @@ export const collectSnapshot: CollectSnapshot = async (target, options: CollectO
     bloat,
     relations,
     sequences,
+    locks,
   };
   return deepFreeze(snapshot);
 };

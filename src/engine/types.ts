@@ -83,7 +83,8 @@ export type Requirement =
   | 'columns'
   | 'vacuum'
   | 'bloat'
-  | 'sequences';
+  | 'sequences'
+  | 'locks';
 
 /**
  * Live facts a rule needs beyond the collected statistics, gathered by the audit pipeline (src/audit)

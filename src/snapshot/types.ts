@@ -23,7 +23,8 @@ export type SourceName =
   | 'vacuum'
   | 'bloat'
   | 'relations'
-  | 'sequences';
+  | 'sequences'
+  | 'locks';
 
 export type SourceStatus =
   | { readonly status: 'ok'; readonly note?: string }
@@ -483,6 +484,50 @@ export interface Snapshot {
   readonly relations?: RelationsState | null;
   /** Sequences and the columns they feed (absent in snapshots from before the `sequences` source). */
   readonly sequences?: SequencesState | null;
+  /** Lock waits and who they wait for (absent in snapshots from before the `locks` source). */
+  readonly locks?: LocksState | null;
+}
+
+/** A session of this database waiting for a heavyweight lock (pg_locks, not granted). */
+export interface LockWait {
+  readonly pid: number;
+  /** pg_locks.locktype: relation, tuple, transactionid, object, advisory… */
+  readonly lockType: string;
+  /** The mode it waits for, e.g. AccessExclusiveLock. */
+  readonly mode: string;
+  /** The relation waited on (relation and tuple locks of this database); null otherwise. */
+  readonly schema: string | null;
+  readonly relation: string | null;
+  /** now() - waitstart (seconds; the statement's age while waitstart is not yet set). */
+  readonly waitSeconds: number | null;
+  /** pg_blocking_pids(pid): holders of conflicting locks and sessions queued ahead of it. */
+  readonly blockedBy: readonly number[];
+}
+
+/** A session that others wait for (any backend type: autovacuum can block too). */
+export interface LockHolder {
+  readonly pid: number;
+  /** pg_stat_activity.backend_type, e.g. "client backend", "autovacuum worker". */
+  readonly backendType: string | null;
+  readonly applicationName: string;
+  readonly userName: string | null;
+  readonly state: string | null;
+  readonly waitEventType: string | null;
+  /** now() - xact_start (seconds); null when no transaction. */
+  readonly xactAgeSeconds: number | null;
+  /** now() - query_start (seconds). */
+  readonly queryAgeSeconds: number | null;
+  /** Relation lock modes it holds granted on the relations waited for. */
+  readonly grantedModes: readonly string[];
+}
+
+export interface LocksState {
+  /** Waiting sessions, longest wait first, bounded. */
+  readonly waits: readonly LockWait[];
+  /** The sessions the listed waits are blocked by. */
+  readonly holders: readonly LockHolder[];
+  /** Waiting sessions left out by the bound (count). */
+  readonly truncated: number;
 }
 
 /** The integer column a sequence feeds (owned by it, identity, or calling it in its default). */

@@ -4,7 +4,7 @@
  */
 import { SNAPSHOT_FORMAT_VERSION } from '../../src/snapshot/types.js';
 import type {
-  Backend, BloatState, ColumnStat, ConstraintStat, DatabaseStat, HorizonHolder, IndexBloat, IndexStat, RoleStat,
+  Backend, BloatState, LockHolder, LocksState, LockWait, ColumnStat, ConstraintStat, DatabaseStat, HorizonHolder, IndexBloat, IndexStat, RoleStat,
   SequenceStat, SequencesState, Settings, Snapshot, SnapshotMeta, SourceName, StatementStat, TableBloat, TableStat, VacuumProgress, VacuumState,
 } from '../../src/snapshot/types.js';
 import type { Sample, TableDelta, Window } from '../../src/snapshot/window-types.js';
@@ -19,7 +19,7 @@ type SnapshotOverrides = Partial<Omit<Snapshot, 'meta' | 'settings' | 'vacuum' |
   readonly bloat?: Partial<BloatState> | null;
 };
 
-const ALL_SOURCES: readonly SourceName[] = ['settings', 'statements', 'activity', 'databases', 'roles', 'tables', 'indexes', 'constraints', 'columns', 'vacuum', 'bloat', 'sequences'];
+const ALL_SOURCES: readonly SourceName[] = ['settings', 'statements', 'activity', 'databases', 'roles', 'tables', 'indexes', 'constraints', 'columns', 'vacuum', 'bloat', 'sequences', 'locks'];
 
 export function makeSettings(overrides: Partial<Settings> = {}): Settings {
   return {
@@ -267,4 +267,20 @@ export function makeSequence(overrides: Partial<SequenceStat> = {}): SequenceSta
 export function makeSequencesState(overrides: Partial<SequencesState> = {}): SequencesState {
   const sequences = overrides.sequences ?? [];
   return { sequences, unreadable: [], total: sequences.length, truncated: 0, ...overrides };
+}
+
+export function makeLockWait(overrides: Partial<LockWait> = {}): LockWait {
+  return { pid: nextPid++, lockType: 'relation', mode: 'AccessShareLock', schema: 'public', relation: 'orders', waitSeconds: 30, blockedBy: [], ...overrides };
+}
+
+export function makeLockHolder(overrides: Partial<LockHolder> = {}): LockHolder {
+  return {
+    pid: nextPid++, backendType: 'client backend', applicationName: 'batch', userName: 'app', state: 'idle in transaction',
+    waitEventType: 'Client', xactAgeSeconds: 900, queryAgeSeconds: 880, grantedModes: ['RowExclusiveLock'],
+    ...overrides,
+  };
+}
+
+export function makeLocksState(overrides: Partial<LocksState> = {}): LocksState {
+  return { waits: [], holders: [], truncated: 0, ...overrides };
 }
