@@ -14,6 +14,7 @@ import missingIndex from './missing-index/index.js';
 import nPlusOne from './n-plus-one.js';
 import poolExhaustion from './pool-exhaustion.js';
 import sequenceExhaustion from './sequence-exhaustion/index.js';
+import staleStatistics from './stale-statistics.js';
 import tableBloat from './table-bloat.js';
 import vacuumLag from './vacuum-lag.js';
 import xidWraparound from './xid-wraparound.js';
@@ -24,6 +25,7 @@ export const allRules: readonly AnyRule[] = [
   invalidIndex,
   duplicateIndex,
   vacuumLag,
+  staleStatistics,
   xidWraparound,
   poolExhaustion,
   idleInTransaction,

@@ -21,6 +21,7 @@ const MATRIX_FILES = [
   'test/integration/rules-sequence-exhaustion',
   'test/integration/rules-long-running-transaction',
   'test/integration/rules-lock-contention',
+  'test/integration/rules-stale-statistics',
 ];
 
 // Code and tests that compare times with the server's now(): run again with the clock of this process and

@@ -97,6 +97,10 @@ export interface Settings {
   readonly autovacuumVacuumInsertThreshold: number;
   /** autovacuum_vacuum_insert_scale_factor (fraction). */
   readonly autovacuumVacuumInsertScaleFactor: number;
+  /** autovacuum_analyze_threshold (tuples; absent in snapshots from before it was collected). */
+  readonly autovacuumAnalyzeThreshold?: number;
+  /** autovacuum_analyze_scale_factor (fraction of reltuples; absent in older snapshots). */
+  readonly autovacuumAnalyzeScaleFactor?: number;
   /** autovacuum_freeze_max_age (transactions). */
   readonly autovacuumFreezeMaxAge: number;
   /** autovacuum_multixact_freeze_max_age (multixacts). */

@@ -35,6 +35,8 @@ export function makeSettings(overrides: Partial<Settings> = {}): Settings {
     autovacuumVacuumMaxThreshold: null,
     autovacuumVacuumInsertThreshold: 1000,
     autovacuumVacuumInsertScaleFactor: 0.2,
+    autovacuumAnalyzeThreshold: 50,
+    autovacuumAnalyzeScaleFactor: 0.1,
     autovacuumFreezeMaxAge: 200_000_000,
     autovacuumMultixactFreezeMaxAge: 400_000_000,
     vacuumFailsafeAge: 1_600_000_000,

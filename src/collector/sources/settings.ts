@@ -6,6 +6,7 @@ const BASE_SETTINGS = [
   'max_connections', 'superuser_reserved_connections', 'autovacuum', 'track_counts', 'autovacuum_naptime',
   'autovacuum_max_workers', 'autovacuum_vacuum_threshold', 'autovacuum_vacuum_scale_factor',
   'autovacuum_vacuum_insert_threshold', 'autovacuum_vacuum_insert_scale_factor', 'autovacuum_freeze_max_age',
+  'autovacuum_analyze_threshold', 'autovacuum_analyze_scale_factor',
   'autovacuum_multixact_freeze_max_age', 'vacuum_failsafe_age', 'vacuum_multixact_failsafe_age',
   'idle_in_transaction_session_timeout', 'block_size', 'track_activity_query_size',
 ] as const;
@@ -55,6 +56,8 @@ export async function collectSettings(ctx: CollectionContext): Promise<Settings>
     autovacuumVacuumMaxThreshold: maxThreshold && num(maxThreshold.setting) >= 0 ? num(maxThreshold.setting) : null,
     autovacuumVacuumInsertThreshold: n('autovacuum_vacuum_insert_threshold'),
     autovacuumVacuumInsertScaleFactor: n('autovacuum_vacuum_insert_scale_factor'),
+    autovacuumAnalyzeThreshold: n('autovacuum_analyze_threshold'),
+    autovacuumAnalyzeScaleFactor: n('autovacuum_analyze_scale_factor'),
     autovacuumFreezeMaxAge: n('autovacuum_freeze_max_age'),
     autovacuumMultixactFreezeMaxAge: n('autovacuum_multixact_freeze_max_age'),
     vacuumFailsafeAge: n('vacuum_failsafe_age'),
