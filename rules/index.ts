@@ -13,6 +13,7 @@ import longRunningTransaction from './long-running-transaction.js';
 import missingIndex from './missing-index/index.js';
 import nPlusOne from './n-plus-one.js';
 import poolExhaustion from './pool-exhaustion.js';
+import replicationSlot from './replication-slot.js';
 import sequenceExhaustion from './sequence-exhaustion/index.js';
 import staleStatistics from './stale-statistics.js';
 import tableBloat from './table-bloat.js';
@@ -27,6 +28,7 @@ export const allRules: readonly AnyRule[] = [
   vacuumLag,
   staleStatistics,
   xidWraparound,
+  replicationSlot,
   poolExhaustion,
   idleInTransaction,
   longRunningTransaction,

@@ -22,6 +22,7 @@ const MATRIX_FILES = [
   'test/integration/rules-long-running-transaction',
   'test/integration/rules-lock-contention',
   'test/integration/rules-stale-statistics',
+  'test/integration/rules-replication-slot',
 ];
 
 // Code and tests that compare times with the server's now(): run again with the clock of this process and

@@ -4,6 +4,7 @@ import {
   type BloatState,
   type LocksState,
   type RelationsState,
+  type ReplicationState,
   type Settings,
   type Snapshot,
   SNAPSHOT_FORMAT_VERSION,
@@ -25,6 +26,7 @@ import { collectIndexes } from './sources/indexes.js';
 import { collectLocks } from './sources/locks.js';
 import { collectRoles } from './sources/roles.js';
 import { collectRelations } from './sources/relations.js';
+import { collectReplication } from './sources/replication.js';
 import { collectSequences, sequencesNote } from './sources/sequences.js';
 import { collectSettings } from './sources/settings.js';
 import { collectStatements } from './sources/statements.js';
@@ -118,6 +120,7 @@ export const collectSnapshot: CollectSnapshot = async (target, options: CollectO
     return note === undefined ? { data } : { data, note };
   });
   const locks = await run<LocksState | null>('locks', null, withNote(collectLocks, hidden('state and transaction age of blocking sessions')));
+  const replication = await run<ReplicationState | null>('replication', null, plain(collectReplication));
   const vacuum = await run<VacuumState | null>('vacuum', null, withNote(collectVacuum, hidden('vacuum progress and standby xmins')));
   const bloat = await run<BloatState | null>('bloat', null, async () => {
     const r = await collectBloat(ctx, {
@@ -164,6 +167,7 @@ export const collectSnapshot: CollectSnapshot = async (target, options: CollectO
     relations,
     sequences,
     locks,
+    replication,
   };
   return deepFreeze(snapshot);
 };

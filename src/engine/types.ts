@@ -9,7 +9,7 @@ export function severityRank(severity: Severity): number {
   return SEVERITIES.indexOf(severity);
 }
 
-export type ObjectType = 'table' | 'index' | 'query' | 'database' | 'role' | 'application' | 'setting' | 'sequence';
+export type ObjectType = 'table' | 'index' | 'query' | 'database' | 'role' | 'application' | 'setting' | 'sequence' | 'replication-slot';
 
 export interface FindingObject {
   readonly type: ObjectType;
@@ -84,7 +84,8 @@ export type Requirement =
   | 'vacuum'
   | 'bloat'
   | 'sequences'
-  | 'locks';
+  | 'locks'
+  | 'replication';
 
 /**
  * Live facts a rule needs beyond the collected statistics, gathered by the audit pipeline (src/audit)

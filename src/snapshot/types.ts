@@ -24,7 +24,8 @@ export type SourceName =
   | 'bloat'
   | 'relations'
   | 'sequences'
-  | 'locks';
+  | 'locks'
+  | 'replication';
 
 export type SourceStatus =
   | { readonly status: 'ok'; readonly note?: string }
@@ -490,6 +491,43 @@ export interface Snapshot {
   readonly sequences?: SequencesState | null;
   /** Lock waits and who they wait for (absent in snapshots from before the `locks` source). */
   readonly locks?: LocksState | null;
+  /** Replication slots (absent in snapshots from before the `replication` source). */
+  readonly replication?: ReplicationState | null;
+}
+
+/** One row of pg_replication_slots (cluster-wide). */
+export interface ReplicationSlot {
+  readonly name: string;
+  readonly type: 'physical' | 'logical';
+  /** Output plugin (logical slots). */
+  readonly plugin: string | null;
+  /** Database of a logical slot; null for physical slots. */
+  readonly database: string | null;
+  readonly temporary: boolean;
+  /** A consumer is connected to it now. */
+  readonly active: boolean;
+  readonly activePid: number | null;
+  /** age(xmin) (transactions): held by a physical slot with hot_standby_feedback; null when none. */
+  readonly xminAge: number | null;
+  /** age(catalog_xmin) (transactions): held by a logical slot for the system catalogs; null when none. */
+  readonly catalogXminAge: number | null;
+  /** WAL kept for it: current (or last received) WAL position − restart_lsn (bytes); null without restart_lsn. */
+  readonly retainedBytes: number | null;
+  /** wal_status: reserved, extended, unreserved or lost. */
+  readonly walStatus: string | null;
+  /** safe_wal_size (bytes) before the slot is lost under max_slot_wal_keep_size; null when unlimited. */
+  readonly safeWalSizeBytes: number | null;
+  /** now() - inactive_since (seconds, PostgreSQL 17+); null when active or unknown. */
+  readonly inactiveSeconds: number | null;
+  /** invalidation_reason (PostgreSQL 17+), e.g. wal_removed, rows_removed; null when valid or unknown. */
+  readonly invalidationReason: string | null;
+}
+
+export interface ReplicationState {
+  /** Replication slots of the cluster, by name, bounded. */
+  readonly slots: readonly ReplicationSlot[];
+  /** max_slot_wal_keep_size (bytes); null when unlimited (-1). */
+  readonly maxSlotWalKeepSizeBytes: number | null;
 }
 
 /** A session of this database waiting for a heavyweight lock (pg_locks, not granted). */

@@ -4,7 +4,7 @@
  */
 import { SNAPSHOT_FORMAT_VERSION } from '../../src/snapshot/types.js';
 import type {
-  Backend, BloatState, LockHolder, LocksState, LockWait, ColumnStat, ConstraintStat, DatabaseStat, HorizonHolder, IndexBloat, IndexStat, RoleStat,
+  Backend, BloatState, LockHolder, ReplicationSlot, ReplicationState, LocksState, LockWait, ColumnStat, ConstraintStat, DatabaseStat, HorizonHolder, IndexBloat, IndexStat, RoleStat,
   SequenceStat, SequencesState, Settings, Snapshot, SnapshotMeta, SourceName, StatementStat, TableBloat, TableStat, VacuumProgress, VacuumState,
 } from '../../src/snapshot/types.js';
 import type { Sample, TableDelta, Window } from '../../src/snapshot/window-types.js';
@@ -19,7 +19,7 @@ type SnapshotOverrides = Partial<Omit<Snapshot, 'meta' | 'settings' | 'vacuum' |
   readonly bloat?: Partial<BloatState> | null;
 };
 
-const ALL_SOURCES: readonly SourceName[] = ['settings', 'statements', 'activity', 'databases', 'roles', 'tables', 'indexes', 'constraints', 'columns', 'vacuum', 'bloat', 'sequences', 'locks'];
+const ALL_SOURCES: readonly SourceName[] = ['settings', 'statements', 'activity', 'databases', 'roles', 'tables', 'indexes', 'constraints', 'columns', 'vacuum', 'bloat', 'sequences', 'locks', 'replication'];
 
 export function makeSettings(overrides: Partial<Settings> = {}): Settings {
   return {
@@ -285,4 +285,17 @@ export function makeLockHolder(overrides: Partial<LockHolder> = {}): LockHolder 
 
 export function makeLocksState(overrides: Partial<LocksState> = {}): LocksState {
   return { waits: [], holders: [], truncated: 0, ...overrides };
+}
+
+export function makeSlot(overrides: Partial<ReplicationSlot> = {}): ReplicationSlot {
+  return {
+    name: 'standby_1', type: 'physical', plugin: null, database: null, temporary: false, active: true, activePid: 4321,
+    xminAge: null, catalogXminAge: null, retainedBytes: 16 * MiB, walStatus: 'reserved', safeWalSizeBytes: null,
+    inactiveSeconds: null, invalidationReason: null,
+    ...overrides,
+  };
+}
+
+export function makeReplicationState(overrides: Partial<ReplicationState> = {}): ReplicationState {
+  return { slots: [], maxSlotWalKeepSizeBytes: null, ...overrides };
 }
