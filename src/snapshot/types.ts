@@ -270,7 +270,7 @@ export interface TableStat {
   readonly xidAge: number;
   /** mxid_age(relminmxid) (multixacts). */
   readonly mxidAge: number;
-  /** An AccessExclusiveLock was held at collection time; sizes were skipped. */
+  /** An AccessExclusiveLock was held or requested (a DDL waiting in the queue) at collection time; sizes were skipped. */
   readonly locked: boolean;
 }
 

@@ -80,6 +80,13 @@ describe('lock-contention on a planted lock queue', () => {
     }
   });
 
+  it('still collects tables and indexes during the incident, skipping sizes of the table a DDL waits for', () => {
+    expect(evaluation.snapshot.meta.sources.tables).toEqual({ status: 'ok' });
+    expect(evaluation.snapshot.meta.sources.indexes).toEqual({ status: 'ok' });
+    expect(evaluation.snapshot.tables.find((t) => t.name === 'accounts')).toMatchObject({ locked: true, heapBytes: null });
+    expect(evaluation.snapshot.tables.find((t) => t.name === 'audit_log')).toMatchObject({ locked: false });
+  });
+
   it('stays silent under the default 10 s floor', () => {
     const { findings } = evaluateRules({ rules: allRules, snapshot: evaluation.snapshot, window: null });
     expect(rule({ findings })).toEqual([]);

@@ -29,6 +29,14 @@ export async function plantLockQueue(adminUrl: string, options: { ageMs: number 
     clients.push(c);
     return c;
   };
+  const release = async (): Promise<void> => {
+    const end = new pg.Client({ connectionString: adminUrl });
+    await end.connect();
+    await end.query(`select pg_catalog.pg_terminate_backend(pid) from pg_catalog.pg_stat_activity
+      where datname = current_database() and pid <> pg_backend_pid()`);
+    await end.end();
+    await Promise.all(clients.map((c) => c.end().catch(() => {})));
+  };
   const background = (c: pg.Client, sql: string): void => {
     c.query(sql).catch(() => {}); // ends with an error when release() terminates the session
   };
@@ -47,35 +55,30 @@ export async function plantLockQueue(adminUrl: string, options: { ageMs: number 
   await open('reader');
   await sleep(options.ageMs);
 
-  const migrate = await open('migrate');
-  await migrate.query(`set lock_timeout = 0`);
-  background(migrate, 'alter table accounts add column note text');
-  for (let i = 0; i < 2; i++) background(await open('web'), 'select balance from accounts where id = 2');
-  background(await open('fresh'), 'select pg_sleep(600)');
-
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  try {
-    const queued = await waitUntil(async () => {
+  const waiting = async (count: number): Promise<boolean> =>
+    waitUntil(async () => {
       const { rows } = await admin.query(`select count(*)::int as n from pg_catalog.pg_stat_activity
         where datname = current_database() and application_name in ('migrate', 'web') and wait_event_type = 'Lock'`);
-      return rows[0].n === 3;
+      return rows[0].n === count;
     }, 10_000, 50);
-    if (!queued) throw new Error('the migration and the reads did not queue on their locks');
+  try {
+    const migrate = await open('migrate');
+    await migrate.query(`set lock_timeout = 0`);
+    background(migrate, 'alter table accounts add column note text');
+    // The reads must arrive after the ALTER queued, or they are granted at once and never wait.
+    if (!(await waiting(1))) throw new Error('the migration did not queue behind batch-import');
+    for (let i = 0; i < 2; i++) background(await open('web'), 'select balance from accounts where id = 2');
+    if (!(await waiting(3))) throw new Error('the reads did not queue behind the migration');
+    background(await open('fresh'), 'select pg_sleep(600)');
     const { rows } = await admin.query(`select application_name, pid from pg_catalog.pg_stat_activity where datname = current_database()`);
     const pids: Record<string, number[]> = {};
     for (const r of rows as { application_name: string; pid: number }[]) (pids[r.application_name] ??= []).push(r.pid);
-    return {
-      pids,
-      async release() {
-        const end = new pg.Client({ connectionString: adminUrl });
-        await end.connect();
-        await end.query(`select pg_catalog.pg_terminate_backend(pid) from pg_catalog.pg_stat_activity
-          where datname = current_database() and pid <> pg_backend_pid()`);
-        await end.end();
-        await Promise.all(clients.map((c) => c.end().catch(() => {})));
-      },
-    };
+    return { pids, release };
+  } catch (error) {
+    await release();
+    throw error;
   } finally {
     await admin.end();
   }

@@ -2,10 +2,13 @@
 export const SYSTEM_SCHEMA_FILTER = `n.nspname not in ('pg_catalog', 'information_schema')
   and n.nspname !~ '^pg_toast' and n.nspname !~ '^pg_temp_'`;
 
-/** Relations holding a granted AccessExclusiveLock in the current database (size functions would wait). */
+/**
+ * Relations with an AccessExclusiveLock held or requested in the current database: size functions would wait
+ * (lock requests queue in order, so a pending ALTER TABLE blocks our AccessShareLock as much as a granted one).
+ */
 export const LOCKED_RELATIONS_CTE = `locked as (
   select distinct l.relation as oid from pg_catalog.pg_locks l
-  where l.locktype = 'relation' and l.mode = 'AccessExclusiveLock' and l.granted
+  where l.locktype = 'relation' and l.mode = 'AccessExclusiveLock'
     and l.database = (select d.oid from pg_catalog.pg_database d where d.datname = pg_catalog.current_database()))`;
 
 /** Parses pg_class.reloptions ("key=value" strings) into a record. */
