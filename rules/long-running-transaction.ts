@@ -1,6 +1,6 @@
 import { defineRule } from '../src/engine/define-rule.js';
 import type { FindingDraft } from '../src/engine/types.js';
-import type { Backend } from '../src/snapshot/types.js';
+import type { Backend, Snapshot } from '../src/snapshot/types.js';
 import { quoteIdent } from '../src/sql/quote.js';
 import { formatCount, formatDuration } from './_lib/format.js';
 import { oldestHorizonHolder } from './_lib/horizon.js';
@@ -24,10 +24,10 @@ export default defineRule({
     criticalXminAge: { default: 10_000_000, description: 'Critical when the transaction holds the oldest xmin and it is at least this old (transactions).' },
   },
   docs: {
-    summary: 'Finds client sessions busy in a transaction (state active) that started long ago, grouped per application and role, with what they hold back: the xmin horizon and the sessions queued behind their locks.',
+    summary: 'Finds client sessions busy in a transaction (state active) that started long ago, grouped per application and role, with what they hold back: the xmin horizon, the locks they hold and the sessions queued behind those locks.',
     why: 'A long transaction keeps its snapshot, so vacuum can remove no row deleted or updated after it began, anywhere in the database: tables and indexes bloat and queries slow down. It keeps every lock it took until it ends, so a migration that needs an ACCESS EXCLUSIVE lock waits behind it and every query on that table queues behind the migration. Usually a batch job doing everything in one transaction, a runaway query, or a report on the primary.',
     fix: 'Split batch work into short transactions (commit every few thousand rows); move reports to a replica; cancel a runaway statement with pg_cancel_backend(pid). Put a ceiling on the role: statement_timeout for single statements and, on PostgreSQL 17+, transaction_timeout for whole transactions.',
-    falsePositives: 'Only sessions in state active (or fastpath) whose transaction is at least 5 minutes old count; sessions idle in a transaction are the idle-in-transaction rule\'s, never reported twice. Autovacuum, WAL senders and other background processes are not client backends and are never counted; the advisor\'s own session and sessions of other databases are ignored. pg_dump and pg_dumpall are reported apart, as info (they hold a snapshot for the whole dump by design), unless they hold the oldest xmin past 10 million transactions. Critical past an hour, or when the session holds the oldest xmin of the cluster at 10 million transactions or more.',
+    falsePositives: 'Only sessions in state active (or fastpath) whose transaction is at least 5 minutes old count; sessions idle in a transaction are the idle-in-transaction rule\'s, never reported twice. Autovacuum, WAL senders and other background processes are not client backends and are never counted; the advisor\'s own session and sessions of other databases are ignored. pg_dump and pg_dumpall are reported apart, as info (they hold a snapshot for the whole dump by design), unless they hold the oldest xmin past 10 million transactions. Locks held are counted for the 1,000 sessions of this database holding the most (null when the locks source did not run). Critical past an hour, or when the session holds the oldest xmin of the cluster at 10 million transactions or more.',
   },
   evaluate({ snapshot, thresholds: t }) {
     const others = snapshot.activity.filter((b) => !b.isSelf);
@@ -57,11 +57,13 @@ export default defineRule({
       const app = longest.applicationName || '(no application_name)';
       const user = longest.userName;
       const readOnly = sessions.every((b) => b.xidAge === null);
+      const locks = locksHeldBy(snapshot, sessions);
       findings.push({
         severity,
         summary:
           `${sessions.length} session${sessions.length === 1 ? '' : 's'} of ${app}${user ? ` (role ${user})` : ''} ${backup ? 'dumping' : 'running'} in a transaction, the oldest started ${formatDuration(longestXact)} ago` +
           `${holdsOldest ? `, holding the oldest xmin (age ${formatCount(maxXmin)}) so vacuum cannot remove dead rows` : ''}` +
+          `${locks.accessExclusiveLocksHeld ? `, holding ${locks.accessExclusiveLocksHeld} ACCESS EXCLUSIVE lock${locks.accessExclusiveLocksHeld === 1 ? '' : 's'} (every query on those tables waits)` : ''}` +
           `${blocked.length > 0 ? `, with ${blocked.length} session${blocked.length === 1 ? '' : 's'} waiting behind its locks` : ''}.`,
         object: { type: 'application', name: app },
         identity: `${user ?? ''}${backup ? '/backup' : ''}`,
@@ -79,6 +81,7 @@ export default defineRule({
           blockedSessions: blocked.length,
           blockedPids: blocked.slice(0, MAX_PIDS),
           waitingOnLock: sessions.some((b) => (b.blockedBy?.length ?? 0) > 0),
+          ...locks,
         },
         recommendation: recommend(app, user, longest.pid, backup, snapshot.meta.serverVersionNum),
         impact: { xactSeconds: longestXact },
@@ -87,6 +90,17 @@ export default defineRule({
     return findings;
   },
 });
+
+/** Relation locks the sessions hold, when the locks source ran; null otherwise (not zero: unknown). */
+function locksHeldBy(snapshot: Snapshot, sessions: readonly Backend[]): { relationLocksHeld: number | null; accessExclusiveLocksHeld: number | null } {
+  const held = snapshot.meta.sources.locks?.status === 'ok' ? snapshot.locks?.held : undefined;
+  if (!held) return { relationLocksHeld: null, accessExclusiveLocksHeld: null };
+  const mine = held.filter((h) => sessions.some((b) => b.pid === h.pid));
+  return {
+    relationLocksHeld: mine.reduce((sum, h) => sum + h.relationLocks, 0),
+    accessExclusiveLocksHeld: mine.reduce((sum, h) => sum + h.accessExclusiveLocks, 0),
+  };
+}
 
 /** Sessions waiting, directly or through a queue of waiters, on one of `roots` (pids, sorted). */
 function waitingBehind(roots: ReadonlySet<number>, sessions: readonly Backend[]): number[] {

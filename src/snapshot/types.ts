@@ -568,8 +568,19 @@ export interface LocksState {
   readonly waits: readonly LockWait[];
   /** The sessions the listed waits are blocked by. */
   readonly holders: readonly LockHolder[];
+  /** Granted locks per session of this database, most first, bounded (absent in older snapshots). */
+  readonly held?: readonly LocksHeld[];
   /** Waiting sessions left out by the bound (count). */
   readonly truncated: number;
+}
+
+/** Granted locks of one session. */
+export interface LocksHeld {
+  readonly pid: number;
+  /** Relation-level locks held (count). */
+  readonly relationLocks: number;
+  /** ACCESS EXCLUSIVE relation locks held (count): every query on those relations waits. */
+  readonly accessExclusiveLocks: number;
 }
 
 /** The integer column a sequence feeds (owned by it, identity, or calling it in its default). */

@@ -70,6 +70,10 @@ describe('lock-contention on a planted lock queue', () => {
   it('collects only the waiting sessions and their blockers, bounded', async () => {
     expect(evaluation.snapshot.locks!.waits.map((w) => w.pid).sort()).toEqual([...queue!.pids.migrate!, ...queue!.pids.web!].sort());
     expect(evaluation.snapshot.locks!.holders.map((h) => h.pid).sort()).toEqual([...queue!.pids['batch-import']!, ...queue!.pids.migrate!].sort());
+    // 5,000 advisory locks of one session make one aggregated row, not 5,000.
+    const held = evaluation.snapshot.locks!.held!;
+    expect(held.length).toBeLessThanOrEqual(12);
+    expect(held.find((h) => h.pid === queue!.pids['batch-import']![0])).toEqual({ pid: queue!.pids['batch-import']![0], relationLocks: 2, accessExclusiveLocks: 0 });
     const target = await connectTarget({ url: monitorUrl });
     try {
       const bounded = await collectLocks(await collectServerInfo(target), 2);

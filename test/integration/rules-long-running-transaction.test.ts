@@ -43,6 +43,8 @@ describe('long-running-transaction on a planted lock queue', () => {
       blockedPids: [...queue!.pids.migrate!, ...queue!.pids.web!].sort((a, b) => a - b),
     });
     expect(Number(batch.evidence.longestXactSeconds)).toBeGreaterThanOrEqual(MAX_XACT_SECONDS);
+    // RowExclusiveLock on accounts and on its primary key index.
+    expect(batch.evidence).toMatchObject({ relationLocksHeld: 2, accessExclusiveLocksHeld: 0 });
     const dump = rule(evaluation).find((f) => f.object.name === 'pg_dump')!;
     expect(dump.evidence).toMatchObject({ readOnly: true, backupTool: true, blockedSessions: 0 });
     // The idle-in-transaction session is the other rule's (not yet 60 s idle, so silent there too).

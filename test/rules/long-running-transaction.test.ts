@@ -1,6 +1,6 @@
 import rule from '../../rules/long-running-transaction.js';
 import type { Backend, HorizonHolder } from '../../src/snapshot/types.js';
-import { makeBackend, makeBackends, makeHorizonHolder, makeSnapshot } from '../support/builders.js';
+import { makeBackend, makeBackends, makeHorizonHolder, makeLocksState, makeSnapshot } from '../support/builders.js';
 import { ruleTester } from '../support/rule-tester.js';
 
 const busy = (o: Partial<Backend> = {}): Backend =>
@@ -28,7 +28,10 @@ ruleTester(rule, {
       snapshot: snap([busy({ pid: 4242, queryId: '-77' })]),
       findings: [{
         severity: 'warning', object: { type: 'application', name: 'billing' },
-        evidence: { userName: 'app', sessions: 1, pids: [4242], longestXactSeconds: 300, longestQuerySeconds: 120, queryId: '-77', readOnly: false, backupTool: false, blockedSessions: 0, waitingOnLock: false },
+        evidence: {
+          userName: 'app', sessions: 1, pids: [4242], longestXactSeconds: 300, longestQuerySeconds: 120, queryId: '-77', readOnly: false, backupTool: false,
+          blockedSessions: 0, waitingOnLock: false, relationLocksHeld: null, accessExclusiveLocksHeld: null,
+        },
       }],
       renumbered: { snapshot: snap([busy({ pid: 4242, xactAgeSeconds: 2_000, xminAge: 5 })]) },
     },
@@ -79,6 +82,17 @@ ruleTester(rule, {
         waiter([999], { pid: 400 }),
       ]),
       findings: [{ severity: 'warning', object: { name: 'billing' }, evidence: { blockedSessions: 3, blockedPids: [200, 301, 302], waitingOnLock: false } }],
+    },
+    {
+      name: 'counts the relation locks its sessions hold when the locks source ran',
+      snapshot: makeSnapshot({
+        activity: [busy({ pid: 10 }), busy({ pid: 11 }), busy({ pid: 12, applicationName: 'other' })],
+        locks: makeLocksState({ held: [{ pid: 10, relationLocks: 3, accessExclusiveLocks: 1 }, { pid: 11, relationLocks: 2, accessExclusiveLocks: 0 }] }),
+      }),
+      findings: [
+        { severity: 'warning', object: { name: 'billing' }, evidence: { sessions: 2, relationLocksHeld: 5, accessExclusiveLocksHeld: 1 } },
+        { severity: 'warning', object: { name: 'other' }, evidence: { relationLocksHeld: 0, accessExclusiveLocksHeld: 0 } },
+      ],
     },
     {
       name: 'one finding per application and role; a long transaction that itself waits is marked',

@@ -284,7 +284,7 @@ export function makeLockHolder(overrides: Partial<LockHolder> = {}): LockHolder 
 }
 
 export function makeLocksState(overrides: Partial<LocksState> = {}): LocksState {
-  return { waits: [], holders: [], truncated: 0, ...overrides };
+  return { waits: [], holders: [], held: [], truncated: 0, ...overrides };
 }
 
 export function makeSlot(overrides: Partial<ReplicationSlot> = {}): ReplicationSlot {

@@ -4,6 +4,8 @@ import { nonNegative } from './activity.js';
 
 /** Waiting sessions listed at most (longest waits first); the rest is counted in `truncated`. */
 export const MAX_LOCK_WAITS = 500;
+/** Sessions whose held locks are counted at most. */
+export const MAX_LOCK_HOLDING_SESSIONS = 1000;
 
 /**
  * Ungranted locks of sessions of this database, longest wait first, bounded by $1: never the full lock table.
@@ -37,6 +39,25 @@ export const LOCK_HOLDERS_SQL = `select /* pg-advisor */ a.pid, a.backend_type, 
 from pg_catalog.pg_stat_activity a
 where a.pid = any($1::int[])
 order by a.pid`;
+
+/**
+ * Granted locks per session of this database (not the advisor's own): relation locks and ACCESS EXCLUSIVE ones,
+ * aggregated in SQL so 10,000 locks make at most one row per session; bounded by $1, most locks first.
+ */
+export const LOCKS_HELD_SQL = `select /* pg-advisor */ l.pid, count(*) filter (where l.locktype = 'relation')::int as relation_locks,
+  count(*) filter (where l.locktype = 'relation' and l.mode = 'AccessExclusiveLock')::int as access_exclusive_locks
+from pg_catalog.pg_locks l
+join pg_catalog.pg_stat_activity a on a.pid = l.pid and a.datname = pg_catalog.current_database()
+where l.granted and l.pid <> pg_catalog.pg_backend_pid()
+group by l.pid
+order by count(*) desc, l.pid
+limit $1`;
+
+interface HeldRow extends Record<string, unknown> {
+  pid: number;
+  relation_locks: number;
+  access_exclusive_locks: number;
+}
 
 interface WaitRow extends Record<string, unknown> {
   pid: number;
@@ -86,5 +107,10 @@ export async function collectLocks(ctx: CollectionContext, limit = MAX_LOCK_WAIT
     queryAgeSeconds: nonNegative(r.query_age_seconds),
     grantedModes: r.granted_modes ?? [],
   }));
-  return { waits, holders, truncated: Math.max(0, num(toNumber(rows[0]?.total)) - waits.length) };
+  const held = (await ctx.target.query<HeldRow>(LOCKS_HELD_SQL, [MAX_LOCK_HOLDING_SESSIONS])).map((r) => ({
+    pid: r.pid,
+    relationLocks: num(r.relation_locks),
+    accessExclusiveLocks: num(r.access_exclusive_locks),
+  }));
+  return { waits, holders, held, truncated: Math.max(0, num(toNumber(rows[0]?.total)) - waits.length) };
 }
