@@ -8,7 +8,7 @@ import fkWithoutIndex from './fk-without-index.js';
 import idleInTransaction from './idle-in-transaction.js';
 import indexBloat from './index-bloat.js';
 import invalidIndex from './invalid-index.js';
-import lockContention from './lock-contention.js';
+import lockContention from './lock-contention/index.js';
 import longRunningTransaction from './long-running-transaction.js';
 import missingIndex from './missing-index/index.js';
 import nPlusOne from './n-plus-one.js';

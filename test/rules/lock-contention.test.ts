@@ -1,4 +1,8 @@
-import rule from '../../rules/lock-contention.js';
+import { describe, expect, it } from 'vitest';
+import rule from '../../rules/lock-contention/index.js';
+import { evaluateRules } from '../../src/engine/evaluate.js';
+import type { AnyRule } from '../../src/engine/types.js';
+import { deepFreeze } from '../../src/snapshot/freeze.js';
 import type { LockHolder, LockWait } from '../../src/snapshot/types.js';
 import { makeBackend, makeLockHolder, makeLocksState, makeLockWait, makeSnapshot } from '../support/builders.js';
 import { ruleTester } from '../support/rule-tester.js';
@@ -96,6 +100,11 @@ ruleTester(rule, {
       ],
     },
     {
+      name: 'a prepared transaction (pid 0) as the root blocker',
+      snapshot: snap([wait(200, [0], { lockType: 'transactionid', mode: 'ShareLock', schema: null, relation: null, waitSeconds: 30 })], []),
+      findings: [{ severity: 'warning', object: { type: 'application', name: '(prepared transaction)' }, evidence: { rootBlocker: { pid: 0, backendType: 'prepared transaction' }, rootBlockerPids: [0] } }],
+    },
+    {
       name: 'a root that is a listed client backend but not a lock holder row falls back to activity',
       snapshot: makeSnapshot({
         activity: [makeBackend({ pid: 777, applicationName: 'cron', userName: 'ops', state: 'idle in transaction', xactAgeSeconds: 50 })],
@@ -104,4 +113,21 @@ ruleTester(rule, {
       findings: [{ severity: 'warning', object: { name: 'orders' }, evidence: { rootBlocker: { pid: 777, application: 'cron', role: 'ops', xactAgeSeconds: 50 } } }],
     },
   ],
+});
+
+describe('lock-contention recommendations', () => {
+  const recommendationOf = (waits: LockWait[], holders: LockHolder[]) =>
+    evaluateRules({ rules: [rule as unknown as AnyRule], snapshot: deepFreeze(snap(waits, holders)), window: null }).findings[0]?.recommendation;
+
+  it('terminates an ordinary root blocker, and says how to tame migrations when a DDL waits', () => {
+    const r = recommendationOf(incident(), [root()]);
+    expect(r?.sql).toBe(`SELECT pg_terminate_backend(${ROOT});`);
+    expect(r?.text).toContain('lock_timeout');
+  });
+
+  it('never suggests terminating pid 0 for a prepared transaction', () => {
+    const r = recommendationOf([wait(200, [0], { waitSeconds: 30 })], []);
+    expect(r?.sql).toBeUndefined();
+    expect(r?.text).toContain('ROLLBACK PREPARED');
+  });
 });

@@ -1,19 +1,15 @@
-import { defineRule } from '../src/engine/define-rule.js';
-import type { EvidenceValue, FindingDraft, FindingObject } from '../src/engine/types.js';
-import type { LockHolder, LockWait, Snapshot } from '../src/snapshot/types.js';
-import { quoteQualified } from '../src/sql/quote.js';
-import { formatDuration } from './_lib/format.js';
+import { defineRule } from '../../src/engine/define-rule.js';
+import type { EvidenceValue, FindingDraft } from '../../src/engine/types.js';
+import { chainsOf, PREPARED_TRANSACTION_PID } from './chains.js';
+import type { LockHolder, Snapshot } from '../../src/snapshot/types.js';
+import { quoteQualified } from '../../src/sql/quote.js';
+import { formatDuration } from '../_lib/format.js';
 
 /** pids listed in evidence per finding. */
 const MAX_PIDS = 10;
 /** Table-level modes that DDL takes (ALTER/DROP/TRUNCATE, CREATE INDEX, CREATE TRIGGER, REFRESH …). */
 const DDL_MODES = new Set(['AccessExclusiveLock', 'ExclusiveLock', 'ShareRowExclusiveLock', 'ShareLock']);
 
-interface Chain {
-  readonly object: FindingObject;
-  readonly roots: number[];
-  readonly waiters: LockWait[];
-}
 
 export default defineRule({
   id: 'lock-contention',
@@ -63,11 +59,7 @@ export default defineRule({
           queuedBehindDdl,
           truncatedWaits: locks.truncated,
         },
-        recommendation: {
-          text: `End the root blocker after checking what it does: pg_terminate_backend frees its locks (pg_cancel_backend leaves an open transaction holding them until the client rolls back).` +
-            `${ddl ? ' Run migrations with SET lock_timeout = \'5s\' and retry them, so a DDL gives up instead of stopping the table.' : ''}`,
-          sql: `SELECT pg_terminate_backend(${root.pid});`,
-        },
+        recommendation: recommend(root.pid, ddl !== null),
         impact: { waitingSessions: chain.waiters.length },
       });
     }
@@ -75,64 +67,17 @@ export default defineRule({
   },
 });
 
-/** Blocking chains: per root blocker (a pid others wait for that does not wait itself), grouped per object. */
-function chainsOf(waits: readonly LockWait[], holders: readonly LockHolder[]): Chain[] {
-  const waiting = new Map(waits.map((w) => [w.pid, w]));
-  const roots = [...new Set(waits.flatMap((w) => w.blockedBy))].filter((pid) => !waiting.has(pid)).sort((a, b) => a - b);
-  const chains = new Map<string, Chain>();
-  for (const root of roots) {
-    const behind = waitersBehind(root, waits);
-    const object = objectOf(root, behind, holders);
-    const key = JSON.stringify(object);
-    const chain = chains.get(key);
-    if (!chain) {
-      chains.set(key, { object, roots: [root], waiters: behind });
-    } else {
-      chain.roots.push(root);
-      for (const w of behind) if (!chain.waiters.includes(w)) chain.waiters.push(w);
-    }
-  }
-  return [...chains.values()];
-}
-
-function waitersBehind(root: number, waits: readonly LockWait[]): LockWait[] {
-  const reached = new Set<number>([root]);
-  const out: LockWait[] = [];
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const w of waits) {
-      if (!reached.has(w.pid) && w.blockedBy.some((pid) => reached.has(pid))) {
-        reached.add(w.pid);
-        out.push(w);
-        grew = true;
-      }
-    }
-  }
-  return out;
-}
-
-/** The table most of the root's direct waiters wait on; else any waiter's; else the root's application. */
-function objectOf(root: number, behind: readonly LockWait[], holders: readonly LockHolder[]): FindingObject {
-  const direct = behind.filter((w) => w.blockedBy.includes(root));
-  for (const group of [direct, behind]) {
-    const counts = new Map<string, { schema: string; name: string; n: number }>();
-    for (const w of group) {
-      if (w.schema === null || w.relation === null) continue;
-      const key = JSON.stringify([w.schema, w.relation]);
-      const c = counts.get(key) ?? { schema: w.schema, name: w.relation, n: 0 };
-      counts.set(key, { ...c, n: c.n + 1 });
-    }
-    const best = [...counts.values()].sort((a, b) => b.n - a.n || a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name))[0];
-    if (best) return { type: 'table', schema: best.schema, name: best.name };
-  }
-  return { type: 'application', name: holders.find((h) => h.pid === root)?.applicationName || '(no application_name)' };
-}
-
 /** The root blocker with the oldest transaction among a chain's roots. */
 function describeRoot(roots: readonly number[], holders: readonly LockHolder[], snapshot: Snapshot): { pid: number; label: string; evidence: EvidenceValue } {
   const known = roots.map((pid) => ({ pid, holder: holders.find((h) => h.pid === pid) ?? null }));
   const oldest = [...known].sort((a, b) => (b.holder?.xactAgeSeconds ?? -1) - (a.holder?.xactAgeSeconds ?? -1))[0]!;
+  if (oldest.pid === PREPARED_TRANSACTION_PID) {
+    return {
+      pid: oldest.pid,
+      label: 'a prepared transaction (pg_prepared_xacts)',
+      evidence: { pid: 0, application: null, role: null, backendType: 'prepared transaction', state: null, xactAgeSeconds: null, heldModes: [] },
+    };
+  }
   const h = oldest.holder;
   const backend = snapshot.activity.find((b) => b.pid === oldest.pid);
   const application = h?.applicationName ?? backend?.applicationName ?? null;
@@ -152,5 +97,18 @@ function describeRoot(roots: readonly number[], holders: readonly LockHolder[], 
       xactAgeSeconds: xactAge,
       heldModes: h?.grantedModes ?? [],
     },
+  };
+}
+
+function recommend(rootPid: number, ddl: boolean): { text: string; sql?: string } {
+  const migrations = ddl ? ' Run migrations with SET lock_timeout = \'5s\' and retry them, so a DDL gives up instead of stopping the table.' : '';
+  if (rootPid === PREPARED_TRANSACTION_PID) {
+    return {
+      text: `A prepared (two-phase) transaction holds the lock and no session will end it: find it in pg_prepared_xacts and have its transaction manager finish it, or COMMIT PREPARED / ROLLBACK PREPARED it by gid.${migrations}`,
+    };
+  }
+  return {
+    text: `End the root blocker after checking what it does: pg_terminate_backend frees its locks (pg_cancel_backend leaves an open transaction holding them until the client rolls back).${migrations}`,
+    sql: `SELECT pg_terminate_backend(${rootPid});`,
   };
 }
