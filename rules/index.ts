@@ -8,9 +8,14 @@ import fkWithoutIndex from './fk-without-index.js';
 import idleInTransaction from './idle-in-transaction.js';
 import indexBloat from './index-bloat.js';
 import invalidIndex from './invalid-index.js';
+import lockContention from './lock-contention/index.js';
+import longRunningTransaction from './long-running-transaction.js';
 import missingIndex from './missing-index/index.js';
 import nPlusOne from './n-plus-one/index.js';
 import poolExhaustion from './pool-exhaustion/index.js';
+import replicationSlot from './replication-slot.js';
+import sequenceExhaustion from './sequence-exhaustion/index.js';
+import staleStatistics from './stale-statistics.js';
 import tableBloat from './table-bloat.js';
 import vacuumLag from './vacuum-lag.js';
 import xidWraparound from './xid-wraparound.js';
@@ -21,10 +26,15 @@ export const allRules: readonly AnyRule[] = [
   invalidIndex,
   duplicateIndex,
   vacuumLag,
+  staleStatistics,
   xidWraparound,
+  replicationSlot,
   poolExhaustion,
   idleInTransaction,
+  longRunningTransaction,
+  lockContention,
   nPlusOne,
   missingIndex,
   fkWithoutIndex,
+  sequenceExhaustion,
 ];

@@ -21,6 +21,11 @@ const MATRIX_FILES = [
   'test/integration/missing-index-patterns',
   'test/integration/setup-vanilla.test.ts',
   'test/integration/setup-managed.test.ts',
+  'test/integration/rules-sequence-exhaustion',
+  'test/integration/rules-long-running-transaction',
+  'test/integration/rules-lock-contention',
+  'test/integration/rules-stale-statistics',
+  'test/integration/rules-replication-slot',
 ];
 
 // Code and tests that compare times with the server's now(): run again with the clock of this process and

@@ -40,6 +40,24 @@ export function vacuumThresholdTuples(table: TableStat, settings: Settings): num
   return cap >= 0 && threshold > cap ? cap : threshold;
 }
 
+/**
+ * Rows modified since the last ANALYZE above which autovacuum analyzes the table: threshold + scale_factor ×
+ * reltuples (reltuples < 0, never analysed, counts as 0), reloptions over the GUCs; null when the snapshot
+ * predates the analyze settings.
+ */
+export function analyzeThresholdTuples(table: TableStat, settings: Settings): number | null {
+  const base = numericReloption(table, 'autovacuum_analyze_threshold') ?? settings.autovacuumAnalyzeThreshold;
+  const scale = numericReloption(table, 'autovacuum_analyze_scale_factor') ?? settings.autovacuumAnalyzeScaleFactor;
+  if (base === undefined || scale === undefined) return null;
+  return base + scale * Math.max(0, table.reltuples);
+}
+
+/** Most recent manual or auto analyze (seconds ago), or null when the table was never analysed. */
+export function lastAnalyzeAgeSeconds(table: TableStat): number | null {
+  const ages = [table.lastAnalyzeAgeSeconds, table.lastAutoanalyzeAgeSeconds].filter((a): a is number => a !== null);
+  return ages.length > 0 ? Math.min(...ages) : null;
+}
+
 /** min(GUC autovacuum_freeze_max_age, reloption): the reloption can only lower it. */
 export function effectiveFreezeMaxAge(table: TableStat | null, settings: Settings): number {
   const rel = table ? numericReloption(table, 'autovacuum_freeze_max_age') : undefined;

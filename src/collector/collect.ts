@@ -1,11 +1,15 @@
 import { deepFreeze } from '../snapshot/freeze.js';
+import { quoteIdent } from '../sql/quote.js';
 import {
   type BloatState,
+  type LocksState,
   type RelationsState,
+  type ReplicationState,
   type Settings,
   type Snapshot,
   SNAPSHOT_FORMAT_VERSION,
   type SourceName,
+  type SequencesState,
   type SourceStatus,
   type VacuumState,
 } from '../snapshot/types.js';
@@ -21,8 +25,11 @@ import { collectConstraints } from './sources/constraints.js';
 import { collectDatabases } from './sources/databases.js';
 import { lockedNote } from './sources/common.js';
 import { collectIndexes } from './sources/indexes.js';
+import { collectLocks } from './sources/locks.js';
 import { collectRoles } from './sources/roles.js';
 import { collectRelations } from './sources/relations.js';
+import { collectReplication } from './sources/replication.js';
+import { collectSequences, sequencesNote } from './sources/sequences.js';
 import { collectSettings } from './sources/settings.js';
 import { collectStatements } from './sources/statements.js';
 import { collectTables } from './sources/tables.js';
@@ -138,6 +145,13 @@ const collectUnbounded: CollectSnapshot = async (target, options: CollectOptions
     return { data };
   });
   const relations = await run<RelationsState | null>('relations', null, plain(collectRelations));
+  const sequences = await run<SequencesState | null>('sequences', null, async () => {
+    const data = await collectSequences(ctx);
+    const note = sequencesNote(data, ctx.currentUser, quoteIdent);
+    return note === undefined ? { data } : { data, note };
+  });
+  const locks = await run<LocksState | null>('locks', null, withNote(collectLocks, hidden('state and transaction age of blocking sessions')));
+  const replication = await run<ReplicationState | null>('replication', null, plain(collectReplication));
   const vacuum = await run<VacuumState | null>('vacuum', null, withNote(collectVacuum, hidden('vacuum progress and standby xmins')));
   const bloat = await run<BloatState | null>('bloat', null, async () => {
     const r = await collectBloat(ctx, {
@@ -183,6 +197,9 @@ const collectUnbounded: CollectSnapshot = async (target, options: CollectOptions
     vacuum,
     bloat,
     relations,
+    sequences,
+    locks,
+    replication,
   };
   return deepFreeze(snapshot);
 };

@@ -10,6 +10,7 @@ import { withCollectionDeadline } from './deadline.js';
 import { describeServerInfoError, isConnectionLost, unavailableUpFront } from './source-status.js';
 import { collectActivity } from './sources/activity.js';
 import { collectDatabases } from './sources/databases.js';
+import { collectSequences } from './sources/sequences.js';
 import { collectStatements } from './sources/statements.js';
 import { collectTables } from './sources/tables.js';
 import { sampleClockSql } from './sources/vacuum.js';
@@ -77,6 +78,7 @@ async function collectSample(ctx: CollectionContext, maxQueryTextLength: number,
     activity: await safe(() => collectActivity(ctx)),
     tables: await safe(() => collectTables(ctx, { withSizes: false })),
     databases: await safe(() => collectDatabases(ctx)),
+    sequences: await safe(async () => (await collectSequences(ctx)).sequences.map((q) => ({ schema: q.schema, name: q.name, lastValue: q.lastValue }))),
     nextXid: toNumber(clock?.next_xid),
     pgssDealloc: toNumber(clock?.dealloc),
   };

@@ -6,7 +6,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Backend, DatabaseStat } from '../snapshot/types.js';
-import type { Sample, SampleStatement, SampleTable } from '../snapshot/window-types.js';
+import type { Sample, SampleSequence, SampleStatement, SampleTable } from '../snapshot/window-types.js';
 
 export const CHECKPOINT_FORMAT = 1;
 
@@ -62,6 +62,8 @@ interface Encoded {
   readonly tables: readonly (readonly unknown[])[];
   readonly activity: readonly Backend[];
   readonly databases: readonly DatabaseStat[];
+  /** [schema, name, lastValue] per readable sequence; absent in checkpoints from before the sequences source. */
+  readonly sequences?: readonly (readonly [string, string, string | null])[];
 }
 
 export class CheckpointError extends Error {}
@@ -79,6 +81,7 @@ export function encodeCheckpoint(sample: Sample, identity: CheckpointIdentity): 
     tables: sample.tables.map((t) => TABLE_KEYS.map((k) => t[k])),
     activity: sample.activity,
     databases: sample.databases,
+    ...(sample.sequences ? { sequences: sample.sequences.map((q) => [q.schema, q.name, q.lastValue] as const) } : {}),
   };
   return gzipSync(JSON.stringify(encoded));
 }
@@ -120,8 +123,16 @@ export function decodeCheckpoint(bytes: Uint8Array): DecodedCheckpoint {
       databases: e.databases,
       nextXid: typeof e.nextXid === 'number' ? e.nextXid : null,
       pgssDealloc: typeof e.pgssDealloc === 'number' ? e.pgssDealloc : null,
+      ...(Array.isArray(e.sequences) ? { sequences: e.sequences.map(fromSequenceRow) } : {}),
     },
   };
+}
+
+function fromSequenceRow(row: unknown): SampleSequence {
+  if (!Array.isArray(row) || row.length !== 3 || typeof row[0] !== 'string' || typeof row[1] !== 'string') {
+    throw new CheckpointError('checkpoint sequence row is malformed');
+  }
+  return { schema: row[0], name: row[1], lastValue: typeof row[2] === 'string' ? row[2] : null };
 }
 
 function sameKeys(actual: unknown, expected: readonly string[]): boolean {

@@ -100,6 +100,7 @@ export function lightSample(snapshot: Snapshot): Sample {
     activity: snapshot.activity,
     tables: snapshot.tables.map(slimTable),
     databases: snapshot.databases,
+    sequences: (snapshot.sequences?.sequences ?? []).map((q) => ({ schema: q.schema, name: q.name, lastValue: q.lastValue })),
     nextXid: snapshot.vacuum?.nextXid ?? null,
     pgssDealloc: snapshot.meta.pgssDealloc,
   };

@@ -86,7 +86,11 @@ export function evaluateRules(options: EvaluateOptions): EvaluateResult {
     }
     try {
       const thresholds = resolveThresholds(rule, options.settings?.[rule.id]);
-      const drafts = rule.evaluate({ snapshot: options.snapshot, window: options.window, thresholds });
+      const input = { snapshot: options.snapshot, window: options.window, thresholds };
+      const drafts = rule.evaluate(input);
+      for (const spot of rule.blindSpots?.(input) ?? []) {
+        diagnostics.push({ rule: rule.id, status: 'degraded', message: spot.message, hint: spot.hint });
+      }
       const seen = new Set<string>();
       for (const draft of drafts) {
         const severity: Severity = draft.severity ?? rule.defaultSeverity;

@@ -9,7 +9,7 @@ export function severityRank(severity: Severity): number {
   return SEVERITIES.indexOf(severity);
 }
 
-export type ObjectType = 'table' | 'index' | 'query' | 'database' | 'role' | 'application' | 'setting';
+export type ObjectType = 'table' | 'index' | 'query' | 'database' | 'role' | 'application' | 'setting' | 'sequence' | 'replication-slot';
 
 export interface FindingObject {
   readonly type: ObjectType;
@@ -82,7 +82,10 @@ export type Requirement =
   | 'constraints'
   | 'columns'
   | 'vacuum'
-  | 'bloat';
+  | 'bloat'
+  | 'sequences'
+  | 'locks'
+  | 'replication';
 
 /**
  * Live facts a rule needs beyond the collected statistics, gathered by the audit pipeline (src/audit)
@@ -115,6 +118,18 @@ export interface RuleDefinition<T extends ThresholdSpecs = ThresholdSpecs> {
   readonly docsTemplate?: RuleDocs;
   /** Pure and synchronous: no I/O, no clock, no randomness. */
   evaluate(input: RuleInput<T>): readonly FindingDraft[];
+  /**
+   * What the rule could not judge in this input although its sources are ok (objects the role may not read):
+   * each becomes a `degraded` diagnostic with the grant that would fix it, so a blind spot never reads as clean.
+   * Pure; none when absent.
+   */
+  blindSpots?(input: RuleInput<T>): readonly BlindSpot[];
+}
+
+export interface BlindSpot {
+  readonly message: string;
+  /** The exact grant, setting or helper that would let the rule see it. */
+  readonly hint: string;
 }
 
 /** A rule with its threshold type erased, as held by the registry. */

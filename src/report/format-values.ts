@@ -71,6 +71,10 @@ export function formatObject(object: FindingObject): string {
       return `application ${quoteLiteral(object.name ?? '')}`;
     case 'setting':
       return `setting ${object.name ?? '?'}`;
+    case 'sequence':
+      return `sequence ${qualified(object.name ?? '?')}`;
+    case 'replication-slot':
+      return `replication slot ${quoteLiteral(object.name ?? '')}`;
     default:
       return `${String(object.type)} ${object.name ?? ''}`.trim();
   }

@@ -22,7 +22,10 @@ export type SourceName =
   | 'columns'
   | 'vacuum'
   | 'bloat'
-  | 'relations';
+  | 'relations'
+  | 'sequences'
+  | 'locks'
+  | 'replication';
 
 /**
  * `unavailable`: the source cannot run with this role or server (a missing extension, privilege or setting):
@@ -101,6 +104,10 @@ export interface Settings {
   readonly autovacuumVacuumInsertThreshold: number;
   /** autovacuum_vacuum_insert_scale_factor (fraction). */
   readonly autovacuumVacuumInsertScaleFactor: number;
+  /** autovacuum_analyze_threshold (tuples; absent in snapshots from before it was collected). */
+  readonly autovacuumAnalyzeThreshold?: number;
+  /** autovacuum_analyze_scale_factor (fraction of reltuples; absent in older snapshots). */
+  readonly autovacuumAnalyzeScaleFactor?: number;
   /** autovacuum_freeze_max_age (transactions). */
   readonly autovacuumFreezeMaxAge: number;
   /** autovacuum_multixact_freeze_max_age (multixacts). */
@@ -181,6 +188,11 @@ export interface Backend {
   readonly xidAge: number | null;
   /** The advisor's own connection. */
   readonly isSelf: boolean;
+  /**
+   * pg_blocking_pids(pid) while waiting on a heavyweight lock (wait_event_type Lock), else empty: the pids
+   * holding or queued ahead for a conflicting lock. Absent in snapshots from before this field.
+   */
+  readonly blockedBy?: readonly number[];
 }
 
 export interface DatabaseStat {
@@ -270,7 +282,7 @@ export interface TableStat {
   readonly xidAge: number;
   /** mxid_age(relminmxid) (multixacts). */
   readonly mxidAge: number;
-  /** An AccessExclusiveLock was held at collection time; sizes were skipped. */
+  /** An AccessExclusiveLock was held or requested (a DDL waiting in the queue) at collection time; sizes were skipped. */
   readonly locked: boolean;
 }
 
@@ -487,6 +499,143 @@ export interface Snapshot {
   readonly bloat: BloatState | null;
   /** Views and partition trees (absent in snapshots from before the `relations` source). */
   readonly relations?: RelationsState | null;
+  /** Sequences and the columns they feed (absent in snapshots from before the `sequences` source). */
+  readonly sequences?: SequencesState | null;
+  /** Lock waits and who they wait for (absent in snapshots from before the `locks` source). */
+  readonly locks?: LocksState | null;
+  /** Replication slots (absent in snapshots from before the `replication` source). */
+  readonly replication?: ReplicationState | null;
+}
+
+/** One row of pg_replication_slots (cluster-wide). */
+export interface ReplicationSlot {
+  readonly name: string;
+  readonly type: 'physical' | 'logical';
+  /** Output plugin (logical slots). */
+  readonly plugin: string | null;
+  /** Database of a logical slot; null for physical slots. */
+  readonly database: string | null;
+  readonly temporary: boolean;
+  /** A consumer is connected to it now. */
+  readonly active: boolean;
+  readonly activePid: number | null;
+  /** age(xmin) (transactions): held by a physical slot with hot_standby_feedback; null when none. */
+  readonly xminAge: number | null;
+  /** age(catalog_xmin) (transactions): held by a logical slot for the system catalogs; null when none. */
+  readonly catalogXminAge: number | null;
+  /** WAL kept for it: current (or last received) WAL position − restart_lsn (bytes); null without restart_lsn. */
+  readonly retainedBytes: number | null;
+  /** wal_status: reserved, extended, unreserved or lost. */
+  readonly walStatus: string | null;
+  /** safe_wal_size (bytes) before the slot is lost under max_slot_wal_keep_size; null when unlimited. */
+  readonly safeWalSizeBytes: number | null;
+  /** now() - inactive_since (seconds, PostgreSQL 17+); null when active or unknown. */
+  readonly inactiveSeconds: number | null;
+  /** invalidation_reason (PostgreSQL 17+), e.g. wal_removed, rows_removed; null when valid or unknown. */
+  readonly invalidationReason: string | null;
+}
+
+export interface ReplicationState {
+  /** Replication slots of the cluster, by name, bounded. */
+  readonly slots: readonly ReplicationSlot[];
+  /** max_slot_wal_keep_size (bytes); null when unlimited (-1). */
+  readonly maxSlotWalKeepSizeBytes: number | null;
+}
+
+/** A session of this database waiting for a heavyweight lock (pg_locks, not granted). */
+export interface LockWait {
+  readonly pid: number;
+  /** pg_locks.locktype: relation, tuple, transactionid, object, advisory… */
+  readonly lockType: string;
+  /** The mode it waits for, e.g. AccessExclusiveLock. */
+  readonly mode: string;
+  /** The relation waited on (relation and tuple locks of this database); null otherwise. */
+  readonly schema: string | null;
+  readonly relation: string | null;
+  /** now() - waitstart (seconds; the statement's age while waitstart is not yet set). */
+  readonly waitSeconds: number | null;
+  /** pg_blocking_pids(pid): holders of conflicting locks and sessions queued ahead of it. */
+  readonly blockedBy: readonly number[];
+}
+
+/** A session that others wait for (any backend type: autovacuum can block too). */
+export interface LockHolder {
+  readonly pid: number;
+  /** pg_stat_activity.backend_type, e.g. "client backend", "autovacuum worker". */
+  readonly backendType: string | null;
+  readonly applicationName: string;
+  readonly userName: string | null;
+  readonly state: string | null;
+  readonly waitEventType: string | null;
+  /** now() - xact_start (seconds); null when no transaction. */
+  readonly xactAgeSeconds: number | null;
+  /** now() - query_start (seconds). */
+  readonly queryAgeSeconds: number | null;
+  /** Relation lock modes it holds granted on the relations waited for. */
+  readonly grantedModes: readonly string[];
+}
+
+export interface LocksState {
+  /** Waiting sessions, longest wait first, bounded. */
+  readonly waits: readonly LockWait[];
+  /** The sessions the listed waits are blocked by. */
+  readonly holders: readonly LockHolder[];
+  /** Granted locks per session of this database, most first, bounded (absent in older snapshots). */
+  readonly held?: readonly LocksHeld[];
+  /** Waiting sessions left out by the bound (count). */
+  readonly truncated: number;
+}
+
+/** Granted locks of one session. */
+export interface LocksHeld {
+  readonly pid: number;
+  /** Relation-level locks held (count). */
+  readonly relationLocks: number;
+  /** ACCESS EXCLUSIVE relation locks held (count): every query on those relations waits. */
+  readonly accessExclusiveLocks: number;
+}
+
+/** The integer column a sequence feeds (owned by it, identity, or calling it in its default). */
+export interface SequenceColumn {
+  readonly schema: string;
+  readonly table: string;
+  readonly name: string;
+  /** format_type of the column, e.g. "integer", "bigint", "numeric(20,0)". */
+  readonly type: string;
+  /** An identity column (GENERATED … AS IDENTITY). */
+  readonly identity: boolean;
+}
+
+/**
+ * One sequence from pg_sequence. Values are decimal strings: int8, beyond 2^53, negative for descending
+ * sequences; compare them with BigInt.
+ */
+export interface SequenceStat {
+  readonly schema: string;
+  readonly name: string;
+  /** The sequence's type: smallint, integer or bigint. */
+  readonly dataType: string;
+  /** seqstart / seqmin / seqmax / seqincrement (sequence values, int8 as text). */
+  readonly startValue: string;
+  readonly minValue: string;
+  readonly maxValue: string;
+  readonly incrementBy: string;
+  readonly cycle: boolean;
+  /** pg_sequence_last_value (int8 as text); null when the sequence was never used (or reset and not called). */
+  readonly lastValue: string | null;
+  /** The column it feeds; null when none is known. */
+  readonly column: SequenceColumn | null;
+}
+
+export interface SequencesState {
+  /** Sequences current_user may read (SELECT or USAGE), most used first, at most a bounded number. */
+  readonly sequences: readonly SequenceStat[];
+  /** Per schema, sequences current_user may not read, so their use is unknown (count). */
+  readonly unreadable: readonly { readonly schema: string; readonly count: number }[];
+  /** Sequences in user schemas (count). */
+  readonly total: number;
+  /** Readable sequences left out by the bound (count; the least used ones). */
+  readonly truncated: number;
 }
 
 /** A view and its definition (pg_get_viewdef), so statements on it can be resolved to base tables. */

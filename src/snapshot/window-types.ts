@@ -1,4 +1,4 @@
-import type { Backend, DatabaseStat, StatementStat, TableStat } from './types.js';
+import type { Backend, DatabaseStat, SequenceStat, StatementStat, TableStat } from './types.js';
 
 /** The statement fields a window needs (a full StatementStat is one). */
 export type SampleStatement = Pick<
@@ -24,6 +24,9 @@ export type SampleTable = Pick<
   | 'autovacuumCount'
 >;
 
+/** The sequence fields a window needs: where each sequence stood (for its consumption rate). */
+export type SampleSequence = Pick<SequenceStat, 'schema' | 'name' | 'lastValue'>;
+
 /**
  * A light sample taken about once a second during `--window`: only the cheap, fast-moving sources.
  * Counters are cumulative as read; use the deltas in `Window` rather than differencing by hand.
@@ -37,6 +40,8 @@ export interface Sample {
   readonly activity: readonly Backend[];
   readonly tables: readonly SampleTable[];
   readonly databases: readonly DatabaseStat[];
+  /** Readable sequences' last values; absent in samples from before the `sequences` source. */
+  readonly sequences?: readonly SampleSequence[];
   /** Next transaction id (epoch-extended); null when unknown. */
   readonly nextXid: number | null;
   /** pg_stat_statements_info.dealloc (count); null when unknown. */

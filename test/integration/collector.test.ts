@@ -71,7 +71,7 @@ describe('collectSnapshot as superuser', () => {
     expect(admin.meta.pgssDealloc).toBeGreaterThanOrEqual(0);
     expect(admin.meta.searchPath).toContain('public');
     for (const [name, status] of Object.entries(admin.meta.sources)) expect(status, name).toMatchObject({ status: 'ok' });
-    expect(Object.keys(admin.meta.sources)).toHaveLength(12);
+    expect(Object.keys(admin.meta.sources)).toHaveLength(15);
     expect(admin.meta.collectDurationMs).toBeGreaterThan(0);
     expect(Object.isFrozen(admin.tables[0])).toBe(true);
   });

@@ -6,6 +6,11 @@ import { SNAPSHOT_FORMAT_VERSION } from '../../src/snapshot/types.js';
 import type {
   Backend,
   BloatState,
+  LockHolder,
+  ReplicationSlot,
+  ReplicationState,
+  LocksState,
+  LockWait,
   ColumnStat,
   ConstraintStat,
   DatabaseStat,
@@ -13,6 +18,8 @@ import type {
   IndexBloat,
   IndexStat,
   RoleStat,
+  SequenceStat,
+  SequencesState,
   Settings,
   Snapshot,
   SnapshotMeta,
@@ -47,6 +54,9 @@ const ALL_SOURCES: readonly SourceName[] = [
   'columns',
   'vacuum',
   'bloat',
+  'sequences',
+  'locks',
+  'replication',
 ];
 
 export function makeSettings(overrides: Partial<Settings> = {}): Settings {
@@ -63,6 +73,8 @@ export function makeSettings(overrides: Partial<Settings> = {}): Settings {
     autovacuumVacuumMaxThreshold: null,
     autovacuumVacuumInsertThreshold: 1000,
     autovacuumVacuumInsertScaleFactor: 0.2,
+    autovacuumAnalyzeThreshold: 50,
+    autovacuumAnalyzeScaleFactor: 0.1,
     autovacuumFreezeMaxAge: 200_000_000,
     autovacuumMultixactFreezeMaxAge: 400_000_000,
     vacuumFailsafeAge: 1_600_000_000,
@@ -390,4 +402,72 @@ export function makeWindow(
     xidPerSecond: null,
     ...rest,
   };
+}
+
+export function makeSequence(overrides: Partial<SequenceStat> = {}): SequenceStat {
+  return {
+    schema: 'public',
+    name: 'orders_id_seq',
+    dataType: 'bigint',
+    startValue: '1',
+    minValue: '1',
+    maxValue: '9223372036854775807',
+    incrementBy: '1',
+    cycle: false,
+    lastValue: '1000',
+    column: { schema: 'public', table: 'orders', name: 'id', type: 'bigint', identity: false },
+    ...overrides,
+  };
+}
+
+export function makeSequencesState(overrides: Partial<SequencesState> = {}): SequencesState {
+  const sequences = overrides.sequences ?? [];
+  return { sequences, unreadable: [], total: sequences.length, truncated: 0, ...overrides };
+}
+
+export function makeLockWait(overrides: Partial<LockWait> = {}): LockWait {
+  return { pid: nextPid++, lockType: 'relation', mode: 'AccessShareLock', schema: 'public', relation: 'orders', waitSeconds: 30, blockedBy: [], ...overrides };
+}
+
+export function makeLockHolder(overrides: Partial<LockHolder> = {}): LockHolder {
+  return {
+    pid: nextPid++,
+    backendType: 'client backend',
+    applicationName: 'batch',
+    userName: 'app',
+    state: 'idle in transaction',
+    waitEventType: 'Client',
+    xactAgeSeconds: 900,
+    queryAgeSeconds: 880,
+    grantedModes: ['RowExclusiveLock'],
+    ...overrides,
+  };
+}
+
+export function makeLocksState(overrides: Partial<LocksState> = {}): LocksState {
+  return { waits: [], holders: [], held: [], truncated: 0, ...overrides };
+}
+
+export function makeSlot(overrides: Partial<ReplicationSlot> = {}): ReplicationSlot {
+  return {
+    name: 'standby_1',
+    type: 'physical',
+    plugin: null,
+    database: null,
+    temporary: false,
+    active: true,
+    activePid: 4321,
+    xminAge: null,
+    catalogXminAge: null,
+    retainedBytes: 16 * MiB,
+    walStatus: 'reserved',
+    safeWalSizeBytes: null,
+    inactiveSeconds: null,
+    invalidationReason: null,
+    ...overrides,
+  };
+}
+
+export function makeReplicationState(overrides: Partial<ReplicationState> = {}): ReplicationState {
+  return { slots: [], maxSlotWalKeepSizeBytes: null, ...overrides };
 }

@@ -4,6 +4,10 @@ import { type CollectionContext, toNumber } from '../context.js';
 /** query_id: PostgreSQL 14+. */
 const PG_14 = `a.query_id::text as query_id`;
 
+/**
+ * blocked_by: pg_blocking_pids() only for sessions waiting on a heavyweight lock (it takes the lock manager's
+ * partition locks, so never for every session; pganalyze does the same).
+ */
 export const activitySql = (serverVersionNum: number): string => `select /* pg-advisor */ a.pid, a.datname as database,
   a.usename as user_name, coalesce(a.application_name, '') as application_name, pg_catalog.host(a.client_addr) as client_addr,
   a.state, a.wait_event_type, a.wait_event,
@@ -13,7 +17,8 @@ export const activitySql = (serverVersionNum: number): string => `select /* pg-a
   extract(epoch from pg_catalog.now() - a.query_start)::float8 as query_age_seconds,
   ${serverVersionNum >= 140000 ? PG_14 : 'null::text as query_id'},
   pg_catalog.age(a.backend_xmin) as xmin_age, pg_catalog.age(a.backend_xid) as xid_age,
-  a.pid = pg_catalog.pg_backend_pid() as is_self
+  a.pid = pg_catalog.pg_backend_pid() as is_self,
+  case when a.wait_event_type = 'Lock' then pg_catalog.pg_blocking_pids(a.pid) end as blocked_by
   from pg_catalog.pg_stat_activity a
   where a.backend_type = 'client backend'
   order by a.pid`;
@@ -35,6 +40,7 @@ interface ActivityRow extends Record<string, unknown> {
   xmin_age: number | null;
   xid_age: number | null;
   is_self: boolean;
+  blocked_by: number[] | null;
 }
 
 /** Client backends of the whole server (ages computed by the server, never negative). */
@@ -57,6 +63,7 @@ export async function collectActivity(ctx: CollectionContext): Promise<Backend[]
     xminAge: toNumber(r.xmin_age),
     xidAge: toNumber(r.xid_age),
     isSelf: r.is_self,
+    blockedBy: r.blocked_by ?? [],
   }));
 }
 
