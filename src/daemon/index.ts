@@ -74,7 +74,7 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
     };
     const version = packageVersion();
     const daemon = createDaemon({ config, store, rules, version, logger });
-    app = await buildApp({
+    const server = await buildApp({
       store,
       rules,
       tokens: config.api.tokens,
@@ -84,6 +84,7 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
       host,
       logger: { level: options.logLevel ?? env.ADVISOR_LOG_LEVEL ?? 'info' },
     });
+    app = server;
     logRef = app.log;
     app.log.info({ config: describeDaemonConfig(config) }, 'configuration');
     await daemon.start();
@@ -103,7 +104,7 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
         process.off('SIGINT', onSignal);
         try {
           await daemon.stop(10_000);
-          await app!.close();
+          await server.close();
         } finally {
           await store.close();
           resolveStopped();
