@@ -18,6 +18,10 @@ function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> 
   return groups;
 }
 
+/** A foreign-key constraint whose referenced table the snapshot names. */
+type ForeignKey = ConstraintStat & { readonly refTableOid: number };
+const isForeignKey = (c: ConstraintStat): c is ForeignKey => c.type === 'f' && c.refTableOid !== null;
+
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
@@ -87,14 +91,11 @@ export default defineRule({
     const isPartitioned = (oid: number | null): boolean => oid !== null && tables.get(oid)?.kind === 'p';
     const indexesByTable = groupBy(snapshot.indexes, (i) => i.tableOid);
 
-    const fksByTable = groupBy(
-      snapshot.constraints.filter((c) => c.type === 'f' && c.refTableOid !== null),
-      (c) => c.tableOid,
-    );
+    const fksByTable = groupBy(snapshot.constraints.filter(isForeignKey), (c) => c.tableOid);
     // A foreign key to a partitioned table is cloned once per referenced partition on the same child (fk → fk1,
     // fk2 …). The clones are the same foreign key: skip them, but count their partitions' deletes as the parent's.
     const targets = new Map<ConstraintStat, number[]>();
-    const kept: ConstraintStat[] = [];
+    const kept: ForeignKey[] = [];
     for (const fks of fksByTable.values()) {
       for (const fk of fks) {
         const original = fks.find(
@@ -108,7 +109,7 @@ export default defineRule({
             sameList(o.refColumns, fk.refColumns),
         );
         if (original) {
-          targets.set(original, [...(targets.get(original) ?? []), fk.refTableOid!]);
+          targets.set(original, [...(targets.get(original) ?? []), fk.refTableOid]);
           continue;
         }
         kept.push(fk);
@@ -121,14 +122,17 @@ export default defineRule({
 
     const findings: FindingDraft[] = [];
     for (const family of families.values()) {
-      const members = family.flatMap((c) => (tables.has(c.tableOid) ? [{ fk: c, table: tables.get(c.tableOid)! }] : []));
+      const members = family.flatMap((c) => {
+        const table = tables.get(c.tableOid);
+        return table ? [{ fk: c, table }] : [];
+      });
       const roots = members
         .filter((m) => m.table.kind === 'p')
         .sort((a, b) => a.table.schema.localeCompare(b.table.schema) || a.table.name.localeCompare(b.table.name));
-      const units =
-        roots.length > 0
-          ? [{ ...roots[0]!, leaves: members.filter((m) => m.table.kind !== 'p').map((m) => m.table) }]
-          : members.map((m) => ({ ...m, leaves: [m.table] }));
+      const [root] = roots;
+      const units = root
+        ? [{ ...root, leaves: members.filter((m) => m.table.kind !== 'p').map((m) => m.table) }]
+        : members.map((m) => ({ ...m, leaves: [m.table] }));
 
       for (const { fk, table, leaves } of units) {
         const unindexed = leaves.filter((leaf) => !(indexesByTable.get(leaf.oid) ?? []).some((i) => supportsForeignKey(i, fk.columns)));
@@ -137,7 +141,7 @@ export default defineRule({
         const known = unindexed.filter((leaf) => leaf.reltuples >= 0);
         const rows = known.length > 0 ? Math.round(known.reduce((n, leaf) => n + leaf.reltuples, 0)) : null;
 
-        const referenced = new Set([fk.refTableOid!, ...family.flatMap((c) => targets.get(c) ?? [])]);
+        const referenced = new Set([fk.refTableOid, ...family.flatMap((c) => targets.get(c) ?? [])]);
         const written = [...referenced].flatMap((oid) => tables.get(oid) ?? []).filter((p) => p.kind !== 'p');
         const parentDeletes = written.reduce((n, p) => n + p.nTupDel, 0);
         const parentUpdates = written.reduce((n, p) => n + p.nTupUpd, 0);

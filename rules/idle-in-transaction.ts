@@ -63,7 +63,8 @@ export default defineRule({
     const findings: FindingDraft[] = [];
     for (const sessions of groups.values()) {
       const sorted = [...sessions].sort((a, b) => (b.stateAgeSeconds ?? 0) - (a.stateAgeSeconds ?? 0));
-      const longest = sorted[0]!;
+      const [longest] = sorted;
+      if (!longest) continue; // groups hold at least one session
       const longestIdle = longest.stateAgeSeconds ?? 0;
       const maxXmin = Math.max(0, ...sessions.map((b) => b.xminAge ?? 0));
       const holdsOldest = maxXmin > 0 && maxXmin >= oldestXmin;

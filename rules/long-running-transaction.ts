@@ -74,7 +74,8 @@ export default defineRule({
     const findings: FindingDraft[] = [];
     for (const sessions of groups.values()) {
       const sorted = [...sessions].sort((a, b) => (b.xactAgeSeconds ?? 0) - (a.xactAgeSeconds ?? 0));
-      const longest = sorted[0]!;
+      const [longest] = sorted;
+      if (!longest) continue;
       const longestXact = longest.xactAgeSeconds ?? 0;
       const maxXmin = Math.max(0, ...sessions.map((b) => b.xminAge ?? 0));
       const holdsOldest = maxXmin > 0 && maxXmin >= oldestXmin;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// npm run lint: Biome checks formatting and lints (biome.json: no empty block without a comment saying why
-// in shipped code), then no source line is over MAX_LINE characters (the formatter cannot break a long
-// string). `npx biome format --write` fixes the layout. Exits non-zero on any problem.
+// npm run lint: Biome checks formatting and lints (biome.json, shipped code only: no empty block without a
+// comment saying why, no non-null assertion `!`), then no source line is over MAX_LINE characters (the
+// formatter cannot break a long string). `npx biome format --write` fixes the layout. Exits non-zero on any problem.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 

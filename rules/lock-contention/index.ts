@@ -1,3 +1,4 @@
+import { must } from '../../src/errors/must.js';
 import { defineRule } from '../../src/engine/define-rule.js';
 import type { EvidenceValue, FindingDraft } from '../../src/engine/types.js';
 import { chainsOf, PREPARED_TRANSACTION_PID } from './chains.js';
@@ -57,7 +58,8 @@ export default defineRule({
         chain.waiters.find((w) => w.lockType === 'relation' && DDL_MODES.has(w.mode) && chain.waiters.some((o) => o.blockedBy.includes(w.pid))) ?? null;
       const queuedBehindDdl = ddl ? chain.waiters.filter((w) => w.blockedBy.includes(ddl.pid)).length : 0;
       const critical = ddl !== null || longest >= t.criticalWaitSeconds || chain.waiters.length >= t.criticalWaitingCount;
-      const target = chain.object.type === 'table' ? `table ${quoteQualified(chain.object.schema!, chain.object.name!)}` : `locks of ${chain.object.name}`;
+      const { schema, name } = chain.object;
+      const target = chain.object.type === 'table' && schema && name ? `table ${quoteQualified(schema, name)}` : `locks of ${name}`;
       const ddlText = ddl
         ? ` A DDL statement (pid ${ddl.pid}, ${ddl.mode}) has waited ${formatDuration(ddl.waitSeconds ?? 0)} ` +
           `behind it and ${queuedBehindDdl} ordinary request${queuedBehindDdl === 1 ? '' : 's'} queue behind ` +
@@ -94,7 +96,7 @@ export default defineRule({
 /** The root blocker with the oldest transaction among a chain's roots. */
 function describeRoot(roots: readonly number[], holders: readonly LockHolder[], snapshot: Snapshot): { pid: number; label: string; evidence: EvidenceValue } {
   const known = roots.map((pid) => ({ pid, holder: holders.find((h) => h.pid === pid) ?? null }));
-  const oldest = [...known].sort((a, b) => (b.holder?.xactAgeSeconds ?? -1) - (a.holder?.xactAgeSeconds ?? -1))[0]!;
+  const oldest = must([...known].sort((a, b) => (b.holder?.xactAgeSeconds ?? -1) - (a.holder?.xactAgeSeconds ?? -1))[0], 'a root blocker of the chain');
   if (oldest.pid === PREPARED_TRANSACTION_PID) {
     return {
       pid: oldest.pid,

@@ -85,10 +85,10 @@ export default defineRule({
       const best = verdict?.best;
       // A statement whose selectivity the heuristics cannot tell counts only when a hypothetical index helped it.
       const statements = candidate.statements.filter((x) => !x.requiresVerification || verdict?.helpedQueryIds.has(x.queryId));
-      if (statements.length === 0) continue;
+      const [top] = statements;
+      if (!top) continue;
       const s = { ...candidate, statements, columns: verdict ? verdict.columns : candidate.columns };
 
-      const top = s.statements[0]!;
       const calls = s.statements.reduce((n, x) => n + x.calls, 0);
       const time = s.statements.reduce((n, x) => n + x.totalExecTimeMs, 0);
       const share = Math.min(
@@ -137,18 +137,19 @@ export default defineRule({
         unusableIndexes: [...s.unusableIndexes],
       };
       if (best) {
-        evidence.costBefore = roundRatio(best.costBefore!);
-        evidence.costAfter = roundRatio(best.costAfter!);
+        evidence.costBefore = roundRatio(best.costBefore);
+        evidence.costAfter = roundRatio(best.costAfter);
       }
       const failure = best ? undefined : verifications.find((v) => v.status === 'failed' && v.table === s.table && v.schema === s.schema && v.reason);
-      if (failure) evidence.verificationFailure = failure.reason!.slice(0, 300);
+      const failureReason = failure?.reason;
+      if (failureReason) evidence.verificationFailure = failureReason.slice(0, 300);
       const notes = [
         choiceSentence(s, s.columns, verdict),
         s.unusableIndexes.length > 0 ? `Existing index ${s.unusableIndexes.join(', ')} leads with the column but cannot serve this predicate.` : '',
         best
           ? `A hypothetical index cut the generic-plan cost from ${best.costBefore} to ${best.costAfter}.`
-          : failure && !/not installed/.test(failure.reason!)
-            ? `Not verified with a hypothetical index: ${failure.reason!.slice(0, 300)}.`
+          : failureReason && !/not installed/.test(failureReason)
+            ? `Not verified with a hypothetical index: ${failureReason.slice(0, 300)}.`
             : s.method === 'gin'
               ? GIN_NOTE
               : VERIFY_HINT,

@@ -11,6 +11,13 @@ function sameColumns(a: readonly string[], b: readonly string[]): boolean {
 /** Dexter's bar for a second column: the one-column plan still costs more than this (planner units). */
 const SECOND_COLUMN_MIN_COST = 100;
 
+/** A hypopg check that planned both with and without the index. */
+export type CostedVerification = IndexVerification & { readonly costBefore: number; readonly costAfter: number };
+
+function hasCosts(v: IndexVerification): v is CostedVerification {
+  return v.costBefore !== null && v.costAfter !== null;
+}
+
 /** One verified key-column list: its best check (the largest saving) and whether it cleared the bar. */
 export interface ComparedIndex {
   readonly columns: readonly string[];
@@ -21,7 +28,7 @@ export interface ComparedIndex {
 
 export interface Verdict {
   readonly columns: readonly string[];
-  readonly best: IndexVerification;
+  readonly best: CostedVerification;
   /** Every key-column list hypopg planned for the suggestion's statements. */
   readonly compared: readonly ComparedIndex[];
   /** Statements some verified index helps. */
@@ -35,37 +42,33 @@ export interface Verdict {
  * i.e. the prefix costs > 100 and the longer one halves that).
  */
 export function judgeVerification(s: IndexSuggestion, all: readonly IndexVerification[], minReduction: number): Verdict | 'rejected' | null {
-  const mine = all.filter(
-    (v) =>
-      v.status === 'verified' &&
-      v.costBefore !== null &&
-      v.costAfter !== null &&
-      v.schema === s.schema &&
-      v.table === s.table &&
-      s.statements.some((st) => st.queryId === v.queryId),
-  );
+  const mine = all
+    .filter(hasCosts)
+    .filter((v) => v.status === 'verified' && v.schema === s.schema && v.table === s.table && s.statements.some((st) => st.queryId === v.queryId));
   if (mine.length === 0) return null;
-  const helps = (v: IndexVerification): boolean => v.usesIndex && v.costAfter! <= (1 - minReduction) * v.costBefore!;
-  const saving = (v: IndexVerification): number => v.costBefore! - v.costAfter!;
+  const helps = (v: CostedVerification): boolean => v.usesIndex && v.costAfter <= (1 - minReduction) * v.costBefore;
+  const saving = (v: CostedVerification): number => v.costBefore - v.costAfter;
   const lists: (readonly string[])[] = [];
   for (const v of mine) if (!lists.some((l) => sameColumns(l, v.columns))) lists.push(v.columns);
-  const per = lists.map((columns) => {
+  const per = lists.flatMap((columns) => {
     const vs = mine.filter((v) => sameColumns(v.columns, columns)).sort((a, b) => saving(b) - saving(a));
-    return { columns, best: vs.find(helps), any: vs[0]! };
+    const [any] = vs;
+    return any ? [{ columns, best: vs.find(helps), any }] : [];
   });
   const compared = per.map((x) => {
     const v = x.best ?? x.any;
-    return { columns: x.columns, costBefore: v.costBefore!, costAfter: v.costAfter!, helps: x.best !== undefined };
+    return { columns: x.columns, costBefore: v.costBefore, costAfter: v.costAfter, helps: x.best !== undefined };
   });
-  const helping = per.filter((x) => x.best).sort((x, y) => saving(y.best!) - saving(x.best!));
-  if (helping.length === 0) return 'rejected';
-  let pick = helping[0]!;
+  const helping = per.flatMap(({ columns, best }) => (best ? [{ columns, best }] : [])).sort((x, y) => saving(y.best) - saving(x.best));
+  const [first] = helping;
+  if (!first) return 'rejected';
+  let pick = first;
   const prefix = helping
     .filter((x) => x.columns.length < pick.columns.length && x.columns.every((c, i) => pick.columns[i] === c))
     .sort((x, y) => x.columns.length - y.columns.length)[0];
-  if (prefix && !(prefix.best!.costAfter! > SECOND_COLUMN_MIN_COST && pick.best!.costAfter! <= 0.5 * prefix.best!.costAfter!)) pick = prefix;
+  if (prefix && !(prefix.best.costAfter > SECOND_COLUMN_MIN_COST && pick.best.costAfter <= 0.5 * prefix.best.costAfter)) pick = prefix;
   const helpedQueryIds = new Set(mine.filter(helps).map((v) => v.queryId));
-  return { columns: pick.columns, best: pick.best!, compared, helpedQueryIds };
+  return { columns: pick.columns, best: pick.best, compared, helpedQueryIds };
 }
 
 /** Row writes that would maintain the index (inserts + non-HOT updates), on the suggestion's basis. */

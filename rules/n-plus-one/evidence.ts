@@ -21,13 +21,15 @@ export function temporalEvidence(childCalls: readonly number[], parentRows: read
   let sxx = 0;
   let syy = 0;
   let sr = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i]! - mx;
-    const dy = y[i]! - my;
+  for (const [i, xi] of x.entries()) {
+    const yi = y[i];
+    if (yi === undefined) continue; // x and y are both n long
+    const dx = xi - mx;
+    const dy = yi - my;
     sxy += dx * dy;
     sxx += dx * dx;
     syy += dy * dy;
-    const r = x[i]! - ratio * y[i]!;
+    const r = xi - ratio * yi;
     sr += r * r;
   }
   const rho = sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;

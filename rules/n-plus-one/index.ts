@@ -2,6 +2,7 @@ import { defineRule } from '../../src/engine/define-rule.js';
 import type { FindingDraft } from '../../src/engine/types.js';
 import { analyzeStatement, isSqlParserReady, type StatementAnalysis } from '../../src/sql/index.js';
 import { cumulativeStatements, windowStatements, type StatementFigures, type StatementSet } from '../../src/analysis/query-statements.js';
+import { must } from '../../src/errors/must.js';
 import { roleContexts } from './contexts.js';
 import { N_PLUS_ONE_DOCS } from './docs.js';
 import { backendEvidence } from './evidence.js';
@@ -74,11 +75,14 @@ export default defineRule({
 
     /** The loop a statement (by key) is the child of, memoised; null when it is none. */
     function verdictOf(key: string): Loop | null {
-      if (verdicts.has(key)) return verdicts.get(key)!;
-      const child = byKey.get(key)!;
+      const known = verdicts.get(key);
+      if (known !== undefined) return known;
+      const child = must(byKey.get(key), `cumulative statement ${key}`);
       const inWindow = windowByKey.get(key);
-      const set: StatementSet = inWindow && inWindow.calls >= t.minWindowCalls ? windowed! : cumulative;
-      const c = set === cumulative ? child : inWindow!;
+      // windowByKey is empty without a window, so a statement found there has one.
+      const useWindow = windowed !== null && inWindow !== undefined && inWindow.calls >= t.minWindowCalls;
+      const set: StatementSet = useWindow ? windowed : cumulative;
+      const c = useWindow ? inWindow : child;
       const enough = set !== cumulative || c.calls >= t.minCumulativeCalls;
       const loop = enough && c.calls > 0 && c.totalExecTimeMs / c.calls <= t.maxChildMeanMs ? loopOf(c, set, 0, c.calls) : null;
       verdicts.set(key, loop);
@@ -123,11 +127,12 @@ export default defineRule({
         if (!pa) continue;
         const linked = findLinks(shape, pa, keys, contextOf(p.userId).ctx);
         const links = linked.filter((l) => !isEagerFor(pa, shape, l));
-        if (links.length === 0) {
+        const [link] = links;
+        if (!link) {
           if (linked.length > 0) eagerSkipped++;
           continue;
         }
-        const plain: Candidate = { parent: p, link: links[0]!, fanOut: c.calls / p.calls, ratio: c.calls / p.rows };
+        const plain: Candidate = { parent: p, link, fanOut: c.calls / p.calls, ratio: c.calls / p.rows };
         const pair = plain.ratio < band.minRatio ? withoutBatchedCalls(plain, c.calls, (batched ??= batchedCallsOf(c, shape, set)), band) : plain;
         const loopCalls = p.calls - (pair.batchedParentCalls ?? 0);
         if (leafCalls / loopCalls >= t.minFanOutRatio) candidates.push(pair);

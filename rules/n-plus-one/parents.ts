@@ -82,15 +82,16 @@ const strength = (c: Candidate): number => (c.link.source === 'foreign-key' ? 0 
  * lookup) are told apart only by positive support from the per-second series, never by ratio alone.
  */
 export function chooseParent(child: StatementFigures, candidates: readonly Candidate[], o: ChoiceOptions): Choice | null {
-  if (candidates.length === 0) return null;
   const sorted = [...candidates].sort((x, y) => strength(x) - strength(y) || Math.abs(Math.log(x.ratio)) - Math.abs(Math.log(y.ratio)));
+  const [closest] = sorted;
+  if (!closest) return null;
   const inBand = sorted.filter((c) => c.ratio >= o.minRatio && c.ratio <= o.maxRatio);
-  if (inBand.length === 0) {
+  const [first] = inBand;
+  if (!first) {
     const rows = candidates.reduce((n, c) => n + c.parent.rows, 0);
     const only = candidates.length === 1;
-    return { best: sorted[0]!, ratio: child.calls / rows, choice: only ? 'only-candidate' : 'summed-parents', tied: 0, temporal: null };
+    return { best: closest, ratio: child.calls / rows, choice: only ? 'only-candidate' : 'summed-parents', tied: 0, temporal: null };
   }
-  const first = inBand[0]!;
   const tied = inBand.filter((c) => strength(c) === strength(first) && Math.abs(Math.log(c.ratio / first.ratio)) <= Math.log(o.tieFactor));
   if (tied.length === 1) {
     const choice: ParentChoice =
@@ -99,8 +100,8 @@ export function chooseParent(child: StatementFigures, candidates: readonly Candi
   }
   const supported = tied
     .map((c) => ({ c, t: seriesEvidence(child, c.parent, o.minIntervals) }))
-    .filter((x) => supports(x.t))
-    .sort((x, y) => x.t!.residual - y.t!.residual || (y.t!.rho ?? 0) - (x.t!.rho ?? 0));
+    .flatMap(({ c, t }) => (t !== null && supports(t) ? [{ c, t }] : []))
+    .sort((x, y) => x.t.residual - y.t.residual || (y.t.rho ?? 0) - (x.t.rho ?? 0));
   const winner = supported[0];
   if (!winner) return null;
   return { best: winner.c, ratio: winner.c.ratio, choice: 'temporal-support', tied: tied.length, temporal: winner.t };

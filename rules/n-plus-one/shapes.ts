@@ -188,13 +188,18 @@ export function findLinks(child: ChildShape, parent: StatementAnalysis, keys: Ke
   // belongs-to: a parent table has FK f → child(key); the parent outputs f.
   for (const fk of keys.foreignKeys) {
     if (fk.refTableOid !== child.tableOid || fk.refColumns[0] !== child.keyColumn) continue;
-    if (parentOids.has(fk.tableOid) && outputs(parent, fk.tableOid, fk.columns[0]!, ctx)) link('belongs-to', 'foreign-key', fk.tableOid, fk.columns[0]!);
+    const [column] = fk.columns;
+    if (column !== undefined && parentOids.has(fk.tableOid) && outputs(parent, fk.tableOid, column, ctx))
+      link('belongs-to', 'foreign-key', fk.tableOid, column);
   }
   // has-many: child(key) has FK → parent table(pk); the parent outputs pk.
   for (const fk of keys.foreignKeys) {
     if (fk.tableOid !== child.tableOid || fk.columns[0] !== child.keyColumn) continue;
-    const target = fk.refTableOid!;
-    if (parentOids.has(target) && outputs(parent, target, fk.refColumns[0]!, ctx)) link('has-many', 'foreign-key', target, fk.refColumns[0]!);
+    const target = fk.refTableOid;
+    const [refColumn] = fk.refColumns;
+    if (target !== null && refColumn !== undefined && parentOids.has(target) && outputs(parent, target, refColumn, ctx)) {
+      link('has-many', 'foreign-key', target, refColumn);
+    }
   }
   // Through the parent's own key: the child filters the parent's table by its unique key and joins the related
   // rows to it (`users JOIN posts … WHERE posts.id = $1` after a posts page). Never for a one-table child,

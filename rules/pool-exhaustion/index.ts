@@ -58,6 +58,8 @@ export default defineRule({
     const findings: FindingDraft[] = [];
     const series = activitySeries(snapshot, window);
     const n = series.length;
+    const latest = series[n - 1];
+    if (!latest) return []; // activitySeries always holds at least the snapshot's own sample
     const rank = (s: Severity | null): number => (s === null ? -1 : ['info', 'warning', 'critical'].indexOf(s));
     const worst = (a: Severity | null, b: Severity | null): Severity | null => (rank(a) >= rank(b) ? a : b);
 
@@ -67,7 +69,7 @@ export default defineRule({
     let severity: Severity | null = null;
     if (util.filter((u) => u >= t.criticalUtilisationRatio).length >= 2 || util.some((u) => u >= 1)) severity = 'critical';
     else if (confirmedIn(util, t.warningUtilisationRatio)) severity = 'warning';
-    const used = series[n - 1]!.backends.length;
+    const used = latest.backends.length;
     const fit = n >= t.forecastMinSamples ? fitLine(series.map((s) => [s.elapsedSeconds, s.backends.length] as const)) : null;
     const trend = fit && fit.slope > 0 && fit.r2 >= t.forecastMinFitRatio ? fit : null;
     const secondsToExhaustion = trend ? Math.max(0, (usable - used) / trend.slope) : null;
@@ -79,7 +81,7 @@ export default defineRule({
     }
     const othersSeen = series.some((s) => s.backends.some((b) => !b.isSelf));
     if (severity && othersSeen) {
-      const now = series[n - 1]!.backends;
+      const now = latest.backends;
       const maxUtil = Math.max(...util);
       findings.push({
         severity,
@@ -172,7 +174,7 @@ export default defineRule({
       for (const pool of observePools(series)) {
         const steady = steadySize(pool.sizes);
         const pegged = steady.fraction >= t.poolPeggedFraction && steady.size >= t.minPoolConnections;
-        const saturated = pool.sizes.filter((size, i) => size > 0 && pool.busy[i]! / size >= t.poolBusyFraction).length / n;
+        const saturated = pool.sizes.filter((size, i) => size > 0 && (pool.busy[i] ?? 0) / size >= t.poolBusyFraction).length / n;
         if (!pegged || saturated < t.poolSaturatedFraction) continue;
         const waits = countBy(
           pool.last.filter((b) => b.state === 'active' && b.waitEventType !== null),
@@ -191,7 +193,7 @@ export default defineRule({
             userName: pool.userName,
             clientAddr: pool.clientAddr,
             poolSizeConnections: Math.max(...pool.sizes),
-            busyConnections: pool.busy[n - 1]!,
+            busyConnections: pool.busy[n - 1] ?? 0,
             peggedSampleFraction: roundRatio(steady.fraction),
             saturatedSampleFraction: roundRatio(saturated),
             sampleCount: n,

@@ -26,17 +26,13 @@ export function observePools(series: readonly ActivitySample[]): PoolObservation
         pool = { app: b.applicationName, user: b.userName, addr: b.clientAddr, sizes: series.map(() => 0), busy: series.map(() => 0), last: [] };
         pools.set(key, pool);
       }
-      pool.sizes[i]! += 1;
-      if (isBusy(b)) pool.busy[i]! += 1;
+      pool.sizes[i] = (pool.sizes[i] ?? 0) + 1;
+      if (isBusy(b)) pool.busy[i] = (pool.busy[i] ?? 0) + 1;
     }
   });
   const lastOf = (p: { app: string; user: string | null; addr: string | null; sizes: number[] }): Backend[] => {
-    for (let i = series.length - 1; i >= 0; i--) {
-      if (p.sizes[i]! > 0) {
-        return series[i]!.backends.filter((b) => !b.isSelf && b.applicationName === p.app && b.userName === p.user && b.clientAddr === p.addr);
-      }
-    }
-    return [];
+    const sample = series[p.sizes.findLastIndex((size) => size > 0)];
+    return sample ? sample.backends.filter((b) => !b.isSelf && b.applicationName === p.app && b.userName === p.user && b.clientAddr === p.addr) : [];
   };
   return [...pools.values()].map((p) => ({
     applicationName: p.app,

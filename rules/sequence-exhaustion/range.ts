@@ -65,9 +65,9 @@ export function consumptionPerSecond(window: Window | null, seq: SequenceStat, d
   const readings = window.samples
     .map((s) => ({ at: Date.parse(s.collectedAt), value: s.sequences?.find((q) => q.schema === seq.schema && q.name === seq.name)?.lastValue }))
     .filter((r): r is { at: number; value: string } => typeof r.value === 'string' && Number.isFinite(r.at));
-  if (readings.length < 2) return null;
-  const first = readings[0]!;
-  const last = readings[readings.length - 1]!;
+  const first = readings[0];
+  const last = readings.at(-1);
+  if (!first || !last || first === last) return null;
   const seconds = (last.at - first.at) / 1000;
   const consumed = descending ? BigInt(first.value) - BigInt(last.value) : BigInt(last.value) - BigInt(first.value);
   if (seconds <= 0 || consumed <= 0n) return null;

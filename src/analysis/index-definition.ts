@@ -43,7 +43,7 @@ const BARE_IDENT = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/;
 
 /** Index just past a quoted run starting at `start` (`"…"` or `'…'`, the quote doubled inside); -1 if unterminated. */
 function skipQuoted(text: string, start: number): number {
-  const quote = text[start]!;
+  const quote = text.charAt(start);
   let i = start + 1;
   while (i < text.length) {
     if (text[i] === quote) {
@@ -162,9 +162,10 @@ export function parseIndexDefinition(definition: string): IndexDefinition | null
   let include: string[] = [];
   if (keyword(' INCLUDE ')) {
     const parts = splitTopLevel(parenthesised() ?? '');
-    const names = (parts ?? []).map((p) => readIdent(p, 0));
-    if (names.length === 0 || names.some((n) => n === null)) return null;
-    include = names.map((n) => n!.name);
+    const idents = (parts ?? []).map((p) => readIdent(p, 0));
+    const names = idents.filter((n) => n !== null);
+    if (names.length === 0 || names.length < idents.length) return null;
+    include = names.map((n) => n.name);
   }
   const nullsNotDistinct = keyword(' NULLS NOT DISTINCT');
   let withOptions: string | null = null;

@@ -91,14 +91,15 @@ export function findIndexCandidates(snapshot: Snapshot, window: Window | null, t
   const inWindow = new Map((windowed?.statements ?? []).filter((s) => s.calls >= t.minCalls).map((s) => [s.key, s]));
   const picks = cumulative.statements.map((s) => {
     const w = inWindow.get(s.key);
-    return w ? { s: w, set: windowed! } : { s, set: cumulative };
+    return w && windowed ? { s: w, set: windowed } : { s, set: cumulative };
   });
   const tables = sizedTables(snapshot);
   const statsByTable = new Map<string, Map<string, ColumnStat>>();
   for (const c of snapshot.columns) {
     const key = `${c.schema}.${c.table}`;
-    if (!statsByTable.has(key)) statsByTable.set(key, new Map());
-    statsByTable.get(key)!.set(c.column, c);
+    let stats = statsByTable.get(key);
+    if (!stats) statsByTable.set(key, (stats = new Map()));
+    stats.set(c.column, c);
   }
   const statsOf = (table: TableStat) => statsByTable.get(`${table.schema}.${table.name}`) ?? new Map<string, ColumnStat>();
   const pgTrgm = snapshot.meta.capabilities.pgTrgm === true;
@@ -176,7 +177,8 @@ function blockChoices(
   if (a.mainTables.length > 1) {
     return findJoinChoices(a, fig, tables, statsOf, t, readsTable).map((j) => ({ ...j, origin: `join (${origin})` }));
   }
-  const ti = a.mainTables[0]!;
+  const [ti] = a.mainTables;
+  if (ti === undefined) return [];
   const read = tables.resolve(a.tables[ti]?.oid ?? null);
   if (!read || !readsTable(read.table)) return [];
   const choice = chooseColumns(a, ti, fig, read.table, statsOf(read.table), pgTrgm, t);
@@ -212,7 +214,8 @@ function mergePrefixes(entries: readonly Entry[]): IndexSuggestion[] {
       tableRows: Math.round(e.table.reltuples),
       tablePages: e.table.relpages,
       statements,
-      basis: [...statements].sort((x, y) => y.dbTimeShare - x.dbTimeShare)[0]!.basis,
+      // The statement with the largest share of database time decides (the first on a tie); served is never empty.
+      basis: statements.reduce((top, x) => (x.dbTimeShare > top.dbTimeShare ? x : top)).basis,
       reasons: c.reasons,
       rejected: Object.assign({}, ...served.map((o) => o.choice.rejected)) as Record<string, string>,
       alternatives: dedupe(served.flatMap((o) => [o.choice.columns, ...o.choice.alternatives]).filter((x) => !same(x, c.columns))),

@@ -3,6 +3,7 @@
  * (most selective first), then a range or the ORDER BY of a top-N; a partial index for a rare IS [NOT] NULL;
  * a pattern index for LIKE/ILIKE. Every column chosen or rejected says why (evidence). Pure.
  */
+import { must } from '../errors/must.js';
 import type { Predicate, StatementAnalysis } from '../sql/index.js';
 import type { ColumnStat, TableStat } from '../snapshot/types.js';
 
@@ -73,7 +74,8 @@ function judgeEquality(stat: ColumnStat | undefined, table: TableStat, values: n
   if (!stat) return null;
   const sel = Math.min(1, columnSelectivity(stat, table) * Math.max(1, values));
   if (stat.nDistinct === 1) return 'a single value in the whole column';
-  if ((stat.topFrequency ?? 0) >= t.maxTopValueFraction) return `low cardinality: its most common value covers ${pct(stat.topFrequency!)} of rows`;
+  const top = stat.topFrequency ?? 0;
+  if (top >= t.maxTopValueFraction) return `low cardinality: its most common value covers ${pct(top)} of rows`;
   if (sel > t.maxColumnSelectivityFraction) return `low cardinality: each value matches about ${pct(sel)} of rows`;
   return sel;
 }
@@ -134,9 +136,12 @@ export function chooseColumns(
   const base = { method: 'btree' as const, predicate, rejected, alternatives, reasons };
   const eqReasons = (cols: readonly string[]) => cols.map((c) => ({ column: c, role: 'equality' as const, selectivity: sel.get(c) ?? null }));
 
-  if (kept.length > 0) {
-    const known = kept.every((c) => sel.has(c)) && ranges.length === 0;
-    const statsSel = known ? kept.slice(0, 2).reduce((x, c) => x * sel.get(c)!, nullSel ?? 1) : null;
+  const sortLead = sort[0];
+  const lead = kept[0];
+  if (lead !== undefined) {
+    const keptSel = kept.map((c) => sel.get(c));
+    const known = keptSel.every((s) => s !== undefined) && ranges.length === 0;
+    const statsSel = known ? keptSel.slice(0, 2).reduce((x, s) => x * s, nullSel ?? 1) : null;
     const selectivity = statsSel ?? observed;
     const source = statsSel !== null ? 'pg_stats' : observed !== null ? 'observed' : 'unknown';
     if (selectivity !== null && selectivity > t.maxSelectivityFraction) return null;
@@ -145,21 +150,21 @@ export function chooseColumns(
     const range = ranges[0];
     const rowsPerValue = (selectivity ?? 1) * table.reltuples;
     const wide = rowsPerValue > t.maxOneColumnRows;
-    const leadSel = sel.get(columns[0]!);
+    const leadSel = sel.get(lead);
     if (range && columns.length === 1 && leadSel !== undefined && leadSel > t.maxSelectivityFraction && observed !== null && observed < leadSel / 10) {
       // The range, not the weak equality, does the filtering: lead with it (the pair is compared with hypopg).
-      alternatives.push([columns[0]!, range.column]);
+      alternatives.push([lead, range.column]);
       return choice([range.column], [{ column: range.column, role: 'range', selectivity: observed / leadSel }], observed, 'observed');
     }
-    if (columns.length === 1 && range && range.column !== columns[0] && (wide || source === 'observed')) {
+    if (columns.length === 1 && range && range.column !== lead && (wide || source === 'observed')) {
       columns.push(range.column);
       reasons.push({ column: range.column, role: 'range', selectivity: null });
-    } else if (columns.length === 1 && ranges.length === 0 && sort.length > 0 && !sort.includes(columns[0]!) && wide) {
-      columns.push(sort[0]!);
-      reasons.push({ column: sort[0]!, role: 'sort', selectivity: null });
+    } else if (columns.length === 1 && ranges.length === 0 && sortLead !== undefined && !sort.includes(lead) && wide) {
+      columns.push(sortLead);
+      reasons.push({ column: sortLead, role: 'sort', selectivity: null });
     }
     if (columns.length > 1) alternatives.push(columns.slice(0, 1));
-    for (const r of ranges.slice(0, 2)) if (!columns.includes(r.column)) alternatives.push([columns[0]!, r.column]);
+    for (const r of ranges.slice(0, 2)) if (!columns.includes(r.column)) alternatives.push([lead, r.column]);
     const limitBound = source === 'observed' && a.limit !== null && Number.isInteger(fig.rowsPerCall);
     return {
       ...base,
@@ -175,14 +180,21 @@ export function chooseColumns(
   if (all.some((p) => EQUALITY_OPS.has(p.op)) && ranges.length === 0 && predicate === null) return null; // only low-cardinality filters
 
   if (predicate !== null) {
-    const key = sort.length > 0 ? sort : [nulls.find((p) => predicate!.startsWith(quote(p.column)))!.column];
-    reasons.push({ column: key[0]!, role: sort.length > 0 ? 'sort' : 'null-test', selectivity: nullSel });
+    const partial = predicate;
+    const keyLead =
+      sortLead ??
+      must(
+        nulls.find((p) => partial.startsWith(quote(p.column))),
+        'the null test behind the partial-index predicate',
+      ).column;
+    const key = sortLead !== undefined ? sort : [keyLead];
+    reasons.push({ column: keyLead, role: sortLead !== undefined ? 'sort' : 'null-test', selectivity: nullSel });
     return choice(key, reasons, nullSel, 'pg_stats');
   }
-  if (ranges.length > 0) {
+  const [best, second] = ranges;
+  if (best) {
     // Several ranges: the two-sided one (BETWEEN, or both bounds) is likely the narrowest; equals are a guess.
-    const best = ranges[0]!;
-    const ambiguous = ranges.length > 1 && ranges[1]!.twoSided === best.twoSided;
+    const ambiguous = second !== undefined && second.twoSided === best.twoSided;
     for (const r of ranges.slice(1)) alternatives.push([r.column]);
     if (observed !== null && observed > t.maxSelectivityFraction) return null;
     return choice(
@@ -193,12 +205,13 @@ export function chooseColumns(
       ambiguous,
     );
   }
-  if (patterns.length > 0) return patternChoice(patterns[0]!, stats.get(patterns[0]!.column), pgTrgm, observed, t, base);
+  const [pattern] = patterns;
+  if (pattern) return patternChoice(pattern, stats.get(pattern.column), pgTrgm, observed, t, base);
   const unknownNull = nulls.find((p) => !stats.has(p.column));
   if (unknownNull && observed !== null && observed <= t.maxSelectivityFraction && !(a.limit !== null && sort.length === 0)) {
     const key = sort.length > 0 ? sort : [unknownNull.column];
     const withPredicate = { ...base, predicate: `${quote(unknownNull.column)} ${unknownNull.operator}` };
-    reasons.push({ column: key[0]!, role: sort.length > 0 ? 'sort' : 'null-test', selectivity: observed });
+    reasons.push({ column: sortLead ?? unknownNull.column, role: sortLead !== undefined ? 'sort' : 'null-test', selectivity: observed });
     return {
       ...withPredicate,
       columns: key,
@@ -257,7 +270,9 @@ function rangeColumns(preds: readonly Predicate[]): RangeColumn[] {
 /** ORDER BY columns an index can return in order: all one direction (a backward scan serves DESC), ≤ 2. */
 function sortColumns(a: StatementAnalysis): string[] {
   const dir = (d: string) => (d === 'desc' ? 'desc' : 'asc');
-  const first = dir(a.orderBy[0]!.direction);
+  const [head] = a.orderBy;
+  if (!head) return [];
+  const first = dir(head.direction);
   const same = a.orderBy.every((o) => dir(o.direction) === first);
   return (same ? a.orderBy.slice(0, 2) : a.orderBy.slice(0, 1)).map((o) => o.column);
 }

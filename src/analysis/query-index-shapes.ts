@@ -31,11 +31,12 @@ export function sizedTables(snapshot: Snapshot): SizedTables {
   const rootOf = new Map((snapshot.relations?.partitions ?? []).map((p) => [p.oid, p.rootOid]));
   const sized = (table: TableStat): TableStat => {
     if (table.kind === 'p') {
-      const leaves = [...rootOf]
+      const parts = [...rootOf]
         .filter(([, root]) => root === table.oid)
-        .map(([oid]) => byOid.get(oid))
-        .filter((x) => x?.kind === 'r');
-      const parts = leaves.map((x) => sized(x!));
+        .flatMap(([oid]) => {
+          const leaf = byOid.get(oid);
+          return leaf?.kind === 'r' ? [sized(leaf)] : [];
+        });
       return { ...table, reltuples: parts.reduce((n, x) => n + Math.max(0, x.reltuples), 0), relpages: parts.reduce((n, x) => n + x.relpages, 0) };
     }
     if (table.reltuples >= 0 && table.relpages > 0) return table;

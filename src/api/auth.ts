@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import bearerAuth from '@fastify/bearer-auth';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiToken, TokenScope } from '../config/daemon/index.js';
+import { must } from '../errors/must.js';
 import { forbidden } from './problem.js';
 
 declare module 'fastify' {
@@ -51,7 +52,8 @@ export async function installAuth(scope: FastifyInstance, tokens: readonly ApiTo
   // instance-level onRequest hook) must count failed attempts too, or a flood of wrong tokens is never
   // limited. Still before the body is read, so an unauthenticated body is never parsed.
   scope.addHook('preParsing', (request, reply, payload, done) => {
-    scope.verifyBearerAuth!(request, reply, (error?: Error) => {
+    const verifyBearerAuth = must(scope.verifyBearerAuth, 'the verifyBearerAuth decorator of @fastify/bearer-auth');
+    verifyBearerAuth(request, reply, (error?: Error) => {
       if (error) return done(error);
       const needs = request.routeOptions.config.scope ?? 'read';
       if (needs === 'admin' && request.principal?.scope !== 'admin')

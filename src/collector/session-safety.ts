@@ -46,8 +46,8 @@ export function unsafeUrlSettings(url: string): string[] {
     for (const [key, value] of parsed.searchParams) pairs.push([key.toLowerCase(), value]);
   } catch {
     // libpq key=value form: key = value pairs separated by blanks (values may be quoted).
-    for (const m of url.matchAll(/([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/g)) {
-      pairs.push([m[1]!.toLowerCase(), m[2]!.replace(/^'|'$/g, '')]);
+    for (const [, key, value] of url.matchAll(/([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/g)) {
+      if (key !== undefined && value !== undefined) pairs.push([key.toLowerCase(), value.replace(/^'|'$/g, '')]);
     }
   }
   const out = new Set<string>();

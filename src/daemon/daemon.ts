@@ -4,6 +4,7 @@ import type { DaemonControl, NotificationControl, TargetMetrics } from '../api/d
 import { collectSnapshot, collectWindow } from '../collector/index.js';
 import { maskUrl } from '../secrets/index.js';
 import { maskDestinationUrl, type DaemonConfig, type DaemonTargetConfig } from '../config/daemon/index.js';
+import { must } from '../errors/must.js';
 import type { AnyRule } from '../engine/types.js';
 import { intervalToCron, Scheduler, type BackoffPolicy, type JobStatus } from '../scheduler/index.js';
 import type { AuditRecord, Store, TargetState } from '../store/index.js';
@@ -132,7 +133,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
           await sampler.close(); // another replica samples it; do not hold connections to it
           return 'skipped';
         }
-        const m = metrics.get(t.name)!;
+        const m = must(metrics.get(t.name), `the metrics of target ${t.name}`);
         try {
           const outcome = await sampler.sample();
           m.samples++;
@@ -197,7 +198,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
           return 'done';
         },
       });
-      for (const t of config.targets) await addTarget(t, ids.get(t.name)!);
+      for (const t of config.targets) await addTarget(t, must(ids.get(t.name), `the store id of target ${t.name}`));
       scheduler.addJob({
         name: '__retention',
         cron: RETENTION_CRON,

@@ -139,7 +139,9 @@ export const slimTable = (t: SampleTable): SampleTable => ({
 
 /** Samples with elapsedSeconds measured from the first one. */
 function rebase(samples: readonly Sample[]): Sample[] {
-  const t0 = Date.parse(samples[0]!.collectedAt);
+  const [first] = samples;
+  if (!first) return [];
+  const t0 = Date.parse(first.collectedAt);
   return samples.map((s) => ({ ...s, elapsedSeconds: (Date.parse(s.collectedAt) - t0) / 1000 }));
 }
 

@@ -71,7 +71,7 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
     await store.migrate();
     const version = packageVersion();
     const daemon = createDaemon({ config, store, rules, version, logger: log });
-    app = await buildApp({
+    const server = await buildApp({
       store,
       rules,
       tokens: config.api.tokens,
@@ -81,6 +81,7 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
       host,
       loggerInstance: log,
     });
+    app = server;
     app.log.info({ config: describeDaemonConfig(config) }, 'configuration');
     await daemon.start();
     const address = await app.listen({ host, port });
@@ -99,7 +100,7 @@ export async function runServe(options: ServeOptions = {}): Promise<ServeHandle>
         process.off('SIGINT', onSignal);
         try {
           await daemon.stop(10_000);
-          await app!.close();
+          await server.close();
         } finally {
           await store.close();
           resolveStopped();

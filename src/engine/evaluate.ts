@@ -74,8 +74,9 @@ export function evaluateRules(options: EvaluateOptions): EvaluateResult {
       });
       continue;
     }
-    if (missing.length > 0) {
-      const first = sources[missing[0]!];
+    const [firstMissing] = missing;
+    if (firstMissing !== undefined) {
+      const first = sources[firstMissing];
       diagnostics.push({
         rule: rule.id,
         status: 'skipped',

@@ -28,18 +28,19 @@ export function renderJunit(report: Report, rules: readonly AnyRule[], failOn: F
   const count = (kind: CaseOutcome['kind']): number => cases.filter((c) => c.outcome.kind === kind).length;
   const totals = `tests="${cases.length}" failures="${count('failure')}" errors="${count('error')}" skipped="${count('skipped')}" time="0"`;
   const suiteName = `pg-advisor check (database ${report.target.database})`;
+  const properties: readonly (readonly [string, string])[] = [
+    ['database', report.target.database],
+    ['serverVersion', report.target.serverVersion],
+    ['user', report.target.user],
+    ['failOn', failOn],
+    ['generator', `${report.generator.name} ${report.generator.version}`],
+  ];
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="pg-advisor" ${totals}>`,
     `  <testsuite name="${attr(suiteName)}" ${totals} timestamp="${attr(report.collectedAt)}">`,
     '    <properties>',
-    ...[
-      ['database', report.target.database],
-      ['serverVersion', report.target.serverVersion],
-      ['user', report.target.user],
-      ['failOn', failOn],
-      ['generator', `${report.generator.name} ${report.generator.version}`],
-    ].map(([name, value]) => `      <property name="${attr(name!)}" value="${attr(value!)}"/>`),
+    ...properties.map(([name, value]) => `      <property name="${attr(name)}" value="${attr(value)}"/>`),
     '    </properties>',
   ];
   for (const c of cases) {

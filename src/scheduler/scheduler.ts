@@ -1,5 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy, type CircuitState } from './backoff.js';
+import { must } from '../errors/must.js';
 
 /** What a run did: `done`, or `skipped` (e.g. another replica holds the target). A throw is a failure. */
 export type RunResult = 'done' | 'skipped';
@@ -124,7 +125,7 @@ export class Scheduler {
   }
 
   #startJob(name: string): void {
-    const job = this.#jobs.get(name)!;
+    const job = must(this.#jobs.get(name), `job ${name}`);
     void job.task.start();
     if (job.options.runOnStart) void this.#tick(name);
   }

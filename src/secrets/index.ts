@@ -50,8 +50,8 @@ export function secretsOf(url: string | null | undefined): string[] {
       // not percent-encoded
     }
   }
-  for (const m of url.matchAll(/\b(?:password|sslpassword)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)/gi)) {
-    found.add(m[1]!.replace(/^'|'$/g, ''));
+  for (const [, value] of url.matchAll(/\b(?:password|sslpassword)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)/gi)) {
+    if (value !== undefined) found.add(value.replace(/^'|'$/g, ''));
   }
   return [...found].filter((s) => s.length > 0);
 }

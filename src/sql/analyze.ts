@@ -152,7 +152,8 @@ export function analyzeStatement(text: string, ctx: AnalysisContext = EMPTY_CONT
     let raw = rawCache.get(key);
     if (!raw) {
       raw = analyzeRaw(text);
-      if (rawCache.size >= RAW_CACHE_LIMIT) rawCache.delete(rawCache.keys().next().value!);
+      const oldest = rawCache.size >= RAW_CACHE_LIMIT ? rawCache.keys().next().value : undefined;
+      if (oldest !== undefined) rawCache.delete(oldest);
       rawCache.set(key, raw);
     }
     const result: AnalysisResult = 'analysable' in raw ? raw : resolveAnalysis(raw, ctx);

@@ -6,8 +6,8 @@ export type AstNode = Readonly<Record<string, unknown>>;
 export function nodeOf(value: unknown): { type: string; fields: AstNode } | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
   const keys = Object.keys(value);
-  if (keys.length !== 1) return null;
-  const type = keys[0]!;
+  const type = keys[0];
+  if (type === undefined || keys.length !== 1) return null;
   const fields = (value as Record<string, unknown>)[type];
   if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) return null;
   return { type, fields: fields as AstNode };

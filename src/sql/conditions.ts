@@ -111,11 +111,11 @@ export function classifyCondition(expr: unknown, resolve: ColumnResolver): Condi
     }
     case 'AEXPR_IN': {
       const items = listOf(fieldsOf(rexpr, 'List')?.items ?? rexpr);
-      const values = items.map(valueOf);
-      if (values.some((v) => v === null)) return UNANALYSED;
-      const kinds = new Set(values.map((v) => v!.value));
-      const value: ValueKind = kinds.size === 1 ? [...kinds][0]! : 'expression';
-      const parameterCount = values.reduce((n, v) => n + v!.parameterCount, 0);
+      const values = items.map(valueOf).filter((v) => v !== null);
+      if (values.length < items.length) return UNANALYSED;
+      const [first] = values;
+      const value: ValueKind = first && values.every((v) => v.value === first.value) ? first.value : 'expression';
+      const parameterCount = values.reduce((n, v) => n + v.parameterCount, 0);
       const op: PredicateOp = name === '=' ? 'in-list' : 'other';
       return { type: 'predicate', predicate: { ...col, op, operator: name === '=' ? 'IN' : 'NOT IN', value, parameterCount } };
     }
@@ -130,11 +130,12 @@ export function classifyCondition(expr: unknown, resolve: ColumnResolver): Condi
     case 'AEXPR_BETWEEN':
     case 'AEXPR_BETWEEN_SYM': {
       const bounds = listOf(fieldsOf(rexpr, 'List')?.items ?? rexpr).map(valueOf);
-      if (bounds.length !== 2 || bounds.some((v) => v === null)) return UNANALYSED;
-      const value: ValueKind = bounds[0]!.value === bounds[1]!.value ? bounds[0]!.value : 'expression';
+      const [low, high] = bounds;
+      if (bounds.length !== 2 || !low || !high) return UNANALYSED;
+      const value: ValueKind = low.value === high.value ? low.value : 'expression';
       return {
         type: 'predicate',
-        predicate: { ...col, op: 'range', operator: 'BETWEEN', value, parameterCount: bounds[0]!.parameterCount + bounds[1]!.parameterCount },
+        predicate: { ...col, op: 'range', operator: 'BETWEEN', value, parameterCount: low.parameterCount + high.parameterCount },
       };
     }
     default:

@@ -103,22 +103,21 @@ export function extractStatement(stmt: unknown): RawAnalysis {
     else if (type === 'SubLink' || type === 'RangeSubselect') out.subqueries = true;
   });
   const cteNames = new Set(out.ctes);
-  const tableKey = new Map<string, number>();
+  const registered = new Map<string, { readonly index: number; readonly table: RawTable }>();
   const isCteRef = (f: AstNode): boolean => f.schemaname === undefined && cteNames.has(stringOf(f.relname) ?? '');
   const registerTable = (f: AstNode): number => {
     const schema = stringOf(f.schemaname);
     const name = stringOf(f.relname) ?? '';
     const key = `${schema ?? ''}\u0000${name}`;
-    let index = tableKey.get(key);
-    if (index === undefined) {
-      index = out.tables.length;
-      out.tables.push({ schema, name, aliases: [] });
-      tableKey.set(key, index);
+    let entry = registered.get(key);
+    if (!entry) {
+      entry = { index: out.tables.length, table: { schema, name, aliases: [] } };
+      out.tables.push(entry.table);
+      registered.set(key, entry);
     }
     const alias = stringOf((f.alias as AstNode | undefined)?.aliasname);
-    const table = out.tables[index]!;
-    if (alias && alias !== name && !table.aliases.includes(alias)) table.aliases.push(alias);
-    return index;
+    if (alias && alias !== name && !entry.table.aliases.includes(alias)) entry.table.aliases.push(alias);
+    return entry.index;
   };
   for (const f of rangeVars) if (!isCteRef(f)) registerTable(f);
 
@@ -159,12 +158,14 @@ export function extractStatement(stmt: unknown): RawAnalysis {
     const column = names[names.length - 1];
     if (!column || column === '*') return null;
     if (names.length === 1) {
-      if (sources.length === 1) return sources[0]!.table === null ? null : { table: sources[0]!.table, column };
+      const only = sources.length === 1 ? sources[0] : undefined;
+      if (only) return only.table === null ? null : { table: only.table, column };
       const candidates = sources.flatMap((s) => (s.table === null ? [] : [s.table]));
-      if (candidates.length === 0 || candidates.length < sources.length) return null;
-      return new Set(candidates).size === 1 ? { table: candidates[0]!, column } : { table: -1, column, candidates };
+      const [first] = candidates;
+      if (first === undefined || candidates.length < sources.length) return null;
+      return new Set(candidates).size === 1 ? { table: first, column } : { table: -1, column, candidates };
     }
-    const qualifier = names[names.length - 2]!;
+    const qualifier = names[names.length - 2]; // names has at least two parts here
     const source = sources.find((s) => s.name === qualifier);
     if (!source || source.table === null) return null;
     return { table: source.table, column };

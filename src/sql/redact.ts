@@ -4,6 +4,7 @@
  * length-capped. Works on any input: the server's scanner when loaded and the text scans, else a
  * conservative hand-written scanner. Never throws.
  */
+import { must } from '../errors/must.js';
 import { scanSqlSync } from './parser.js';
 
 export interface RedactOptions {
@@ -58,6 +59,11 @@ function redactWithScanner(text: string): string | null {
   return out;
 }
 
+/** The text `re` (anchored with ^) matches at offset `i`; callers have already checked that it matches there. */
+function matchAt(re: RegExp, text: string, i: number): string {
+  return must(re.exec(text.slice(i))?.[0], `the match of ${re} at offset ${i}`);
+}
+
 /** Fallback scanner: strings ('…', E'…', B'…', X'…', U&'…'), dollar quotes, numbers, comments. */
 export function redactByHand(text: string): string {
   const next = nextParamNumber(text);
@@ -65,7 +71,7 @@ export function redactByHand(text: string): string {
   let i = 0;
   const n = text.length;
   while (i < n) {
-    const c = text[i]!;
+    const c = text.charAt(i);
     const rest = text.slice(i, i + 3);
     if (c === '-' && text[i + 1] === '-') {
       const end = text.indexOf('\n', i);
@@ -97,20 +103,20 @@ export function redactByHand(text: string): string {
       i++;
       out += `$${next()}`;
     } else if (c === '$' && /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.test(text.slice(i))) {
-      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(i))![0];
+      const tag = matchAt(/^\$([A-Za-z_][A-Za-z0-9_]*)?\$/, text, i);
       const end = text.indexOf(tag, i + tag.length);
       i = end < 0 ? n : end + tag.length;
       out += `$${next()}`;
     } else if (c === '$' && /\d/.test(text[i + 1] ?? '')) {
-      const m = /^\$\d+/.exec(text.slice(i))![0];
+      const m = matchAt(/^\$\d+/, text, i);
       out += m;
       i += m.length;
     } else if (/[\d.]/.test(c) && /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.test(text.slice(i)) && !/[\w$]/.test(text[i - 1] ?? ' ')) {
-      const m = /^(0[xXoObB][0-9a-fA-F_]+|\d[\d_]*\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(text.slice(i))![0];
+      const m = matchAt(/^(0[xXoObB][0-9a-fA-F_]+|\d[\d_]*\.?\d*|\.\d+)([eE][+-]?\d+)?/, text, i);
       out += `$${next()}`;
       i += m.length;
     } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][\w$]*/.exec(text.slice(i))![0];
+      const m = matchAt(/^[A-Za-z_][\w$]*/, text, i);
       out += m;
       i += m.length;
     } else {

@@ -9,8 +9,8 @@ function resolveTable(schema: string | null, name: string, ctx: AnalysisContext)
   for (const s of ctx.searchPath) {
     if (holders.includes(s)) return { schema: s, oid: ctx.tablesByQualifiedName.get(`${s}.${name}`) ?? null, resolution: 'search-path' };
   }
-  if (ctx.uniqueNameFallback && holders.length === 1) {
-    const s = holders[0]!;
+  const [s] = holders;
+  if (ctx.uniqueNameFallback && holders.length === 1 && s !== undefined) {
     return { schema: s, oid: ctx.tablesByQualifiedName.get(`${s}.${name}`) ?? null, resolution: 'unique-name' };
   }
   return { schema: null, oid: null, resolution: ctx.uniqueNameFallback && holders.length > 1 ? 'ambiguous' : 'unresolved' };
@@ -31,12 +31,13 @@ export function resolveAnalysis(raw: RawAnalysis, ctx: AnalysisContext): Stateme
       const oid = tables[i]?.oid;
       return oid !== null && oid !== undefined && ctx.knownColumns.get(oid)?.has(c.column) === true;
     });
-    if (holders.length !== 1) {
+    const [holder] = holders;
+    if (holders.length !== 1 || holder === undefined) {
       unresolved = true;
       return null;
     }
     const { candidates: _ignored, ...rest } = c;
-    return { ...rest, table: holders[0]! };
+    return { ...rest, table: holder };
   };
   const predicates = raw.predicates.map(column).filter((p) => p !== null);
   const hasUnresolvedPredicates = unresolved;

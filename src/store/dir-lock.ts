@@ -52,7 +52,7 @@ export function acquireDirLock(dir: string, onEvent: (event: LockEvent) => void 
     if (text === null) continue; // removed between our attempt and the read: try again
     const owner = parseOwner(text);
     const verdict = judge(owner, me);
-    if (verdict === 'live') throw inUse(dir, path, owner!);
+    if (verdict === 'live' && owner) throw inUse(dir, path, owner); // judge says live only of a parsed owner
     if (verdict === 'unknown') {
       throw new UsageError(`the embedded store ${dir} has a lock file ${path} that pg-advisor cannot read (${JSON.stringify(text.slice(0, 80))})`, {
         hint: `if no pg-advisor daemon uses ${dir}, remove ${path} and start again`,

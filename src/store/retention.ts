@@ -15,7 +15,7 @@ export interface RetentionPolicy {
   readonly rollupsMs?: number;
 }
 
-export const DEFAULT_RETENTION: RetentionPolicy = {
+export const DEFAULT_RETENTION: Required<RetentionPolicy> = {
   samplesMs: 7 * 86_400_000,
   resolvedFindingsMs: 30 * 86_400_000,
   auditsMs: 30 * 86_400_000,
@@ -36,7 +36,7 @@ export interface RetentionResult {
 export async function applyRetention(db: Kysely<Database>, policy: RetentionPolicy, now = new Date()): Promise<RetentionResult> {
   const before = (ms: number) => new Date(now.getTime() - ms);
   const rolledUp = await rollUpHours(db, now);
-  const rollupsBefore = before(policy.rollupsMs ?? DEFAULT_RETENTION.rollupsMs!);
+  const rollupsBefore = before(policy.rollupsMs ?? DEFAULT_RETENTION.rollupsMs);
   await db.deleteFrom('series_hourly').where('hour', '<', rollupsBefore).execute();
   await db.deleteFrom('statement_hourly').where('hour', '<', rollupsBefore).execute();
   const samples = await db.deleteFrom('samples').where('collected_at', '<', before(policy.samplesMs)).executeTakeFirst();

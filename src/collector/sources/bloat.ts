@@ -54,12 +54,9 @@ export class BloatUnavailable extends Error {
   }
 }
 
-interface Candidate {
-  readonly kind: 'table' | 'index';
-  readonly bytes: number;
-  readonly table?: TableStat;
-  readonly index?: IndexStat;
-}
+type Candidate =
+  | { readonly kind: 'table'; readonly bytes: number; readonly table: TableStat }
+  | { readonly kind: 'index'; readonly bytes: number; readonly index: IndexStat };
 
 export async function collectBloat(ctx: CollectionContext, inputs: BloatInputs): Promise<{ bloat: BloatState; note?: string }> {
   const blockSize = inputs.settings?.blockSizeBytes || 8192;
@@ -122,7 +119,7 @@ export async function collectBloat(ctx: CollectionContext, inputs: BloatInputs):
       const cached = inputs.cache?.find(key, now, ttl);
       if (cached) reused++;
       try {
-        const result = cached ?? (c.table ? await measureHeap(ctx, schema, c.table, blockSize) : await measureIndex(ctx, schema, c.index!));
+        const result = cached ?? (c.kind === 'table' ? await measureHeap(ctx, schema, c.table, blockSize) : await measureIndex(ctx, schema, c.index));
         if (c.kind === 'table') tableBloat.set(result.oid, result as TableBloat);
         else indexBloat.set(result.oid, result as IndexBloat);
         if (!cached) inputs.cache?.store(key, now, result);
@@ -161,8 +158,8 @@ export async function collectBloat(ctx: CollectionContext, inputs: BloatInputs):
 }
 
 function measureKey(c: Candidate): MeasureKey {
-  const oid = c.table?.oid ?? c.index!.oid;
-  const vacuums = c.table ? c.table.vacuumCount + c.table.autovacuumCount : 0;
+  const oid = c.kind === 'table' ? c.table.oid : c.index.oid;
+  const vacuums = c.kind === 'table' ? c.table.vacuumCount + c.table.autovacuumCount : 0;
   return { kind: c.kind, oid, bytes: c.bytes, vacuums };
 }
 

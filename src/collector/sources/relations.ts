@@ -39,7 +39,7 @@ export async function collectRelations(ctx: CollectionContext): Promise<Relation
   const views = await ctx.target.query<ViewRow>(VIEWS_SQL);
   const partitions = await ctx.target.query<PartitionRow>(PARTITIONS_SQL);
   return {
-    views: views.filter((v) => v.definition !== null).map((v) => ({ oid: num(v.oid), schema: v.schema, name: v.name, definition: v.definition! })),
+    views: views.flatMap((v) => (v.definition === null ? [] : [{ oid: num(v.oid), schema: v.schema, name: v.name, definition: v.definition }])),
     partitions: partitions.filter((p) => p.root_oid !== null).map((p) => ({ oid: num(p.oid), rootOid: num(p.root_oid) })),
   };
 }

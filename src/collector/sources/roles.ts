@@ -30,7 +30,7 @@ export function parseSearchPath(value: string, roleName: string): string[] {
   const out: string[] = [];
   let i = 0;
   while (i < value.length) {
-    while (i < value.length && /[\s,]/.test(value[i]!)) i++;
+    while (i < value.length && /[\s,]/.test(value.charAt(i))) i++;
     if (i >= value.length) break;
     let name = '';
     if (value[i] === '"') {

@@ -16,6 +16,7 @@
  * release() or after ten minutes, whichever comes first.
  */
 import type pg from 'pg';
+import { must } from '../../errors/must.js';
 import { quoteIdent } from '../../sql/quote.js';
 import { BELONGS_TO, HAS_MANY, listThenBatch, listThenEach, lookupAndList, LOOP_SCHEMA_SQL, startLoop, type BackgroundLoop } from './query-workloads.js';
 import { closeSessions, dropRole, ensureLoginRole, openSession, sleep, waitUntil, withSession } from './sessions.js';
@@ -90,7 +91,7 @@ async function plant(ctx: PlantContext): Promise<Planted> {
     await dropRoles(url);
   };
   const open = async (role: string, app: string): Promise<pg.Client> => {
-    const client = await openSession(urls[role]!, app);
+    const client = await openSession(must(urls[role], `the login URL of role ${role}`), app);
     sessions.push(client);
     return client;
   };

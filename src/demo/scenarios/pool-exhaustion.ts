@@ -10,6 +10,7 @@
  * small max_connections (DEMO_CLUSTER_SETTINGS: 60) so that filling it stays cheap.
  */
 import type pg from 'pg';
+import { must } from '../../errors/must.js';
 import type { Planted, PlantContext, Scenario } from './types.js';
 import { quoteIdent } from '../../sql/quote.js';
 import { closeSessions, dropRole, ensureLoginRole, loopStatements, openSessions, withSession } from './sessions.js';
@@ -51,7 +52,8 @@ async function readCapacity(adminUrl: string): Promise<Capacity> {
       select (current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
               - coalesce(current_setting('reserved_connections', true)::int, 0)) as usable,
              (select count(*)::int from pg_catalog.pg_stat_activity where backend_type = 'client backend') - 1 as used`);
-    return { usable: rows[0]!.usable, clientBackends: rows[0]!.used };
+    const row = must(rows[0], 'the capacity row (an aggregate query returns one row)');
+    return { usable: row.usable, clientBackends: row.used };
   });
 }
 
