@@ -19,6 +19,7 @@ const MATRIX_FILES = [
   'test/integration/rules-duplicate-index',
   'test/integration/rules-fk-without-index',
   'test/integration/missing-index-patterns',
+  'test/integration/managed-layouts.test.ts',
   'test/integration/setup-vanilla.test.ts',
   'test/integration/setup-managed.test.ts',
   'test/integration/rules-sequence-exhaustion',
