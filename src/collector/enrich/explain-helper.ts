@@ -4,6 +4,7 @@
  * text; `pg-advisor setup --with-helpers` prints it (src/setup/explain-helper-sql.ts) and
  * docs/decisions/explain-helper.md gives its design and risks. Never throws: failures become failed verifications.
  */
+import { readPlanJson } from './plan.js';
 import { quoteQualified } from '../../sql/quote.js';
 import type { IndexVerification } from '../../snapshot/types.js';
 import type { Target } from '../api.js';
@@ -42,21 +43,7 @@ interface HelperResult {
   readonly hypotheticalIndex?: unknown;
 }
 
-/** Total cost and index names of one EXPLAIN (FORMAT JSON) output. */
-function readPlan(output: unknown): { cost: number; indexNames: string[] } {
-  const plan = (output as { Plan?: Record<string, unknown> }[] | null | undefined)?.[0]?.Plan;
-  const indexNames: string[] = [];
-  const visit = (node: unknown): void => {
-    if (node === null || typeof node !== 'object') return;
-    const n = node as Record<string, unknown>;
-    if (typeof n['Index Name'] === 'string') indexNames.push(n['Index Name']);
-    for (const child of (n.Plans as unknown[] | undefined) ?? []) visit(child);
-  };
-  visit(plan);
-  const cost = plan?.['Total Cost'];
-  if (typeof cost !== 'number') throw new Error('the explain helper returned no plan cost');
-  return { cost, indexNames };
-}
+const readPlan = (output: unknown): { cost: number; indexNames: string[] } => readPlanJson(output, 'the explain helper');
 
 /** One suggestion to verify through the helper. */
 export interface HelperCheck {

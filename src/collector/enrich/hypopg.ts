@@ -3,6 +3,7 @@
  * read-only transaction per check: generic plan, hypothetical index, re-plan, reset. Never EXPLAIN
  * ANALYZE (nothing is executed), never a real index. Failures are recorded per check, never thrown.
  */
+import { readPlanJson } from './plan.js';
 import { findIndexCandidates, INDEX_CANDIDATE_THRESHOLDS, type IndexCandidateThresholds } from '../../analysis/query-index-candidates.js';
 import { resolveThresholdSpecs } from '../../engine/evaluate.js';
 import { analyzeStatement, initSqlParser, quoteIdent, quoteQualified } from '../../sql/index.js';
@@ -38,18 +39,7 @@ function parameterCount(text: string): number {
 }
 
 function totalCost(rows: readonly Record<string, unknown>[]): { cost: number; indexNames: string[] } {
-  const plan = (rows[0]?.['QUERY PLAN'] as { Plan?: unknown }[] | undefined)?.[0]?.Plan;
-  const indexNames: string[] = [];
-  const visit = (node: unknown): void => {
-    if (node === null || typeof node !== 'object') return;
-    const n = node as Record<string, unknown>;
-    if (typeof n['Index Name'] === 'string') indexNames.push(n['Index Name']);
-    for (const child of (n.Plans as unknown[] | undefined) ?? []) visit(child);
-  };
-  visit(plan);
-  const cost = (plan as Record<string, unknown> | undefined)?.['Total Cost'];
-  if (typeof cost !== 'number') throw new Error('EXPLAIN returned no plan cost');
-  return { cost, indexNames };
+  return readPlanJson(rows[0]?.['QUERY PLAN'], 'EXPLAIN');
 }
 
 /** Generic-plan cost of a normalised text: EXPLAIN (GENERIC_PLAN) on PG16+, else PREPARE + EXECUTE(NULL…). */
