@@ -17,6 +17,7 @@ import replicationSlot from './replication-slot.js';
 import sequenceExhaustion from './sequence-exhaustion/index.js';
 import staleStatistics from './stale-statistics.js';
 import tableBloat from './table-bloat.js';
+import unusedIndex from './unused-index.js';
 import vacuumLag from './vacuum-lag.js';
 import xidWraparound from './xid-wraparound.js';
 
@@ -25,6 +26,7 @@ export const allRules: readonly AnyRule[] = [
   indexBloat,
   invalidIndex,
   duplicateIndex,
+  unusedIndex,
   vacuumLag,
   staleStatistics,
   xidWraparound,

@@ -17,6 +17,7 @@ const MATRIX_FILES = [
   'test/integration/daemon-history.test.ts',
   'test/integration/rules-invalid-index',
   'test/integration/rules-duplicate-index',
+  'test/integration/rules-unused-index',
   'test/integration/rules-fk-without-index',
   'test/integration/missing-index-patterns',
   'test/integration/managed-layouts.test.ts',

@@ -123,7 +123,7 @@ const collectUnbounded: CollectSnapshot = async (target, options: CollectOptions
   });
   const indexes = await run('indexes', [], async () => {
     const data = await collectIndexes(ctx);
-    // A locked index (or one of a locked table) has definition '' and size null (see INDEXES_SQL).
+    // A locked index (or one of a locked table) has definition '' and size null (see indexesSql).
     const note = lockedNote(
       'index(es)',
       data.filter((i) => i.definition === '').map((i) => `${i.schema}.${i.name}`),

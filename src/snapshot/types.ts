@@ -212,6 +212,13 @@ export interface DatabaseStat {
   readonly sessions: number | null;
   /** pg_database_size (bytes); null when not permitted. */
   readonly sizeBytes: number | null;
+  /**
+   * now() - pg_stat_database.stats_reset, or, when never reset, now() - pg_postmaster_start_time() (seconds): how
+   * long its cumulative statistics (idx_scan, seq_scan…) have been counting, at least. Absent in older snapshots.
+   */
+  readonly statsObservedSeconds?: number | null;
+  /** What statsObservedSeconds counts from: the last statistics reset, or the server start (never reset). */
+  readonly statsObservedFrom?: 'stats_reset' | 'server_start';
 }
 
 export interface RoleStat {
@@ -333,6 +340,10 @@ export interface IndexStat {
   readonly sizeBytes: number | null;
   /** idx_scan (count). */
   readonly idxScan: number;
+  /** now() - last_idx_scan (seconds, PostgreSQL 16+); null when never scanned since the reset or before 16; absent in older snapshots. */
+  readonly lastIdxScanAgeSeconds?: number | null;
+  /** indisexclusion: the index of an exclusion constraint (absent in older snapshots). */
+  readonly isExclusion?: boolean;
   /** fillfactor reloption (percent), or the access method's default (btree 90). */
   readonly fillfactor: number;
 }

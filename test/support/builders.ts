@@ -176,6 +176,8 @@ export function makeDatabase(overrides: Partial<DatabaseStat> = {}): DatabaseSta
     backends: 1,
     sessions: 100,
     sizeBytes: 500 * MiB,
+    statsObservedSeconds: 30 * 86_400,
+    statsObservedFrom: 'stats_reset',
     ...overrides,
   };
 }

@@ -4,7 +4,12 @@ import { type CollectionContext, num, toNumber } from '../context.js';
 /** pg_stat_database.sessions: PostgreSQL 14+. */
 const PG_14 = `s.sessions::float8 as sessions`;
 
-/** pg_database_size needs CONNECT on the database or pg_read_all_stats; checked per row, never raised. */
+/**
+ * pg_database_size needs CONNECT on the database or pg_read_all_stats; checked per row, never raised.
+ * stats_observed_seconds: how long the database's cumulative statistics have been counting: since
+ * pg_stat_database.stats_reset, or, never reset, since the server started (a lower bound: statistics survive a
+ * clean restart, and are discarded after a crash, at that start).
+ */
 export const databasesSql = (serverVersionNum: number): string => `select /* pg-advisor */ d.oid, d.datname as name,
   d.datconnlimit as conn_limit, d.datallowconn as allow_conn, d.datistemplate as is_template,
   pg_catalog.age(d.datfrozenxid) as xid_age, pg_catalog.mxid_age(d.datminmxid) as mxid_age,
@@ -13,7 +18,9 @@ export const databasesSql = (serverVersionNum: number): string => `select /* pg-
   ${serverVersionNum >= 140000 ? PG_14 : 'null::float8 as sessions'},
   case when pg_catalog.has_database_privilege(d.oid, 'CONNECT')
          or pg_catalog.pg_has_role(current_user, 'pg_read_all_stats', 'member')
-       then pg_catalog.pg_database_size(d.oid)::float8 end as size_bytes
+       then pg_catalog.pg_database_size(d.oid)::float8 end as size_bytes,
+  extract(epoch from pg_catalog.now() - coalesce(s.stats_reset, pg_catalog.pg_postmaster_start_time()))::float8 as stats_observed_seconds,
+  s.stats_reset is not null as stats_reset_known
   from pg_catalog.pg_database d
   left join pg_catalog.pg_stat_database s on s.datid = d.oid
   order by d.datname`;
@@ -29,6 +36,8 @@ interface DatabaseRow extends Record<string, unknown> {
   backends: number;
   sessions: number | null;
   size_bytes: number | null;
+  stats_observed_seconds: number | null;
+  stats_reset_known: boolean;
 }
 
 export async function collectDatabases(ctx: CollectionContext): Promise<DatabaseStat[]> {
@@ -44,5 +53,7 @@ export async function collectDatabases(ctx: CollectionContext): Promise<Database
     backends: num(r.backends),
     sessions: toNumber(r.sessions),
     sizeBytes: toNumber(r.size_bytes),
+    statsObservedSeconds: toNumber(r.stats_observed_seconds),
+    statsObservedFrom: r.stats_reset_known ? 'stats_reset' : 'server_start',
   }));
 }

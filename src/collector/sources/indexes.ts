@@ -19,7 +19,7 @@ const DEFAULT_FILLFACTOR: Readonly<Record<string, number>> = { btree: 90, hash: 
  * the table, while plain CREATE INDEX / REINDEX take stronger ones (and leave no invalid index behind).
  * `ddl_locked`: relations another session holds in ShareUpdateExclusiveLock (pg_locks is readable by all).
  */
-export const INDEXES_SQL = `with /* pg-advisor */ ${LOCKED_RELATIONS_CTE},
+export const indexesSql = (serverVersionNum: number): string => `with /* pg-advisor */ ${LOCKED_RELATIONS_CTE},
 builds as (
   select b.oid from pg_catalog.pg_stat_progress_create_index p
   cross join lateral (values (p.relid), (p.index_relid)) b(oid)
@@ -52,12 +52,13 @@ select i.indexrelid as oid, n.nspname as schema, ic.relname as name, i.indrelid 
         from unnest(i.indkey::int2[]) with ordinality k(attnum, ord)
         join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
         where k.ord > i.indnkeyatts order by k.ord) as include_columns,
-  i.indisunique as is_unique, i.indisprimary as is_primary, (i.indisvalid and i.indisready) as is_valid,
+  i.indisunique as is_unique, i.indisprimary as is_primary, i.indisexclusion as is_exclusion, (i.indisvalid and i.indisready) as is_valid,
   i.indisready as is_ready, i.build_in_progress,
   (not i.indisvalid and not i.build_in_progress and i.indexrelid in (select oid from ddl_locked)) as drop_in_progress,
   i.indpred is not null as is_partial, ic.relpages, ic.reltuples::float8 as reltuples, ic.reloptions,
   case when i.locked then null else pg_catalog.pg_relation_size(i.indexrelid)::float8 end as size_bytes,
-  coalesce(s.idx_scan, 0)::float8 as idx_scan
+  coalesce(s.idx_scan, 0)::float8 as idx_scan,
+  ${serverVersionNum >= 160000 ? 'extract(epoch from pg_catalog.now() - s.last_idx_scan)::float8' : 'null::float8'} as last_idx_scan_age_seconds
 from idx i
 join pg_catalog.pg_class ic on ic.oid = i.indexrelid
 join pg_catalog.pg_class tc on tc.oid = i.indrelid
@@ -89,10 +90,12 @@ interface IndexRow extends Record<string, unknown> {
   reloptions: string[] | null;
   size_bytes: number | null;
   idx_scan: number;
+  last_idx_scan_age_seconds: number | null;
+  is_exclusion: boolean;
 }
 
 export async function collectIndexes(ctx: CollectionContext): Promise<IndexStat[]> {
-  const rows = await ctx.target.query<IndexRow>(INDEXES_SQL);
+  const rows = await ctx.target.query<IndexRow>(indexesSql(ctx.serverVersionNum));
   return rows.map((r) => {
     const fillfactor = toNumber(parseReloptions(r.reloptions).fillfactor) ?? DEFAULT_FILLFACTOR[r.method] ?? 100;
     return {
@@ -107,6 +110,7 @@ export async function collectIndexes(ctx: CollectionContext): Promise<IndexStat[
       includeColumns: r.include_columns,
       isUnique: r.is_unique,
       isPrimary: r.is_primary,
+      isExclusion: r.is_exclusion,
       isValid: r.is_valid,
       isReady: r.is_ready,
       buildInProgress: r.build_in_progress,
@@ -116,6 +120,7 @@ export async function collectIndexes(ctx: CollectionContext): Promise<IndexStat[
       reltuples: num(r.reltuples),
       sizeBytes: toNumber(r.size_bytes),
       idxScan: num(r.idx_scan),
+      lastIdxScanAgeSeconds: toNumber(r.last_idx_scan_age_seconds),
       fillfactor,
     };
   });
