@@ -3,7 +3,7 @@ import type { EvaluateResult } from '../../src/engine/evaluate.js';
 import type { Finding } from '../../src/engine/types.js';
 import { buildReport, countAtOrAbove, renderJson, renderText, verdictLine } from '../../src/report/index.js';
 import { formatEvidenceValue, formatObject, labelOf } from '../../src/report/format-values.js';
-import { checkExitCode } from '../../src/cli/check.js';
+import { checkExitCode, isStrict } from '../../src/cli/check.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { makeSnapshot } from '../support/builders.js';
 
@@ -132,7 +132,7 @@ describe('renderText', () => {
   it('lists diagnostics with hints and ends with the verdict', () => {
     expect(text).toContain('DIAGNOSTICS (2)');
     expect(text).toContain('hint: CREATE EXTENSION pg_stat_statements;');
-    expect(text.trimEnd().split('\n').at(-1)).toBe('1 critical, 1 warning, 1 info — fails --fail-on warning');
+    expect(text.trimEnd().split('\n').at(-1)).toBe('1 critical, 1 warning, 1 info — fails --fail-on warning · 1 rule skipped (see diagnostics)');
   });
 
   it('has no ANSI escapes without colour and some with it', () => {
@@ -154,12 +154,61 @@ describe('verdict', () => {
     expect(countAtOrAbove(report.counts, 'warning')).toBe(2);
     expect(countAtOrAbove(report.counts, 'info')).toBe(3);
     expect(countAtOrAbove(report.counts, 'never')).toBe(0);
-    expect(verdictLine(report, 'never')).toBe('1 critical, 1 warning, 1 info — not gated (--fail-on never)');
+    expect(verdictLine(report, 'never')).toBe('1 critical, 1 warning, 1 info — not gated (--fail-on never) · 1 rule skipped (see diagnostics)');
   });
 
   it('mentions crashed rules', () => {
     const crashed = { ...report, diagnostics: [...report.diagnostics, { rule: 'x', status: 'error' as const, message: 'boom', hint: null }] };
-    expect(verdictLine(crashed, 'critical')).toBe('1 critical, 1 warning, 1 info — fails --fail-on critical; 1 rule crashed (see diagnostics)');
+    expect(verdictLine(crashed, 'critical')).toBe(
+      '1 critical, 1 warning, 1 info — fails --fail-on critical · 1 rule skipped (see diagnostics); 1 rule crashed (see diagnostics)',
+    );
+  });
+});
+
+describe('skipped rules and --strict', () => {
+  const skipped = {
+    ...report,
+    counts: { critical: 0, warning: 0, info: 0 },
+    findings: [],
+    diagnostics: [
+      {
+        source: 'statements',
+        status: 'unavailable' as const,
+        message: 'source statements unavailable: not installed',
+        hint: 'CREATE EXTENSION pg_stat_statements;',
+      },
+      {
+        rule: 'n-plus-one',
+        status: 'skipped' as const,
+        message: 'rule n-plus-one skipped: source statements unavailable',
+        hint: 'CREATE EXTENSION pg_stat_statements;',
+      },
+      { rule: 'table-bloat', status: 'skipped' as const, message: 'rule table-bloat skipped: source bloat unavailable', hint: 'CREATE EXTENSION pgstattuple;' },
+    ],
+  };
+  const config = resolveConfig({ flags: { databaseUrl: 'postgres://a@h/db' }, env: {}, rules: [] });
+
+  it('the verdict line counts skipped rules', () => {
+    expect(verdictLine(skipped, 'warning')).toBe('no findings — passes --fail-on warning · 2 rules skipped (see diagnostics)');
+    expect(renderText(skipped, { color: false, failOn: 'warning' })).toContain('· 2 rules skipped (see diagnostics)');
+  });
+
+  it('exits 0 without strict and 2 with it, naming the rules, why and the hint on stderr', () => {
+    let loose = '';
+    expect(checkExitCode(skipped, config, { stdout: { write: () => true }, stderr: { write: (t: string) => (loose += t) }, env: {} })).toBe(0);
+    expect(loose).toBe('');
+    let stderr = '';
+    expect(checkExitCode(skipped, config, { stdout: { write: () => true }, stderr: { write: (t: string) => (stderr += t) }, env: {} }, true)).toBe(2);
+    expect(stderr).toContain('2 selected rules were skipped (n-plus-one, table-bloat)');
+    expect(stderr).toContain('rule table-bloat skipped: source bloat unavailable');
+    expect(stderr).toContain('hint: CREATE EXTENSION pgstattuple;');
+  });
+
+  it('is strict by default with --baseline, and --no-strict turns that off', () => {
+    expect(isStrict({})).toBe(false);
+    expect(isStrict({ baseline: 'b.json' })).toBe(true);
+    expect(isStrict({ baseline: 'b.json', strict: false })).toBe(false);
+    expect(isStrict({ strict: true })).toBe(true);
   });
 });
 
