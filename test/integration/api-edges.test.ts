@@ -1,6 +1,7 @@
 /**
  * Edges a new API user trips over: the text of conflicts and rate limits, the case of the auth scheme,
- * health routes marked public in OpenAPI, and a started audit that says where to find it.
+ * health routes marked public in OpenAPI, a started audit that says where to find it, and a /metrics
+ * exposition whose families and types a Prometheus parser accepts.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { buildApp } from '../../src/api/index.js';
 import type { Finding } from '../../src/engine/types.js';
 import { createStore, type Store } from '../../src/store/index.js';
 import { makeReport } from '../support/report-fixtures.js';
+import { packageVersion } from '../../src/version.js';
 
 const ADMIN = 'admin-token-0123456789';
 const auth = (token = ADMIN, scheme = 'Bearer') => ({ authorization: `${scheme} ${token}` });
@@ -39,7 +41,7 @@ describe('API edges', () => {
     const daemon: DaemonControl = {
       replicaId: 'edge',
       jobStatus: () => undefined,
-      metrics: () => [],
+      metrics: () => [{ target: 'main', samples: 2, errors: 1, durationSecondsSum: 1.5, lastDurationSeconds: 0.7 }],
       async startAudit(name, windowMs) {
         const t = await store.targets.findTarget(name);
         return t ? store.audits.findAudit(await store.audits.startAudit(t.id, { trigger: 'api', windowMs })) : undefined;
@@ -101,5 +103,45 @@ describe('API edges', () => {
     expect(one.statusCode).toBe(200);
     expect(one.json()).toMatchObject({ id: res.json().id, target: 'main', status: 'done', deliveries: [] });
     expect((await app.inject({ url: '/api/v1/targets/main/audits/999999', headers: auth() })).statusCode).toBe(404);
+  });
+
+  it('exposes /metrics as consistent families: one TYPE each, a summary for durations, _total only on counters, build info', async () => {
+    const res = await app.inject({ url: '/metrics', headers: auth() });
+    expect(res.statusCode).toBe(200);
+    const types = new Map<string, string>();
+    const helps = new Set<string>();
+    const samples: { name: string; labels: string; value: string }[] = [];
+    for (const line of res.body.split('\n').filter((l) => l !== '')) {
+      const type = /^# TYPE (\S+) (counter|gauge|summary|histogram|untyped)$/.exec(line);
+      const help = /^# HELP (\S+) /.exec(line);
+      if (type) {
+        expect(types.has(type[1] ?? ''), `second TYPE line for ${type[1]}`).toBe(false);
+        types.set(type[1] ?? '', type[2] ?? '');
+      } else if (help) {
+        expect(helps.has(help[1] ?? ''), `second HELP line for ${help[1]}`).toBe(false);
+        helps.add(help[1] ?? '');
+      } else {
+        const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+        expect(sample, `not a sample line: ${line}`).not.toBeNull();
+        samples.push({ name: sample?.[1] ?? '', labels: sample?.[2] ?? '', value: sample?.[3] ?? '' });
+      }
+    }
+    const familyOf = (name: string): string | undefined => {
+      if (types.has(name)) return name;
+      const base = name.replace(/_(sum|count|bucket)$/, '');
+      return types.get(base) === 'summary' || types.get(base) === 'histogram' ? base : undefined;
+    };
+    for (const s of samples) expect(familyOf(s.name), `${s.name} has no TYPE line`).toBeDefined();
+    for (const [name, type] of types) {
+      expect(helps.has(name), `${name} has no HELP`).toBe(true);
+      expect(name.endsWith('_total'), `${name} is a ${type}`).toBe(type === 'counter');
+      expect(types.has(`${name}_sum`) || types.has(`${name}_count`), `${name} split into separate families`).toBe(false);
+    }
+    expect(types.get('pg_advisor_sample_duration_seconds')).toBe('summary');
+    expect(samples).toContainEqual({ name: 'pg_advisor_sample_duration_seconds_sum', labels: '{target="main"}', value: '1.5' });
+    expect(samples).toContainEqual({ name: 'pg_advisor_sample_duration_seconds_count', labels: '{target="main"}', value: '2' });
+    expect(types.get('pg_advisor_outbox_messages')).toBe('gauge');
+    expect(types.has('pg_advisor_deliveries_total')).toBe(false);
+    expect(samples).toContainEqual({ name: 'pg_advisor_build_info', labels: `{version="${packageVersion()}"}`, value: '1' });
   });
 });
