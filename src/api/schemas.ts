@@ -3,6 +3,7 @@
  * serialisation (fast-json-stringify) and the OpenAPI document. Types come from them via Static.
  */
 import { Type, type Static } from 'typebox';
+import { SERIES_METRICS } from '../store/index.js';
 
 const DateTime = Type.String({ format: 'date-time' });
 /**
@@ -160,7 +161,7 @@ export const MAX_SERIES_POINTS = 10_000;
 
 export const SeriesQuery = Type.Object({
   ...TimeRangeQuery,
-  metric: Type.Optional(Type.Array(Text({ minLength: 1, maxLength: 100 }), { description: 'repeat to select several; default all' })),
+  metric: Type.Optional(Type.Array(Type.Union(SERIES_METRICS.map((m) => Type.Literal(m))), { description: 'repeat to select several; default all' })),
   limit: Type.Integer({
     minimum: 1,
     maximum: MAX_SERIES_POINTS,

@@ -9,7 +9,7 @@ import { allRules } from '../../rules/index.js';
 import type { DaemonControl } from '../../src/api/deps.js';
 import { buildApp } from '../../src/api/index.js';
 import type { Finding } from '../../src/engine/types.js';
-import { createStore, type Store } from '../../src/store/index.js';
+import { createStore, SERIES_METRICS, type Store } from '../../src/store/index.js';
 import { makeReport } from '../support/report-fixtures.js';
 import { packageVersion } from '../../src/version.js';
 
@@ -143,5 +143,36 @@ describe('API edges', () => {
     expect(types.get('pg_advisor_outbox_messages')).toBe('gauge');
     expect(types.has('pg_advisor_deliveries_total')).toBe(false);
     expect(samples).toContainEqual({ name: 'pg_advisor_build_info', labels: `{version="${packageVersion()}"}`, value: '1' });
+  });
+
+  it('answers a bad enum value with 400 problem+json listing the allowed values', async () => {
+    const cases: [string, string, string[]][] = [
+      ['/api/v1/findings?severity=bogus', 'querystring/severity/0', ['info', 'warning', 'critical']],
+      ['/api/v1/findings?status=open&status=nope', 'querystring/status/1', ['open', 'acknowledged', 'snoozed', 'resolved']],
+      ['/api/v1/targets/main/series?resolution=day', 'querystring/resolution', ['raw', 'hour']],
+      ['/api/v1/targets/main/statements?orderBy=x', 'querystring/orderBy', ['total', 'calls', 'mean']],
+      ['/api/v1/targets/main/series?metric=nope', 'querystring/metric/0', [...SERIES_METRICS]],
+    ];
+    for (const [url, path, allowed] of cases) {
+      const res = await app.inject({ url, headers: auth() });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      const body = res.json() as { detail: string; errors: { path: string; message: string }[] };
+      expect(body.errors, url).toEqual([{ path, message: `must be one of: ${allowed.join(', ')}` }]);
+      expect(body.detail).toBe(`${path} must be one of: ${allowed.join(', ')}`);
+    }
+  });
+
+  it('answers an unknown rule filter with 400 naming the registered rules, a known one with 200', async () => {
+    const res = await app.inject({ url: '/api/v1/findings?rule=no-such-rule', headers: auth() });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    const detail = res.json().detail as string;
+    expect(detail).toContain('no-such-rule');
+    for (const rule of allRules) expect(detail).toContain(rule.id);
+    const known = await app.inject({ url: '/api/v1/findings?rule=table-bloat', headers: auth() });
+    expect(known.statusCode).toBe(200);
+    expect(known.json().items).toHaveLength(1);
+    expect((await app.inject({ url: '/api/v1/targets/main/series?metric=xid_age&metric=connections', headers: auth() })).statusCode).toBe(200);
   });
 });
