@@ -71,6 +71,7 @@ const FindingObject = Type.Object(
     queryId: Type.Optional(Type.String()),
     columns: Type.Optional(Type.Array(Type.String())),
     table: Type.Optional(Type.String()),
+    label: Type.Optional(Type.String({ description: 'how reports name the object when its identity does not read (an N+1 loop); display only' })),
   },
   { additionalProperties: true },
 );

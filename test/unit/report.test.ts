@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { EvaluateResult } from '../../src/engine/evaluate.js';
 import type { Finding } from '../../src/engine/types.js';
-import { buildReport, countAtOrAbove, renderJson, renderText, verdictLine } from '../../src/report/index.js';
+import { buildReport, countAtOrAbove, renderJson, renderReport, renderText, verdictLine } from '../../src/report/index.js';
+import nPlusOne from '../../rules/n-plus-one/index.js';
 import { formatEvidenceValue, formatObject, labelOf } from '../../src/report/format-values.js';
 import { checkExitCode, isStrict } from '../../src/cli/check.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { makeSnapshot } from '../support/builders.js';
+import { fingerprintOf } from '../../src/engine/fingerprint.js';
 
 function finding(overrides: Partial<Finding>): Finding {
   return {
@@ -230,6 +232,35 @@ describe('value formatting', () => {
     );
     expect(formatObject({ type: 'role', name: 'user' })).toBe('role "user"');
     expect(formatObject({ type: 'query', queryId: '-42' })).toBe('query -42');
+  });
+});
+
+describe('a query object with a label (an N+1 loop)', () => {
+  const QUERY_ID = '-7531837409562840630';
+  const LABEL = 'users by id, once per row of posts';
+  const loop = finding({
+    rule: 'n-plus-one',
+    title: `N+1 query loop: ${LABEL}`,
+    object: { type: 'query', queryId: QUERY_ID, schema: 'public', name: 'users', label: LABEL },
+    evidence: { parentQueryId: '42', childCalls: 20_000 },
+  });
+  const labelled = buildReport({ snapshot, window: null, evaluation: { findings: [loop], diagnostics: [], evaluated: ['n-plus-one'] }, redact, version: '1' });
+
+  it('reads as what the statement does in text, Markdown, SARIF and JUnit; the query id stays in the JSON', () => {
+    expect(formatObject(loop.object)).toBe(LABEL);
+    for (const format of ['text', 'markdown', 'sarif', 'junit'] as const) {
+      const out = renderReport(labelled, format, { rules: [nPlusOne], failOn: 'warning' });
+      expect(out, format).toContain(LABEL);
+      expect(out, format).not.toContain(`query ${QUERY_ID}`);
+    }
+    const json = JSON.parse(renderJson(labelled)) as { findings: { object: { queryId: string; label: string } }[] };
+    expect(json.findings[0]?.object).toMatchObject({ queryId: QUERY_ID, label: LABEL });
+  });
+
+  it('keeps the fingerprint of an object without a label', () => {
+    const { label: _label, ...plain } = loop.object;
+    expect(fingerprintOf('n-plus-one', loop.object)).toBe(fingerprintOf('n-plus-one', plain));
+    expect(formatObject(plain)).toBe(`query ${QUERY_ID}`);
   });
 });
 
