@@ -40,6 +40,8 @@ export interface FindingThresholds {
 export interface NameResolution {
   readonly searchPathSource: SearchPathSource;
   readonly sameNameSchemas: readonly string[];
+  /** Name of the parent's table whose column feeds the child's key; undefined when the catalog lacks it. */
+  readonly parentTable?: string;
 }
 
 export function buildLoopFinding(loop: Loop, names: NameResolution, t: FindingThresholds): FindingDraft & { rank: number } {
@@ -97,15 +99,20 @@ export function buildLoopFinding(loop: Loop, names: NameResolution, t: FindingTh
     best.link.type === 'belongs-to'
       ? `collect the ${best.link.parentColumn} values of the parent's rows and load them at once with \`WHERE ${shape.keyColumn} = ANY($1)\``
       : `collect the parent rows' ${best.link.parentColumn} values and load all children at once with \`WHERE ${shape.keyColumn} = ANY($1)\``;
+  // What the loop does, in the reader's words: the statement's query id stays in the object and evidence.
+  const perRowOf = names.parentTable ?? 'another statement';
+  const label = `${shape.table} by ${shape.keyColumn}, once per row of ${perRowOf}`;
   const nested = loop.grandparent ? `, ${formatNumber(loop.grandparent.fanOut)} per call of the statement driving that one (a nested loop)` : '';
   return {
     rank: (severity === 'critical' ? 2e12 : severity === 'warning' ? 1e12 : 0) + c.calls,
     severity,
+    title: `N+1 query loop: ${label}`,
     summary:
       `${formatCount(c.calls)} lookups of ${shape.schema}.${shape.table} by ${shape.keyColumn} run about ` +
-      `once per row of another statement (${formatNumber(best.fanOut)} per call of it${nested}, ` +
+      `once per row of ${names.parentTable !== undefined ? `a statement reading ${names.parentTable}` : 'another statement'} ` +
+      `(${formatNumber(best.fanOut)} per call of it${nested}, ` +
       `${set.basis} counters)${nameOnly ? '; linked by column names only' : ''}.`,
-    object: { type: 'query', queryId: c.queryId, schema: shape.schema, name: shape.table },
+    object: { type: 'query', queryId: c.queryId, schema: shape.schema, name: shape.table, label },
     evidence,
     recommendation: {
       text:

@@ -69,7 +69,8 @@ export default defineRule({
       const { ctx, searchPathSource } = contextOf(loop.child.userId);
       // An unqualified name that other schemas hold too: say which, since the choice rests on the search_path.
       const others = loop.shape.resolution === 'qualified' ? [] : (ctx.schemasByTableName.get(loop.shape.table) ?? []).filter((s) => s !== loop.shape.schema);
-      findings.push(buildLoopFinding(loop, { searchPathSource, sameNameSchemas: others }, t));
+      const parentTable = keys.tableNames.get(loop.best.link.parentTableOid);
+      findings.push(buildLoopFinding(loop, { searchPathSource, sameNameSchemas: others, parentTable }, t));
     }
     return findings.sort((x, y) => y.rank - x.rank).map(({ rank: _rank, ...f }) => f);
 

@@ -43,8 +43,37 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: 
     .send(JSON.stringify({ ...body, instance: request.url.split('?')[0] }));
 }
 
-/** Ajv's message, except for our own patterns, whose regular expressions say little to a client. */
-function validationMessage(v: { keyword: string; params?: Record<string, unknown>; message?: string }): string {
+interface ValidationIssue {
+  readonly keyword: string;
+  readonly instancePath?: string;
+  readonly params?: Record<string, unknown>;
+  readonly message?: string;
+}
+
+/**
+ * A union of literals (an enum parameter) fails in Ajv as one `const` error per choice plus an `anyOf`
+ * error, none naming a choice. Folds them into one `enum` issue per path carrying the allowed values.
+ */
+export function foldChoices(issues: readonly ValidationIssue[]): ValidationIssue[] {
+  const choices = new Map<string, unknown[]>();
+  for (const v of issues) {
+    if (v.keyword !== 'const') continue;
+    const path = v.instancePath ?? '';
+    choices.set(path, [...(choices.get(path) ?? []), v.params?.allowedValue]);
+  }
+  const folded = new Set(issues.filter((v) => v.keyword === 'anyOf' && choices.has(v.instancePath ?? '')).map((v) => v.instancePath ?? ''));
+  return issues.flatMap((v): ValidationIssue[] => {
+    const path = v.instancePath ?? '';
+    if (!folded.has(path) || (v.keyword !== 'const' && v.keyword !== 'anyOf')) return [v];
+    return v.keyword === 'anyOf' ? [{ keyword: 'enum', instancePath: v.instancePath, params: { allowedValues: choices.get(path) ?? [] } }] : [];
+  });
+}
+
+/** Ajv's message, except for our own patterns, whose regular expressions say little to a client, and enums, which list their values. */
+function validationMessage(v: ValidationIssue): string {
+  if (v.keyword === 'enum' && Array.isArray(v.params?.allowedValues)) {
+    return `must be one of: ${v.params.allowedValues.map((a) => String(a)).join(', ')}`;
+  }
   if (v.keyword === 'pattern' && v.params?.pattern === DATE_TIME_PATTERN) {
     return 'must be an RFC 3339 date-time with seconds 00-59, a year 0001-9999 and an offset within ±14:00 (e.g. 2026-01-31T12:00:00Z)';
   }
@@ -73,12 +102,13 @@ export function installProblemHandlers(app: FastifyInstance): void {
       });
     }
     if (error.validation) {
+      const issues = foldChoices(error.validation);
       return sendProblem(reply, request, {
         type: `${TYPE_BASE}invalid-request`,
         title: 'Bad Request',
         status: 400,
-        detail: error.validation.map((v) => `${error.validationContext ?? ''}${v.instancePath || ''} ${validationMessage(v)}`).join(', '),
-        errors: error.validation.map((v) => ({ path: `${error.validationContext ?? ''}${v.instancePath || ''}`, message: validationMessage(v) })),
+        detail: issues.map((v) => `${error.validationContext ?? ''}${v.instancePath || ''} ${validationMessage(v)}`).join(', '),
+        errors: issues.map((v) => ({ path: `${error.validationContext ?? ''}${v.instancePath || ''}`, message: validationMessage(v) })),
       });
     }
     if (error.code?.startsWith('FST_BEARER_AUTH')) {

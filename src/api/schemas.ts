@@ -3,6 +3,7 @@
  * serialisation (fast-json-stringify) and the OpenAPI document. Types come from them via Static.
  */
 import { Type, type Static } from 'typebox';
+import { SERIES_METRICS } from '../store/index.js';
 
 const DateTime = Type.String({ format: 'date-time' });
 /**
@@ -70,6 +71,7 @@ const FindingObject = Type.Object(
     queryId: Type.Optional(Type.String()),
     columns: Type.Optional(Type.Array(Type.String())),
     table: Type.Optional(Type.String()),
+    label: Type.Optional(Type.String({ description: 'how reports name the object when its identity does not read (an N+1 loop); display only' })),
   },
   { additionalProperties: true },
 );
@@ -160,7 +162,7 @@ export const MAX_SERIES_POINTS = 10_000;
 
 export const SeriesQuery = Type.Object({
   ...TimeRangeQuery,
-  metric: Type.Optional(Type.Array(Text({ minLength: 1, maxLength: 100 }), { description: 'repeat to select several; default all' })),
+  metric: Type.Optional(Type.Array(Type.Union(SERIES_METRICS.map((m) => Type.Literal(m))), { description: 'repeat to select several; default all' })),
   limit: Type.Integer({
     minimum: 1,
     maximum: MAX_SERIES_POINTS,

@@ -11,6 +11,7 @@ import {
   loadBaselineFile,
   renderReport,
   ruleErrors,
+  skippedRuleLines,
   sourceFailureLines,
   writeBaselineFile,
   type Report,
@@ -81,6 +82,16 @@ export interface ReleaseGateOptions {
   readonly sarifArtifact?: string;
   /** `--output FORMAT=FILE` (repeatable): the same report in other formats, written to files. */
   readonly outputs?: readonly string[];
+  /**
+   * `--strict` / `--no-strict`: a selected rule skipped for a missing extension or privilege fails the gate
+   * (exit 2). Undefined means the default: strict when `--baseline` is given (a gate should not pass blind).
+   */
+  readonly strict?: boolean;
+}
+
+/** Whether skipped rules fail the gate: `--strict`/`--no-strict` when given, else strict with `--baseline`. */
+export function isStrict(gate: ReleaseGateOptions): boolean {
+  return gate.strict ?? gate.baseline !== undefined;
 }
 
 /** The report in `format`; the selected `rules` are described in SARIF and JUnit. Coloured only when `color`. */
@@ -104,8 +115,11 @@ export function printReport(report: Report, config: Config, io: CliIo, rules: re
   io.stdout.write(renderCheckReport(report, config.format, config, { rules, gate, color: colorEnabled(io.stdout, io.env) }));
 }
 
-/** 2 when a rule crashed or a source a rule needs failed, 1 when findings reach --fail-on (baselined ones excluded), else 0. */
-export function checkExitCode(report: Report, config: Config, io: CliIo): number {
+/**
+ * 2 when a rule crashed or a source a rule needs failed (or, when `strict`, a selected rule was skipped),
+ * 1 when findings reach --fail-on (baselined ones excluded), else 0.
+ */
+export function checkExitCode(report: Report, config: Config, io: CliIo, strict = false): number {
   const failedSources = sourceFailureLines(report);
   for (const line of failedSources) io.stderr.write(`${line}\n`);
   const crashed = crashedRules(report);
@@ -113,7 +127,9 @@ export function checkExitCode(report: Report, config: Config, io: CliIo): number
     io.stderr.write(`pg-advisor: ${crashed} rule(s) crashed; the report above is incomplete (see its diagnostics)\n`);
     io.stderr.write('  hint: this is a bug in pg-advisor; please report it with the JSON report (--format json)\n');
   }
-  if (crashed > 0 || failedSources.length > 0) return EXIT.ERROR;
+  const skipped = strict ? skippedRuleLines(report) : [];
+  for (const line of skipped) io.stderr.write(`${line}\n`);
+  if (crashed > 0 || failedSources.length > 0 || skipped.length > 0) return EXIT.ERROR;
   return countAtOrAbove(gateCounts(report), config.failOn) > 0 ? EXIT.FINDINGS : EXIT.OK;
 }
 
@@ -130,5 +146,5 @@ export async function runCheck(config: Config, rules: readonly AnyRule[], io: Cl
   const report = baseline && gate.baseline !== undefined ? applyBaseline(collected, baseline, gate.baseline) : collected;
   printReport(report, config, io, rules, gate);
   for (const output of outputs) writeOutputFile(output.path, renderCheckReport(report, output.format, config, { rules, gate }));
-  return checkExitCode(report, config, io);
+  return checkExitCode(report, config, io, isStrict(gate));
 }

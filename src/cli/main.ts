@@ -81,6 +81,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .option('--statement-timeout <duration>', 'server-side statement_timeout of every advisor query (default: 5s)')
     .option('--connect-timeout <duration>', 'give up connecting after this long (default: 5s)')
     .option('--baseline <file>', 'known findings (a --write-baseline file or a JSON report): only new or escalated findings count for --fail-on')
+    .option('--strict', 'exit 2 when a selected rule is skipped (missing extension or privilege); the default with --baseline')
+    .option('--no-strict', 'let skipped rules pass the gate even with --baseline (they are still counted in the report)')
     .option('--write-baseline <file>', "write the fingerprints of this run's findings to a baseline file")
     .option('--sarif-artifact <path>', 'file SARIF results point at, relative to the repository root (default: postgresql/<database>)')
     .option(
@@ -98,6 +100,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
         writeBaseline: str(options.writeBaseline),
         sarifArtifact: str(options.sarifArtifact),
         outputs: (options.output as string[] | undefined) ?? [],
+        strict: typeof options.strict === 'boolean' ? options.strict : undefined,
       };
       setExit(await runCheck(config, allRules, io, gate));
     });

@@ -1,4 +1,4 @@
-import type { SeriesPointInput, StatementDeltaInput } from '../store/index.js';
+import type { SeriesMetric, SeriesPointInput, StatementDeltaInput } from '../store/index.js';
 import { isAdvisorQuery } from '../collector/sql-marker.js';
 import type { Snapshot } from '../snapshot/types.js';
 import type { Window } from '../snapshot/window-types.js';
@@ -7,18 +7,6 @@ import type { Window } from '../snapshot/window-types.js';
 export const TOP_RELATIONS = 10;
 /** Statements kept per sample: the top N by total time plus the top N by calls. */
 export const TOP_STATEMENTS = 25;
-
-export const SERIES_METRICS = [
-  'connections',
-  'connection_utilisation',
-  'xid_age',
-  'mxid_age',
-  'database_size_bytes',
-  'dead_tuples',
-  'bloat_bytes',
-  'xid_per_second',
-] as const;
-export type SeriesMetric = (typeof SERIES_METRICS)[number];
 
 /**
  * The compact time-series points of one snapshot. Pure. `connections` by state (count);

@@ -20,6 +20,11 @@ export interface FindingObject {
   readonly columns?: readonly string[];
   /** Owning table for index objects. */
   readonly table?: string;
+  /**
+   * How reports name the object when its identity does not read (a query id): e.g. an N+1 loop's
+   * "users by id, once per row of posts". Display only: never part of the fingerprint.
+   */
+  readonly label?: string;
 }
 
 export type EvidenceValue = string | number | boolean | null | readonly (string | number)[] | { readonly [key: string]: EvidenceValue };

@@ -62,7 +62,8 @@ export function formatObject(object: FindingObject): string {
     case 'index':
       return `index ${qualified(object.name ?? '?')}${object.table ? ` on ${qualified(object.table)}` : ''}${columns}`;
     case 'query':
-      return `query ${object.queryId ?? object.name ?? '?'}`;
+      // A query id says nothing to a reader; the label says what the statement does (the id stays in the JSON).
+      return object.label ?? `query ${object.queryId ?? object.name ?? '?'}`;
     case 'database':
       return `database ${quoteIdent(object.name ?? '?')}`;
     case 'role':

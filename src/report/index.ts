@@ -5,7 +5,17 @@ export { renderText } from './text.js';
 export type { TextRenderOptions } from './text.js';
 export { describeRule, renderRuleDocs, renderRulesJson, renderRulesText } from './rules.js';
 export type { RuleDescription } from './rules.js';
-export { countAtOrAbove, crashedRules, ruleErrors, sourceFailureLines, sourceFailures, verdictLine, type SourceFailure } from './verdict.js';
+export {
+  countAtOrAbove,
+  crashedRules,
+  ruleErrors,
+  skippedRuleLines,
+  skippedRules,
+  sourceFailureLines,
+  sourceFailures,
+  verdictLine,
+  type SourceFailure,
+} from './verdict.js';
 export { REPORT_VERSION } from './types.js';
 export type { Report, ReportDiagnostic } from './types.js';
 export { renderMarkdown, GITHUB_COMMENT_LIMIT, escapeInline, escapeParagraph, escapeHtml, keyNumberOf } from './markdown.js';

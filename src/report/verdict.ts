@@ -1,6 +1,6 @@
 import { SEVERITIES, severityRank, type Severity } from '../engine/types.js';
 import type { FailOn } from '../config/schema.js';
-import type { Report } from './types.js';
+import type { Report, ReportDiagnostic } from './types.js';
 
 /** Findings at or above the `--fail-on` level (0 for `never`). */
 export function countAtOrAbove(counts: Readonly<Record<Severity, number>>, failOn: FailOn): number {
@@ -51,7 +51,27 @@ export function sourceFailureLines(report: Report): string[] {
   ]);
 }
 
-/** "2 critical, 1 warning — fails --fail-on warning". */
+/**
+ * Rules skipped because a source they need is unavailable (an extension or privilege is missing, the server
+ * is too old): the report is silent about what they check. `check --strict` makes them fail the gate.
+ */
+export function skippedRules(report: Report): ReportDiagnostic[] {
+  return report.diagnostics.filter((d) => d.status === 'skipped' && d.rule !== undefined);
+}
+
+/** The stderr lines of `check --strict` for skipped rules, each with why and its hint ([] when none). */
+export function skippedRuleLines(report: Report): string[] {
+  const skipped = skippedRules(report);
+  if (skipped.length === 0) return [];
+  const rules = skipped.map((d) => d.rule).join(', ');
+  return [
+    `pg-advisor: --strict: ${skipped.length} selected rule${skipped.length === 1 ? ' was' : 's were'} skipped (${rules}), so this report is incomplete`,
+    ...skipped.flatMap((d) => [`  ${d.message}`, ...(d.hint ? [`    hint: ${d.hint}`] : [])]),
+    '  hint: fix the above, deselect those rules with --rules, or pass --no-strict to let skipped rules pass the gate',
+  ];
+}
+
+/** "2 critical, 1 warning — fails --fail-on warning · 1 rule skipped (see diagnostics)". */
 export function verdictLine(report: Report, failOn: FailOn): string {
   const parts = [...SEVERITIES]
     .reverse()
@@ -65,5 +85,7 @@ export function verdictLine(report: Report, failOn: FailOn): string {
   const crashed =
     (errors > 0 ? `; ${errors} rule${errors === 1 ? '' : 's'} crashed (see diagnostics)` : '') +
     (stopped > 0 ? `; ${stopped} rule${stopped === 1 ? '' : 's'} could not run: a source failed (see diagnostics)` : '');
-  return `${found} — ${gate}${crashed}`;
+  const skipped = skippedRules(report).length;
+  const skips = skipped > 0 ? ` · ${skipped} rule${skipped === 1 ? '' : 's'} skipped (see diagnostics)` : '';
+  return `${found} — ${gate}${skips}${crashed}`;
 }

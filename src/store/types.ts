@@ -63,6 +63,22 @@ export interface FindingEvent {
   readonly note: string | null;
 }
 
+/**
+ * The series the daemon records (src/daemon/series.ts documents each one's unit). Declared in the store,
+ * the lowest part that needs it, so the API can validate a `metric` filter without importing the daemon.
+ */
+export const SERIES_METRICS = [
+  'connections',
+  'connection_utilisation',
+  'xid_age',
+  'mxid_age',
+  'database_size_bytes',
+  'dead_tuples',
+  'bloat_bytes',
+  'xid_per_second',
+] as const;
+export type SeriesMetric = (typeof SERIES_METRICS)[number];
+
 export interface SeriesPoint {
   readonly at: string;
   readonly metric: string;

@@ -134,7 +134,7 @@ describe('serve posts audits to chat and survives kill -9 mid-delivery', { timeo
     await new Promise((r) => setTimeout(r, 2500));
     expect(requests.filter((r) => r.answered)).toHaveLength(1);
     const metrics = await (await fetch(`${served.url}/metrics`, { headers: authHeaders })).text();
-    expect(metrics).toContain('pg_advisor_deliveries_total{destination="hook",status="delivered"} 1');
+    expect(metrics).toContain('pg_advisor_outbox_messages{destination="hook",status="delivered"} 1');
     expect(served.output.join('')).not.toContain(SECRET);
 
     served.proc.kill('SIGTERM');

@@ -1,6 +1,7 @@
 /**
  * Edges a new API user trips over: the text of conflicts and rate limits, the case of the auth scheme,
- * health routes marked public in OpenAPI, and a started audit that says where to find it.
+ * health routes marked public in OpenAPI, a started audit that says where to find it, and a /metrics
+ * exposition whose families and types a Prometheus parser accepts.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,8 +9,9 @@ import { allRules } from '../../rules/index.js';
 import type { DaemonControl } from '../../src/api/deps.js';
 import { buildApp } from '../../src/api/index.js';
 import type { Finding } from '../../src/engine/types.js';
-import { createStore, type Store } from '../../src/store/index.js';
+import { createStore, SERIES_METRICS, type Store } from '../../src/store/index.js';
 import { makeReport } from '../support/report-fixtures.js';
+import { packageVersion } from '../../src/version.js';
 
 const ADMIN = 'admin-token-0123456789';
 const auth = (token = ADMIN, scheme = 'Bearer') => ({ authorization: `${scheme} ${token}` });
@@ -39,7 +41,7 @@ describe('API edges', () => {
     const daemon: DaemonControl = {
       replicaId: 'edge',
       jobStatus: () => undefined,
-      metrics: () => [],
+      metrics: () => [{ target: 'main', samples: 2, errors: 1, durationSecondsSum: 1.5, lastDurationSeconds: 0.7 }],
       async startAudit(name, windowMs) {
         const t = await store.targets.findTarget(name);
         return t ? store.audits.findAudit(await store.audits.startAudit(t.id, { trigger: 'api', windowMs })) : undefined;
@@ -101,5 +103,76 @@ describe('API edges', () => {
     expect(one.statusCode).toBe(200);
     expect(one.json()).toMatchObject({ id: res.json().id, target: 'main', status: 'done', deliveries: [] });
     expect((await app.inject({ url: '/api/v1/targets/main/audits/999999', headers: auth() })).statusCode).toBe(404);
+  });
+
+  it('exposes /metrics as consistent families: one TYPE each, a summary for durations, _total only on counters, build info', async () => {
+    const res = await app.inject({ url: '/metrics', headers: auth() });
+    expect(res.statusCode).toBe(200);
+    const types = new Map<string, string>();
+    const helps = new Set<string>();
+    const samples: { name: string; labels: string; value: string }[] = [];
+    for (const line of res.body.split('\n').filter((l) => l !== '')) {
+      const type = /^# TYPE (\S+) (counter|gauge|summary|histogram|untyped)$/.exec(line);
+      const help = /^# HELP (\S+) /.exec(line);
+      if (type) {
+        expect(types.has(type[1] ?? ''), `second TYPE line for ${type[1]}`).toBe(false);
+        types.set(type[1] ?? '', type[2] ?? '');
+      } else if (help) {
+        expect(helps.has(help[1] ?? ''), `second HELP line for ${help[1]}`).toBe(false);
+        helps.add(help[1] ?? '');
+      } else {
+        const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+        expect(sample, `not a sample line: ${line}`).not.toBeNull();
+        samples.push({ name: sample?.[1] ?? '', labels: sample?.[2] ?? '', value: sample?.[3] ?? '' });
+      }
+    }
+    const familyOf = (name: string): string | undefined => {
+      if (types.has(name)) return name;
+      const base = name.replace(/_(sum|count|bucket)$/, '');
+      return types.get(base) === 'summary' || types.get(base) === 'histogram' ? base : undefined;
+    };
+    for (const s of samples) expect(familyOf(s.name), `${s.name} has no TYPE line`).toBeDefined();
+    for (const [name, type] of types) {
+      expect(helps.has(name), `${name} has no HELP`).toBe(true);
+      expect(name.endsWith('_total'), `${name} is a ${type}`).toBe(type === 'counter');
+      expect(types.has(`${name}_sum`) || types.has(`${name}_count`), `${name} split into separate families`).toBe(false);
+    }
+    expect(types.get('pg_advisor_sample_duration_seconds')).toBe('summary');
+    expect(samples).toContainEqual({ name: 'pg_advisor_sample_duration_seconds_sum', labels: '{target="main"}', value: '1.5' });
+    expect(samples).toContainEqual({ name: 'pg_advisor_sample_duration_seconds_count', labels: '{target="main"}', value: '2' });
+    expect(types.get('pg_advisor_outbox_messages')).toBe('gauge');
+    expect(types.has('pg_advisor_deliveries_total')).toBe(false);
+    expect(samples).toContainEqual({ name: 'pg_advisor_build_info', labels: `{version="${packageVersion()}"}`, value: '1' });
+  });
+
+  it('answers a bad enum value with 400 problem+json listing the allowed values', async () => {
+    const cases: [string, string, string[]][] = [
+      ['/api/v1/findings?severity=bogus', 'querystring/severity/0', ['info', 'warning', 'critical']],
+      ['/api/v1/findings?status=open&status=nope', 'querystring/status/1', ['open', 'acknowledged', 'snoozed', 'resolved']],
+      ['/api/v1/targets/main/series?resolution=day', 'querystring/resolution', ['raw', 'hour']],
+      ['/api/v1/targets/main/statements?orderBy=x', 'querystring/orderBy', ['total', 'calls', 'mean']],
+      ['/api/v1/targets/main/series?metric=nope', 'querystring/metric/0', [...SERIES_METRICS]],
+    ];
+    for (const [url, path, allowed] of cases) {
+      const res = await app.inject({ url, headers: auth() });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      const body = res.json() as { detail: string; errors: { path: string; message: string }[] };
+      expect(body.errors, url).toEqual([{ path, message: `must be one of: ${allowed.join(', ')}` }]);
+      expect(body.detail).toBe(`${path} must be one of: ${allowed.join(', ')}`);
+    }
+  });
+
+  it('answers an unknown rule filter with 400 naming the registered rules, a known one with 200', async () => {
+    const res = await app.inject({ url: '/api/v1/findings?rule=no-such-rule', headers: auth() });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    const detail = res.json().detail as string;
+    expect(detail).toContain('no-such-rule');
+    for (const rule of allRules) expect(detail).toContain(rule.id);
+    const known = await app.inject({ url: '/api/v1/findings?rule=table-bloat', headers: auth() });
+    expect(known.statusCode).toBe(200);
+    expect(known.json().items).toHaveLength(1);
+    expect((await app.inject({ url: '/api/v1/targets/main/series?metric=xid_age&metric=connections', headers: auth() })).statusCode).toBe(200);
   });
 });

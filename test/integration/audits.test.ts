@@ -258,8 +258,8 @@ for (const kind of STORE_KINDS) {
         ]);
         expect(viaApi.deliveries.find((d) => d.destination === 'hook')).toMatchObject({ attempts: 2, httpStatus: null });
         const metrics = (await app.inject({ url: '/metrics', headers: auth(READ) })).body;
-        expect(metrics).toContain('pg_advisor_deliveries_total{destination="hook",status="delivered"} 3');
-        expect(metrics).toContain('pg_advisor_deliveries_total{destination="team-chat",status="delivered"} 3');
+        expect(metrics).toContain('pg_advisor_outbox_messages{destination="hook",status="delivered"} 3');
+        expect(metrics).toContain('pg_advisor_outbox_messages{destination="team-chat",status="delivered"} 3');
         // Secrets never show: not in the deliveries, not in the destination list.
         expect(JSON.stringify(audits)).not.toContain('xoxsecretpath');
       } finally {
@@ -415,9 +415,9 @@ delivery: { pollInterval: 1s, timeout: 1s, maxElapsed: 1s, retryDelay: 1s }
     expect(settled.down!.nextAttemptAt).not.toBeNull();
     expect(received.filter((r) => r.route === 'gone')).toHaveLength(1); // a permanent failure is not retried
     const metrics = (await app.inject('/metrics')).body;
-    expect(metrics).toContain('pg_advisor_deliveries_total{destination="fine",status="delivered"} 1');
-    expect(metrics).toContain('pg_advisor_deliveries_total{destination="gone",status="failed"} 1');
-    expect(metrics).toContain('pg_advisor_deliveries_total{destination="down",status="retrying"} 1');
+    expect(metrics).toContain('pg_advisor_outbox_messages{destination="fine",status="delivered"} 1');
+    expect(metrics).toContain('pg_advisor_outbox_messages{destination="gone",status="failed"} 1');
+    expect(metrics).toContain('pg_advisor_outbox_messages{destination="down",status="retrying"} 1');
 
     // The receiver recovers: a later pump run delivers, once.
     script.delete('down');

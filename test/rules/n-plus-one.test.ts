@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import rule from '../../rules/n-plus-one/index.js';
 import { evaluateRules } from '../../src/engine/evaluate.js';
+import { fingerprintOf } from '../../src/engine/fingerprint.js';
+import { statementFingerprint } from '../../src/sql/fingerprint.js';
 import { analyzeStatement, initSqlParser } from '../../src/sql/index.js';
 import type { Backend, StatementStat } from '../../src/snapshot/types.js';
 import type { StatementDelta } from '../../src/snapshot/window-types.js';
@@ -675,4 +677,16 @@ it('judges every real pg_stat_statements text of the corpus without crashing (ta
         `${Math.round(performance.now() - started)} ms`,
     );
   }
+});
+
+it('names the loop by what it does (child table and key, parent table), keeping the query id in object and evidence', () => {
+  const result = evaluateRules({ rules: [rule], snapshot: snap(belongsTo), window: null });
+  expect(result.findings).toHaveLength(1);
+  const [finding] = result.findings;
+  expect(finding?.object).toEqual({ type: 'query', queryId: '111', schema: 'public', name: 'users', label: 'users by id, once per row of posts' });
+  expect(finding?.title).toContain('users by id, once per row of posts');
+  expect(finding?.evidence.parentQueryId).toBe('-222');
+  // The label is display only: the fingerprint is the one the object had before it carried one.
+  const { label: _label, ...unlabelled } = finding?.object ?? { type: 'query' as const };
+  expect(finding?.fingerprint).toBe(fingerprintOf('n-plus-one', unlabelled, undefined, statementFingerprint(USER_LOOKUP) ?? undefined));
 });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { EvaluateResult } from '../../src/engine/evaluate.js';
 import type { Finding } from '../../src/engine/types.js';
-import { buildReport, countAtOrAbove, renderJson, renderText, verdictLine } from '../../src/report/index.js';
+import { buildReport, countAtOrAbove, renderJson, renderReport, renderText, verdictLine } from '../../src/report/index.js';
+import nPlusOne from '../../rules/n-plus-one/index.js';
 import { formatEvidenceValue, formatObject, labelOf } from '../../src/report/format-values.js';
-import { checkExitCode } from '../../src/cli/check.js';
+import { checkExitCode, isStrict } from '../../src/cli/check.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { makeSnapshot } from '../support/builders.js';
+import { fingerprintOf } from '../../src/engine/fingerprint.js';
 
 function finding(overrides: Partial<Finding>): Finding {
   return {
@@ -132,7 +134,7 @@ describe('renderText', () => {
   it('lists diagnostics with hints and ends with the verdict', () => {
     expect(text).toContain('DIAGNOSTICS (2)');
     expect(text).toContain('hint: CREATE EXTENSION pg_stat_statements;');
-    expect(text.trimEnd().split('\n').at(-1)).toBe('1 critical, 1 warning, 1 info — fails --fail-on warning');
+    expect(text.trimEnd().split('\n').at(-1)).toBe('1 critical, 1 warning, 1 info — fails --fail-on warning · 1 rule skipped (see diagnostics)');
   });
 
   it('has no ANSI escapes without colour and some with it', () => {
@@ -154,12 +156,61 @@ describe('verdict', () => {
     expect(countAtOrAbove(report.counts, 'warning')).toBe(2);
     expect(countAtOrAbove(report.counts, 'info')).toBe(3);
     expect(countAtOrAbove(report.counts, 'never')).toBe(0);
-    expect(verdictLine(report, 'never')).toBe('1 critical, 1 warning, 1 info — not gated (--fail-on never)');
+    expect(verdictLine(report, 'never')).toBe('1 critical, 1 warning, 1 info — not gated (--fail-on never) · 1 rule skipped (see diagnostics)');
   });
 
   it('mentions crashed rules', () => {
     const crashed = { ...report, diagnostics: [...report.diagnostics, { rule: 'x', status: 'error' as const, message: 'boom', hint: null }] };
-    expect(verdictLine(crashed, 'critical')).toBe('1 critical, 1 warning, 1 info — fails --fail-on critical; 1 rule crashed (see diagnostics)');
+    expect(verdictLine(crashed, 'critical')).toBe(
+      '1 critical, 1 warning, 1 info — fails --fail-on critical · 1 rule skipped (see diagnostics); 1 rule crashed (see diagnostics)',
+    );
+  });
+});
+
+describe('skipped rules and --strict', () => {
+  const skipped = {
+    ...report,
+    counts: { critical: 0, warning: 0, info: 0 },
+    findings: [],
+    diagnostics: [
+      {
+        source: 'statements',
+        status: 'unavailable' as const,
+        message: 'source statements unavailable: not installed',
+        hint: 'CREATE EXTENSION pg_stat_statements;',
+      },
+      {
+        rule: 'n-plus-one',
+        status: 'skipped' as const,
+        message: 'rule n-plus-one skipped: source statements unavailable',
+        hint: 'CREATE EXTENSION pg_stat_statements;',
+      },
+      { rule: 'table-bloat', status: 'skipped' as const, message: 'rule table-bloat skipped: source bloat unavailable', hint: 'CREATE EXTENSION pgstattuple;' },
+    ],
+  };
+  const config = resolveConfig({ flags: { databaseUrl: 'postgres://a@h/db' }, env: {}, rules: [] });
+
+  it('the verdict line counts skipped rules', () => {
+    expect(verdictLine(skipped, 'warning')).toBe('no findings — passes --fail-on warning · 2 rules skipped (see diagnostics)');
+    expect(renderText(skipped, { color: false, failOn: 'warning' })).toContain('· 2 rules skipped (see diagnostics)');
+  });
+
+  it('exits 0 without strict and 2 with it, naming the rules, why and the hint on stderr', () => {
+    let loose = '';
+    expect(checkExitCode(skipped, config, { stdout: { write: () => true }, stderr: { write: (t: string) => (loose += t) }, env: {} })).toBe(0);
+    expect(loose).toBe('');
+    let stderr = '';
+    expect(checkExitCode(skipped, config, { stdout: { write: () => true }, stderr: { write: (t: string) => (stderr += t) }, env: {} }, true)).toBe(2);
+    expect(stderr).toContain('2 selected rules were skipped (n-plus-one, table-bloat)');
+    expect(stderr).toContain('rule table-bloat skipped: source bloat unavailable');
+    expect(stderr).toContain('hint: CREATE EXTENSION pgstattuple;');
+  });
+
+  it('is strict by default with --baseline, and --no-strict turns that off', () => {
+    expect(isStrict({})).toBe(false);
+    expect(isStrict({ baseline: 'b.json' })).toBe(true);
+    expect(isStrict({ baseline: 'b.json', strict: false })).toBe(false);
+    expect(isStrict({ strict: true })).toBe(true);
   });
 });
 
@@ -181,6 +232,35 @@ describe('value formatting', () => {
     );
     expect(formatObject({ type: 'role', name: 'user' })).toBe('role "user"');
     expect(formatObject({ type: 'query', queryId: '-42' })).toBe('query -42');
+  });
+});
+
+describe('a query object with a label (an N+1 loop)', () => {
+  const QUERY_ID = '-7531837409562840630';
+  const LABEL = 'users by id, once per row of posts';
+  const loop = finding({
+    rule: 'n-plus-one',
+    title: `N+1 query loop: ${LABEL}`,
+    object: { type: 'query', queryId: QUERY_ID, schema: 'public', name: 'users', label: LABEL },
+    evidence: { parentQueryId: '42', childCalls: 20_000 },
+  });
+  const labelled = buildReport({ snapshot, window: null, evaluation: { findings: [loop], diagnostics: [], evaluated: ['n-plus-one'] }, redact, version: '1' });
+
+  it('reads as what the statement does in text, Markdown, SARIF and JUnit; the query id stays in the JSON', () => {
+    expect(formatObject(loop.object)).toBe(LABEL);
+    for (const format of ['text', 'markdown', 'sarif', 'junit'] as const) {
+      const out = renderReport(labelled, format, { rules: [nPlusOne], failOn: 'warning' });
+      expect(out, format).toContain(LABEL);
+      expect(out, format).not.toContain(`query ${QUERY_ID}`);
+    }
+    const json = JSON.parse(renderJson(labelled)) as { findings: { object: { queryId: string; label: string } }[] };
+    expect(json.findings[0]?.object).toMatchObject({ queryId: QUERY_ID, label: LABEL });
+  });
+
+  it('keeps the fingerprint of an object without a label', () => {
+    const { label: _label, ...plain } = loop.object;
+    expect(fingerprintOf('n-plus-one', loop.object)).toBe(fingerprintOf('n-plus-one', plain));
+    expect(formatObject(plain)).toBe(`query ${QUERY_ID}`);
   });
 });
 

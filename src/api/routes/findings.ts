@@ -24,6 +24,11 @@ export const findingRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async
     },
     async (request) => {
       const q = request.query;
+      // The registered rules are only known at build time, so this enum is checked here, not in the schema.
+      if (q.rule !== undefined && !deps.rules.some((r) => r.id === q.rule)) {
+        const valid = deps.rules.map((r) => r.id).join(', ');
+        throw badRequest(`querystring/rule ${q.rule} is not a registered rule; must be one of: ${valid}`, 'GET /api/v1/rules lists the rules');
+      }
       return writable(
         await findings.listFindings(
           { target: q.target, rule: q.rule, severity: q.severity, status: q.status, since: parseOptionalInstant(q.since, 'since') },
