@@ -11,7 +11,7 @@ import { createDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import type { Finding } from '../../src/engine/types.js';
 import { initSqlParser } from '../../src/sql/index.js';
 import { createStore, type Store } from '../../src/store/index.js';
-import { debianHypopgUnavailableReason, startDebianCluster, type DebianCluster } from '../support/sql-debian-cluster.js';
+import { debianHypopgUnavailableReason, startHypopgApp, type DebianCluster } from '../support/sql-debian-cluster.js';
 import { INDEX_SCHEMA_SQL, TEXTS } from '../support/sql-plant.js';
 
 const unavailable = debianHypopgUnavailableReason();
@@ -32,23 +32,13 @@ describe.skipIf(unavailable !== null)('daemon sample and chat audit verify index
 
   beforeAll(async () => {
     await initSqlParser();
-    cluster = startDebianCluster();
-    const server = new pg.Client({ connectionString: cluster.url });
-    await server.connect();
-    await server.query('create database app');
-    await server.end();
-    const appUrl = cluster.url.replace(/\/postgres$/, '/app');
-    const roleUrl = (role: string) => appUrl.replace('postgres@', `${role}:pw@`);
-    const admin = new pg.Client({ connectionString: appUrl });
-    await admin.connect();
-    try {
-      await admin.query('create extension pg_stat_statements; create extension hypopg');
-      await admin.query(INDEX_SCHEMA_SQL);
-      await admin.query(`create role app login password 'pw'; grant select on all tables in schema public to app;
-        create role advisor login password 'pw' in role pg_monitor; grant select on all tables in schema public to advisor;`);
-    } finally {
-      await admin.end();
-    }
+    const started = await startHypopgApp([
+      INDEX_SCHEMA_SQL,
+      `create role app login password 'pw'; grant select on all tables in schema public to app;
+        create role advisor login password 'pw' in role pg_monitor; grant select on all tables in schema public to advisor;`,
+    ]);
+    cluster = started.cluster;
+    const { roleUrl } = started;
     const app = new pg.Client({ connectionString: roleUrl('app') });
     await app.connect();
     try {

@@ -14,7 +14,7 @@ import { EXPLAIN_HELPER } from '../../src/collector/explain-helper-names.js';
 import { evaluateRules } from '../../src/engine/evaluate.js';
 import { renderSetupSql } from '../../src/setup/render-setup-sql.js';
 import { initSqlParser } from '../../src/sql/index.js';
-import { debianHypopgUnavailableReason, startDebianCluster, type DebianCluster } from '../support/sql-debian-cluster.js';
+import { debianHypopgUnavailableReason, startHypopgApp, type DebianCluster } from '../support/sql-debian-cluster.js';
 import { INDEX_SCHEMA_SQL, TEXTS } from '../support/sql-plant.js';
 
 const unavailable = debianHypopgUnavailableReason();
@@ -71,17 +71,9 @@ describe.skipIf(unavailable !== null)('explain helper (Debian PostgreSQL 15 with
 
   beforeAll(async () => {
     await initSqlParser();
-    cluster = startDebianCluster();
-    const server = new pg.Client({ connectionString: cluster.url });
-    await server.connect();
-    await server.query('create database app');
-    await server.end();
-    appUrl = cluster.url.replace(/\/postgres$/, '/app');
+    ({ cluster, appUrl } = await startHypopgApp([INDEX_SCHEMA_SQL, SIDE_EFFECTS_SQL]));
     admin = new pg.Client({ connectionString: appUrl });
     await admin.connect();
-    await admin.query('create extension pg_stat_statements; create extension hypopg');
-    await admin.query(INDEX_SCHEMA_SQL);
-    await admin.query(SIDE_EFFECTS_SQL);
     await admin.query(`create role app login password 'pw';
       grant select, insert, update, delete on all tables in schema public to app;
       grant usage, select, update on all sequences in schema public to app;`);

@@ -9,7 +9,7 @@ import { collectSnapshot, connectTarget } from '../../src/collector/index.js';
 import { enrichSnapshot } from '../../src/collector/enrich/index.js';
 import { evaluateRules } from '../../src/engine/evaluate.js';
 import { initSqlParser } from '../../src/sql/index.js';
-import { debianHypopgUnavailableReason, startDebianCluster, type DebianCluster } from '../support/sql-debian-cluster.js';
+import { debianHypopgUnavailableReason, startHypopgApp, type DebianCluster } from '../support/sql-debian-cluster.js';
 import { INDEX_SCHEMA_SQL, TEXTS } from '../support/sql-plant.js';
 
 const unavailable = debianHypopgUnavailableReason();
@@ -22,23 +22,12 @@ describe.skipIf(unavailable !== null)('missing-index verified with hypopg (Debia
 
   beforeAll(async () => {
     await initSqlParser();
-    cluster = startDebianCluster();
-    const server = new pg.Client({ connectionString: cluster.url });
-    await server.connect();
-    await server.query('create database app');
-    await server.end();
-    appUrl = cluster.url.replace(/\/postgres$/, '/app');
-    const admin = new pg.Client({ connectionString: appUrl });
-    await admin.connect();
-    try {
-      await admin.query('create extension pg_stat_statements; create extension hypopg');
-      await admin.query(INDEX_SCHEMA_SQL);
-      await admin.query(`create role app login password 'pw'; grant select on all tables in schema public to app;
+    ({ cluster, appUrl } = await startHypopgApp([
+      INDEX_SCHEMA_SQL,
+      `create role app login password 'pw'; grant select on all tables in schema public to app;
         create role advisor login password 'pw' in role pg_monitor; grant select on all tables in schema public to advisor;
-        create role watcher login password 'pw' in role pg_monitor;`);
-    } finally {
-      await admin.end();
-    }
+        create role watcher login password 'pw' in role pg_monitor;`,
+    ]));
     const app = new pg.Client({ connectionString: roleUrl('app') });
     await app.connect();
     try {

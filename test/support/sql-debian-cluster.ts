@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const HYPOPG_SO = '/usr/lib/postgresql/15/lib/hypopg.so';
@@ -64,4 +65,37 @@ export function startDebianCluster(): DebianCluster {
       }
     },
   };
+}
+
+export interface HypopgApp {
+  readonly cluster: DebianCluster;
+  /** Superuser URL of database `app`. */
+  readonly appUrl: string;
+  /** URL of `app` as `role` with password `pw`. */
+  roleUrl(role: string): string;
+}
+
+/**
+ * A Debian PostgreSQL 15 cluster with database `app`: pg_stat_statements, hypopg and `setupSql` (the index plant of
+ * the test, roles …) run as the superuser. The caller stops `cluster`.
+ */
+export async function startHypopgApp(setupSql: readonly string[]): Promise<HypopgApp> {
+  const cluster = startDebianCluster();
+  const server = new pg.Client({ connectionString: cluster.url });
+  await server.connect();
+  try {
+    await server.query('create database app');
+  } finally {
+    await server.end();
+  }
+  const appUrl = cluster.url.replace(/\/postgres$/, '/app');
+  const admin = new pg.Client({ connectionString: appUrl });
+  await admin.connect();
+  try {
+    await admin.query('create extension pg_stat_statements; create extension hypopg');
+    for (const sql of setupSql) await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+  return { cluster, appUrl, roleUrl: (role) => appUrl.replace('postgres@', `${role}:pw@`) };
 }
