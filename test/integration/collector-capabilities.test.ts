@@ -4,20 +4,11 @@ import { allRules } from '../../rules/index.js';
 import { collectSnapshot, connectTarget } from '../../src/collector/index.js';
 import { evaluateRules } from '../../src/engine/evaluate.js';
 import type { Snapshot } from '../../src/snapshot/types.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, type TestDatabase, snapshotAs } from '../support/database.js';
 
 let db: TestDatabase;
 let monitorUrl: string;
 let monitorRole: string;
-
-async function snapshotAs(url: string): Promise<Snapshot> {
-  const target = await connectTarget({ url });
-  try {
-    return await collectSnapshot(target);
-  } finally {
-    await target.close();
-  }
-}
 
 beforeAll(async () => {
   db = await createTestDatabase();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectSnapshot, connectTarget, type Target } from '../../src/collector/index.js';
 import { ConnectionError, UsageError } from '../../src/errors/errors.js';
 import type { Snapshot } from '../../src/snapshot/types.js';
-import { createTestDatabase, holdConnections, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, holdConnections, type TestDatabase, snapshotAs } from '../support/database.js';
 import { plantCollectorSchema } from '../support/collector-schema.js';
 
 const PGSS_BY_MAJOR: Record<number, string> = { 15: '1.10', 16: '1.10', 17: '1.11', 18: '1.12' };
@@ -15,15 +15,6 @@ let holders: Awaited<ReturnType<typeof holdConnections>> | undefined;
 let admin: Snapshot;
 let monitor: Snapshot;
 let monitorUrl: string;
-
-async function snapshotAs(url: string): Promise<Snapshot> {
-  const target = await connectTarget({ url });
-  try {
-    return await collectSnapshot(target);
-  } finally {
-    await target.close();
-  }
-}
 
 beforeAll(async () => {
   db = await createTestDatabase({ extensions: ['pgstattuple'] });

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { collectSnapshot, connectTarget } from '../../src/collector/index.js';
+import type { Snapshot } from '../../src/snapshot/types.js';
 
 export interface TestDatabase {
   /** Database name (random, lowercase). */
@@ -132,4 +134,14 @@ export async function holdConnections(
       await Promise.all(clients.map((c) => c.end().catch(() => {})));
     },
   };
+}
+
+/** One snapshot of the database at `url` through a fresh target, closed afterwards. */
+export async function snapshotAs(url: string): Promise<Snapshot> {
+  const target = await connectTarget({ url });
+  try {
+    return await collectSnapshot(target);
+  } finally {
+    await target.close();
+  }
 }
