@@ -1,7 +1,7 @@
 import rule from '../../rules/stale-statistics.js';
 import type { Settings, TableStat } from '../../src/snapshot/types.js';
 import type { TableDelta } from '../../src/snapshot/window-types.js';
-import { MiB, makeSnapshot, makeTable, makeWindow } from '../support/builders.js';
+import { MiB, makeSnapshot, makeTable, makeTableDelta, makeWindow } from '../support/builders.js';
 import { ruleTester } from '../support/rule-tester.js';
 
 /** 1,000,000 rows, 100 MiB: the autoanalyze trigger is 50 + 0.1 × 1,000,000 = 100,050 rows; 5× = 500,250. */
@@ -20,19 +20,7 @@ const never = (o: Partial<TableStat> = {}): TableStat =>
     ...o,
   });
 const snap = (tables: TableStat[], settings: Partial<Settings> = {}) => makeSnapshot({ tables, settings });
-const delta = (o: Partial<TableDelta>): TableDelta => ({
-  oid: 16500,
-  schema: 'public',
-  name: 'orders',
-  seqTupRead: 0,
-  seqScan: 0,
-  idxScan: 0,
-  writes: 0,
-  updates: 0,
-  hotUpdates: 0,
-  vacuums: 0,
-  ...o,
-});
+const delta = (o: Partial<TableDelta>): TableDelta => makeTableDelta(o);
 
 ruleTester(rule, {
   valid: [
