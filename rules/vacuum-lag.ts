@@ -48,15 +48,15 @@ export default defineRule({
       'change, not starvation). Tables whose dead tuples crossed the trigger during the sampling window ' +
       'are skipped as freshly modified. Blocked needs a vacuum that finished recently and a horizon holder ' +
       'older than that vacuum; a large n_dead_tup right after a VACUUM in the same session (a statistics ' +
-      "flush race) has no holder and stays silent. The holder named is the cluster's oldest; since " +
-      "PostgreSQL 14 a backend in another database does not hold back this database's tables, so check its " +
-      'database in the holder detail.',
+      'flush race) has no holder and stays silent. The holder named is the oldest that holds back this ' +
+      "database's tables: backends and prepared transactions of other databases do not (PostgreSQL 14+) and are " +
+      'passed over; replication slots and standbys hold every database and count.',
   },
   evaluate({ snapshot, window, thresholds: t }) {
     const settings = snapshot.settings;
     if (!settings) return [];
     const findings: FindingDraft[] = [];
-    const holder = oldestHorizonHolder(snapshot);
+    const holder = oldestHorizonHolder(snapshot, { thisDatabaseOnly: true });
     const naptime = settings.autovacuumNaptimeSeconds;
     const recentSeconds = Math.max(t.recentVacuumSeconds, 2 * naptime);
     const starvedSeconds = Math.max(t.minStarvedSeconds, 10 * naptime);

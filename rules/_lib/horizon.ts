@@ -16,9 +16,12 @@ const KIND_PRIORITY: Readonly<Record<HorizonHolder['kind'], number>> = {
  * mirrors another running transaction share its xmin age; on a tie the root holder wins (ownsXmin, then
  * prepared transaction > slot > standby > backend, then the longest held).
  */
-export function oldestHorizonHolder(snapshot: Snapshot): HorizonHolder | null {
+export function oldestHorizonHolder(snapshot: Snapshot, options: { readonly thisDatabaseOnly?: boolean } = {}): HorizonHolder | null {
   let oldest: HorizonHolder | null = null;
   for (const holder of snapshot.vacuum?.horizonHolders ?? []) {
+    // PostgreSQL 14+: a backend or prepared transaction of another database does not hold back this database's
+    // (non-shared) tables; slots and standbys (database null) hold every database's.
+    if (options.thisDatabaseOnly && holder.database && holder.database !== snapshot.meta.database) continue;
     if (!oldest || compareHolders(holder, oldest) > 0) oldest = holder;
   }
   return oldest;

@@ -415,6 +415,11 @@ export interface HorizonHolder {
   readonly ownsXmin?: boolean;
   /** Human detail: state, application, database, slot type… */
   readonly detail: string;
+  /**
+   * The database of a backend or prepared transaction; null for slots and standbys, which hold every database's
+   * horizon. Absent in older snapshots.
+   */
+  readonly database?: string | null;
 }
 
 export interface VacuumState {

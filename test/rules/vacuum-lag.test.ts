@@ -1,3 +1,5 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateRules } from '../../src/engine/evaluate.js';
 import rule from '../../rules/vacuum-lag.js';
 import type { HorizonHolder, Settings, TableStat, VacuumState } from '../../src/snapshot/types.js';
 import type { Window } from '../../src/snapshot/window-types.js';
@@ -40,6 +42,10 @@ ruleTester(rule, {
     {
       name: 'holder younger than the last vacuum is not blamed',
       snapshot: snap([vacT({ lastAutovacuumAgeSeconds: 10 })], { horizonHolders: [holder({ ageSeconds: 3 })] }),
+    },
+    {
+      name: 'a backend of another database is not blamed (it does not hold back this database, PostgreSQL 14+)',
+      snapshot: snap([vacT()], { horizonHolders: [holder({ database: 'other_db' })] }),
     },
     {
       name: 'an active slot with a small xmin age is not blamed',
@@ -184,4 +190,13 @@ ruleTester(rule, {
       findings: [{ severity: 'warning', object: { name: 'orders' }, evidence: { lagRatio: 1.5 } }],
     },
   ],
+});
+
+describe('vacuum-lag: horizon holders by database', () => {
+  it('blames a backend of this database and passes over one of another', () => {
+    const run = (database: string) =>
+      evaluateRules({ rules: [rule], snapshot: snap([vacT()], { horizonHolders: [holder({ database })] }), window: null }).findings;
+    expect(run('app').map((f) => f.evidence.cause)).toEqual(['blocked']);
+    expect(run('other_db')).toEqual([]);
+  });
 });

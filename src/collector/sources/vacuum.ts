@@ -30,24 +30,26 @@ export const VACUUM_SQL = `with /* pg-advisor */ progress as (
       not exists (select 1 from pg_catalog.pg_stat_activity o where o.backend_xid = a.backend_xmin and o.pid <> a.pid)
       and not exists (select 1 from pg_catalog.pg_prepared_xacts px where px.transaction = a.backend_xmin))) as "ownsXmin",
     concat_ws(', ', 'state ' || a.state, 'application ' || nullif(a.application_name, ''),
-              'database ' || a.datname, 'user ' || a.usename, 'backend ' || a.backend_type) as detail
+              'database ' || a.datname, 'user ' || a.usename, 'backend ' || a.backend_type) as detail,
+    a.datname::text as database
   from pg_catalog.pg_stat_activity a
   where (a.backend_xmin is not null or a.backend_xid is not null)
     and a.pid <> pg_catalog.pg_backend_pid() and a.backend_type <> 'autovacuum worker'
   union all
   select 'prepared-transaction', p.gid, pg_catalog.age(p.transaction),
     extract(epoch from pg_catalog.now() - p.prepared)::float8, true,
-    concat_ws(', ', 'database ' || p.database, 'owner ' || p.owner)
+    concat_ws(', ', 'database ' || p.database, 'owner ' || p.owner), p.database::text
   from pg_catalog.pg_prepared_xacts p
   union all
   select 'replication-slot', s.slot_name::text, greatest(pg_catalog.age(s.xmin), pg_catalog.age(s.catalog_xmin)), null::float8, true,
-    concat_ws(', ', 'type ' || s.slot_type, case when s.active then 'active' else 'inactive' end, 'database ' || s.database)
+    concat_ws(', ', 'type ' || s.slot_type, case when s.active then 'active' else 'inactive' end, 'database ' || s.database),
+    null::text
   from pg_catalog.pg_replication_slots s
   where s.xmin is not null or s.catalog_xmin is not null
   union all
   select 'standby', coalesce(nullif(r.application_name, ''), r.pid::text), pg_catalog.age(r.backend_xmin),
     extract(epoch from pg_catalog.now() - r.backend_start)::float8, true,
-    concat_ws(', ', 'client ' || pg_catalog.host(r.client_addr), 'state ' || r.state)
+    concat_ws(', ', 'client ' || pg_catalog.host(r.client_addr), 'state ' || r.state), null::text
   from pg_catalog.pg_stat_replication r
   where r.backend_xmin is not null
 )
@@ -75,6 +77,7 @@ export async function collectVacuum(ctx: CollectionContext): Promise<VacuumState
       ageSeconds: nonNegative(h.ageSeconds),
       ownsXmin: h.ownsXmin !== false,
       detail: h.detail,
+      database: h.database ?? null,
     })),
     autovacuumWorkers: num(row.autovacuum_workers),
     nextXid: toNumber(row.next_xid),
