@@ -28,9 +28,11 @@ export function oldestHorizonHolder(snapshot: Snapshot, options: { readonly this
 }
 
 function compareHolders(a: HorizonHolder, b: HorizonHolder): number {
+  // A holder whose xmin merely mirrors another running transaction is never the root while an owner is there,
+  // however its age compares (its own xid can make it look a few transactions older).
   return (
-    a.xminAge - b.xminAge ||
     Number(a.ownsXmin !== false) - Number(b.ownsXmin !== false) ||
+    a.xminAge - b.xminAge ||
     KIND_PRIORITY[a.kind] - KIND_PRIORITY[b.kind] ||
     (a.ageSeconds ?? 0) - (b.ageSeconds ?? 0)
   );
