@@ -37,8 +37,8 @@ export default defineRule({
       "same resources). The advisor's own session is ignored, and so are sessions connected to other " +
       'databases of the cluster (check each database, or give the daemon one target per database). One ' +
       'finding per (application_name, role) so fifty idle sessions of one application make one finding; it ' +
-      'is critical only past {criticalIdleSeconds} or when the session holds the oldest xmin of the ' +
-      'cluster at an age of {criticalXminAge} transactions or more.',
+      'is critical only past {criticalIdleSeconds} or when the session holds the oldest xmin holding ' +
+      'back this database at an age of {criticalXminAge} transactions or more.',
   },
   evaluate({ snapshot, thresholds: t }) {
     const settings = snapshot.settings;
@@ -56,9 +56,11 @@ export default defineRule({
       const key = JSON.stringify([b.applicationName, b.userName]);
       groups.set(key, [...(groups.get(key) ?? []), b]);
     }
-    // The oldest xmin in the cluster: horizon holders when the vacuum source has them, else all backends.
-    const holder = oldestHorizonHolder(snapshot);
-    const oldestXmin = Math.max(holder?.xminAge ?? 0, ...snapshot.activity.filter((b) => !b.isSelf).map((b) => b.xminAge ?? 0));
+    // The oldest xmin holding back this database: horizon holders when the vacuum source has them, and its
+    // own backends (a backend of another database does not hold this one's tables back, PostgreSQL 14+).
+    const holder = oldestHorizonHolder(snapshot, snapshot.meta.database);
+    const local = snapshot.activity.filter((b) => !b.isSelf && b.database === snapshot.meta.database);
+    const oldestXmin = Math.max(holder?.xminAge ?? 0, ...local.map((b) => b.xminAge ?? 0));
 
     const findings: FindingDraft[] = [];
     for (const sessions of groups.values()) {

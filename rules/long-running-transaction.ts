@@ -50,8 +50,8 @@ export default defineRule({
       'pg_dumpall are reported apart, as info (they hold a snapshot for the whole dump by design), unless ' +
       'they hold the oldest xmin past {criticalXminAge} transactions. Locks held are counted for the 1,000 ' +
       'sessions of this database holding the most (null when the locks source did not run). Critical past ' +
-      '{criticalXactSeconds}, or when the session holds the oldest xmin of the cluster at {criticalXminAge} transactions or ' +
-      'more.',
+      '{criticalXactSeconds}, or when the session holds the oldest xmin holding back this database at {criticalXminAge} ' +
+      'transactions or more.',
   },
   evaluate({ snapshot, thresholds: t }) {
     const others = snapshot.activity.filter((b) => !b.isSelf);
@@ -68,8 +68,10 @@ export default defineRule({
       const key = JSON.stringify([b.applicationName, b.userName]);
       groups.set(key, [...(groups.get(key) ?? []), b]);
     }
-    const holder = oldestHorizonHolder(snapshot);
-    const oldestXmin = Math.max(holder?.xminAge ?? 0, ...others.map((b) => b.xminAge ?? 0));
+    const holder = oldestHorizonHolder(snapshot, snapshot.meta.database);
+    // The oldest xmin holding back this database: its own sessions, prepared transactions, slots and standbys.
+    const local = others.filter((b) => b.database === snapshot.meta.database);
+    const oldestXmin = Math.max(holder?.xminAge ?? 0, ...local.map((b) => b.xminAge ?? 0));
 
     const findings: FindingDraft[] = [];
     for (const sessions of groups.values()) {

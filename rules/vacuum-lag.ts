@@ -56,7 +56,7 @@ export default defineRule({
     const settings = snapshot.settings;
     if (!settings) return [];
     const findings: FindingDraft[] = [];
-    const holder = oldestHorizonHolder(snapshot, { thisDatabaseOnly: true });
+    const holder = oldestHorizonHolder(snapshot, snapshot.meta.database);
     const naptime = settings.autovacuumNaptimeSeconds;
     const recentSeconds = Math.max(t.recentVacuumSeconds, 2 * naptime);
     const starvedSeconds = Math.max(t.minStarvedSeconds, 10 * naptime);

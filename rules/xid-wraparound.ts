@@ -56,7 +56,6 @@ export default defineRule({
   evaluate({ snapshot, window, thresholds: t }) {
     const settings = snapshot.settings;
     if (!settings) return [];
-    const holder = oldestHorizonHolder(snapshot);
     const progress = snapshot.vacuum?.progress ?? [];
     const findings: FindingDraft[] = [];
 
@@ -68,7 +67,9 @@ export default defineRule({
       return null;
     };
 
-    const judge = (object: FindingObject, label: string, ages: Ages, how: { text: string; sql?: string }): void => {
+    // Each database's (non-shared) tables are held back only by its own transactions, slots and standbys.
+    const judge = (object: FindingObject, label: string, ages: Ages, how: { text: string; sql?: string }, database: string): void => {
+      const holder = oldestHorizonHolder(snapshot, database);
       const xid = grade(ages.xidAge, ages.freezeMaxAge, settings.vacuumFailsafeAge, ages.wraparoundVacuumRunning);
       const mxid = grade(ages.mxidAge, ages.mxidFreezeMaxAge, settings.vacuumMultixactFailsafeAge, ages.wraparoundVacuumRunning);
       const rank = (s: Severity | null): number => (s === null ? -1 : ['info', 'warning', 'critical'].indexOf(s));
@@ -133,6 +134,7 @@ export default defineRule({
             `--min-xid-age=${effectiveFreezeMaxAge(null, settings)}), and make sure anti-wraparound autovacuum ` +
             `can finish.`,
         },
+        db.name,
       );
     }
     for (const table of snapshot.tables) {
@@ -152,6 +154,7 @@ export default defineRule({
           text: 'Freeze the table now and make sure its anti-wraparound autovacuum can finish (workers free, no horizon holder).',
           sql: `VACUUM (FREEZE, VERBOSE) ${name};`,
         },
+        snapshot.meta.database,
       );
     }
     return findings;

@@ -12,16 +12,16 @@ const KIND_PRIORITY: Readonly<Record<HorizonHolder['kind'], number>> = {
 };
 
 /**
- * The holder with the oldest xmin (largest age in transactions), or null. Sessions whose snapshot only
- * mirrors another running transaction share its xmin age; on a tie the root holder wins (ownsXmin, then
- * prepared transaction > slot > standby > backend, then the longest held).
+ * The holder with the oldest xmin (largest age in transactions) that holds back the (non-shared) tables of
+ * `database`, or null. PostgreSQL 14+: a backend or prepared transaction of another database does not;
+ * slots and standbys (database null) hold every database's. Sessions whose snapshot only mirrors another
+ * running transaction share its xmin age; on a tie the root holder wins (ownsXmin, then prepared
+ * transaction > slot > standby > backend, then the longest held).
  */
-export function oldestHorizonHolder(snapshot: Snapshot, options: { readonly thisDatabaseOnly?: boolean } = {}): HorizonHolder | null {
+export function oldestHorizonHolder(snapshot: Snapshot, database: string): HorizonHolder | null {
   let oldest: HorizonHolder | null = null;
   for (const holder of snapshot.vacuum?.horizonHolders ?? []) {
-    // PostgreSQL 14+: a backend or prepared transaction of another database does not hold back this database's
-    // (non-shared) tables; slots and standbys (database null) hold every database's.
-    if (options.thisDatabaseOnly && holder.database && holder.database !== snapshot.meta.database) continue;
+    if (holder.database && holder.database !== database) continue;
     if (!oldest || compareHolders(holder, oldest) > 0) oldest = holder;
   }
   return oldest;

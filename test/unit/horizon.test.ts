@@ -9,7 +9,7 @@ describe('oldestHorizonHolder', () => {
         horizonHolders: [makeHorizonHolder({ name: 'a', xminAge: 10 }), makeHorizonHolder({ name: 'b', xminAge: 20 })],
       }),
     });
-    expect(oldestHorizonHolder(snapshot)?.name).toBe('b');
+    expect(oldestHorizonHolder(snapshot, snapshot.meta.database)?.name).toBe('b');
   });
 
   it('on a tie names the root holder, not the sessions whose snapshots mirror it', () => {
@@ -23,7 +23,7 @@ describe('oldestHorizonHolder', () => {
         ],
       }),
     });
-    expect(oldestHorizonHolder(snapshot)?.name).toBe('orders-tm-0042');
+    expect(oldestHorizonHolder(snapshot, snapshot.meta.database)?.name).toBe('orders-tm-0042');
   });
 
   it('prefers a holder that owns its xmin over a longer-held mirror of the same age', () => {
@@ -35,6 +35,30 @@ describe('oldestHorizonHolder', () => {
         ],
       }),
     });
-    expect(oldestHorizonHolder(snapshot)?.name).toBe('root');
+    expect(oldestHorizonHolder(snapshot, snapshot.meta.database)?.name).toBe('root');
+  });
+
+  it('skips backends and prepared transactions of other databases, never slots or standbys', () => {
+    const base = makeSnapshot({});
+    const snapshot = makeSnapshot({
+      vacuum: makeVacuumState({
+        horizonHolders: [
+          makeHorizonHolder({ kind: 'backend', name: 'elsewhere', xminAge: 900, database: 'other_db' }),
+          makeHorizonHolder({ kind: 'prepared-transaction', name: 'gid-elsewhere', xminAge: 800, database: 'other_db' }),
+          makeHorizonHolder({ kind: 'backend', name: 'here', xminAge: 100, database: base.meta.database }),
+        ],
+      }),
+    });
+    expect(oldestHorizonHolder(snapshot, snapshot.meta.database)?.name).toBe('here');
+    expect(oldestHorizonHolder(snapshot, 'other_db')?.name).toBe('elsewhere');
+    const withSlot = makeSnapshot({
+      vacuum: makeVacuumState({
+        horizonHolders: [
+          makeHorizonHolder({ kind: 'backend', name: 'here', xminAge: 100, database: base.meta.database }),
+          makeHorizonHolder({ kind: 'replication-slot', name: 'cdc', xminAge: 300, database: null }),
+        ],
+      }),
+    });
+    expect(oldestHorizonHolder(withSlot, withSlot.meta.database)?.name).toBe('cdc');
   });
 });
