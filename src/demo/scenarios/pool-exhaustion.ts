@@ -97,9 +97,10 @@ async function plant(ctx: PlantContext): Promise<Planted> {
     sessions.push(...(await openSessions(serviceUrl, 10, 'web-pool')));
     const workerSessions = await openSessions(serviceUrl, 8, 'worker-pool');
     sessions.push(...workerSessions);
-    // Long statements keep the gap between two of them (when a loaded client is slow to send the next) a small
-    // share of the time, so a sample rarely catches a worker idle.
-    workers = loopStatements(workerSessions, 'select pg_catalog.pg_sleep(1.5)');
+    // Long statements keep the gap between two of them (when a loaded client is slow to send the next) a tiny
+    // share of the time, so a sample rarely catches a worker idle; 30 s stays far below long-running-transaction's
+    // threshold, and stop() ends the sessions rather than waiting for their statements.
+    workers = loopStatements(workerSessions, 'select pg_catalog.pg_sleep(30)', { endOnStop: true });
     for (const [name, limit, count] of LIMITED_DATABASES) {
       const dbUrl = await createLimitedDatabase(ctx.adminUrl, serviceUrl, name, limit);
       sessions.push(...(await openSessions(dbUrl, count, `${name}-etl`)));

@@ -142,22 +142,23 @@ export async function closeSessions(clients: readonly pg.Client[]): Promise<void
 
 /**
  * Keeps each client running `statement` back to back until stopped (a busy application pool).
- * A failing statement ends that client's loop.
+ * A failing statement ends that client's loop. With `endOnStop`, stop() ends the clients instead of waiting
+ * for their statements (for long statements); their backends notice within client_connection_check_interval.
  */
-export function loopStatements(clients: readonly pg.Client[], statement: string): { stop(): Promise<void> } {
+export function loopStatements(clients: readonly pg.Client[], statement: string, options: { readonly endOnStop?: boolean } = {}): { stop(): Promise<void> } {
   let stopped = false;
   const loops = clients.map(async (client) => {
-    while (!stopped) {
-      try {
-        await client.query(statement);
-      } catch {
-        return;
-      }
+    try {
+      if (options.endOnStop) await client.query("set client_connection_check_interval = '250ms'");
+      while (!stopped) await client.query(statement);
+    } catch {
+      // The statement failed or stop() ended the client: this loop is over.
     }
   });
   return {
     async stop() {
       stopped = true;
+      if (options.endOnStop) await closeSessions(clients);
       await Promise.all(loops);
     },
   };
